@@ -1,0 +1,44 @@
+#!/bin/sh
+# Install what nsgate needs to build, test and demo, and nothing more.
+# Idempotent and quick when everything is present: dpkg is asked first and
+# apt-get runs only for packages that are missing.
+set -eu
+
+# Build: compiler, cmake, pkg-config, the four libraries of the design card and
+# jansson (JSON output, see docs/dependencies.md).
+BUILD="build-essential cmake pkg-config libaudit-dev libsodium-dev libsqlite3-dev
+libcmocka-dev libjansson-dev"
+# Tests: real namespaces, terminals, tracing, fuzzing and the reference peers.
+TEST="util-linux iproute2 procps strace clang libclang-rt-14-dev jq tmux
+auditd valgrind sqlite3 coreutils passwd"
+
+missing=""
+for p in $BUILD $TEST; do
+    st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$st" in
+        *"install ok installed"*) ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+
+if [ -n "$missing" ]; then
+    echo "deps: installing:$missing"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "deps: run as root (sudo) to install packages" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    # auditd's postinst would start the system audit daemon; the tests start a
+    # private one and must find none registered, so keep services from starting.
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.nsgate
+    chmod 755 /usr/sbin/policy-rc.d.nsgate
+    had_rc=0
+    [ -e /usr/sbin/policy-rc.d ] && had_rc=1
+    [ $had_rc -eq 1 ] || cp /usr/sbin/policy-rc.d.nsgate /usr/sbin/policy-rc.d
+    apt-get update -qq || apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing
+    [ $had_rc -eq 1 ] || rm -f /usr/sbin/policy-rc.d
+    rm -f /usr/sbin/policy-rc.d.nsgate
+fi
+exit 0

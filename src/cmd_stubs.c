@@ -1,0 +1,39 @@
+/* Subcommands whose issues have not landed yet: a clear refusal. Each
+ * definition moves to its own cmd_<name>.c when it is implemented. */
+#include "nsgate/cmd.h"
+
+int ng_cmd_check(int argc, char **argv, const struct ng_caller *caller)
+{
+    ng_err("check is not available in this build yet");
+    return NG_EXIT_INTERNAL;
+}
+
+int ng_cmd_sessions(int argc, char **argv, const struct ng_caller *caller)
+{
+    ng_err("sessions is not available in this build yet");
+    return NG_EXIT_INTERNAL;
+}
+
+int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller)
+{
+    ng_err("replay is not available in this build yet");
+    return NG_EXIT_INTERNAL;
+}
+
+int ng_cmd_verify(int argc, char **argv, const struct ng_caller *caller)
+{
+    ng_err("verify is not available in this build yet");
+    return NG_EXIT_INTERNAL;
+}
+
+int ng_cmd_export(int argc, char **argv, const struct ng_caller *caller)
+{
+    ng_err("export is not available in this build yet");
+    return NG_EXIT_INTERNAL;
+}
+
+int ng_cmd_keygen(int argc, char **argv, const struct ng_caller *caller)
+{
+    ng_err("keygen is not available in this build yet");
+    return NG_EXIT_INTERNAL;
+}
