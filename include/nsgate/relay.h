@@ -1,0 +1,65 @@
+/* The relay loop between the caller's standard streams and the program, in
+ * the recorder process that stays in the host namespaces. It never blocks on
+ * the caller's descriptors for long (bounded buffers; the program is read
+ * only while there is room), never interprets the bytes, and hands every
+ * chunk to the recording callback before passing it on. */
+#ifndef NSGATE_RELAY_H
+#define NSGATE_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum ng_end_reason {
+    NG_END_EXIT = 0,      /* the program ended */
+    NG_END_MAX_SESSION,   /* 124 */
+    NG_END_IDLE,          /* 124 */
+    NG_END_SIGNAL,        /* nsgate got SIGTERM/SIGHUP: 128+N */
+    NG_END_RECORD_FAIL,   /* 74 */
+    NG_END_OUTPUT_LIMIT,  /* 74 */
+    NG_END_AUDIT_LOST,    /* 75 */
+};
+
+struct ng_relay_ops {
+    /* Record one chunk: kind 'o' output, 'e' stderr, 'i' input, 'm' marker.
+     * A negative return ends the session (fail closed). */
+    int (*record)(void *ctx, char kind, const void *data, size_t len);
+    /* Called at least every tick_ms (sealing, audit checks); negative ends
+     * the session with the reason it sets. */
+    int (*tick)(void *ctx, enum ng_end_reason *reason);
+    void *ctx;
+};
+
+struct ng_relay_cfg {
+    int caller_in, caller_out, caller_err; /* usually 0, 1, 2 */
+    int prog_in;                           /* write end of the program's stdin, or -1 */
+    int prog_out, prog_err;                /* read ends */
+    pid_t child;                           /* the entering child */
+    int status_fd;                         /* read end: program wait status after a pid fork */
+    int sigfd;                             /* signalfd: CHLD INT QUIT TERM HUP */
+    int64_t max_session_ms, idle_timeout_ms; /* < 0: none */
+    uint64_t max_output;
+    int tick_ms;
+    struct ng_relay_ops ops;
+};
+
+struct ng_relay_result {
+    enum ng_end_reason reason;
+    int wait_status; /* the program's, when reason is NG_END_EXIT */
+    int signal;      /* NG_END_SIGNAL: which */
+    int record_err;  /* NG_END_RECORD_FAIL: the negative errno */
+    uint64_t out_bytes, in_bytes;
+};
+
+/* Runs until the program has exited and its output is drained, or the
+ * session is ended. Returns 0 or a negative errno for an internal error. */
+int ng_relay_pipes(const struct ng_relay_cfg *cfg, struct ng_relay_result *res);
+
+/* End the session's program: SIGHUP to its process group, then SIGKILL
+ * after grace_ms; reaps the child. */
+void ng_relay_terminate(pid_t child, int grace_ms);
+
+/* Exit status for the caller from a result (cli.md). */
+int ng_relay_exit_status(const struct ng_relay_result *res);
+
+#endif

@@ -1,0 +1,193 @@
+/* The entering child (see enter.h). Order, after util-linux nsenter and
+ * security.md: new session and stdio; cgroups; setgroups(0) on the host;
+ * setns in two passes (user namespace last on the first pass, first on the
+ * second); namespace identities re-checked through the host's /proc; root,
+ * then working directory; fork for pid and time namespaces; credentials;
+ * the program must not be nsgate itself; execve. */
+#include "nsgate/enter.h"
+#include "nsgate/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+__attribute__((noreturn)) static void fail(const struct ng_entry_plan *p, int code, int err,
+                                           const char *what)
+{
+    struct ng_enter_err e;
+    memset(&e, 0, sizeof(e));
+    e.exit_code = code;
+    e.err = err;
+    snprintf(e.what, sizeof(e.what), "%s", what);
+    (void)!write(p->err_fd, &e, sizeof(e));
+    _exit(code);
+}
+
+int ng_enter_needs_fork(ng_nsset ns)
+{
+    return !!(ns & ((1u << NG_NS_PID) | (1u << NG_NS_TIME)));
+}
+
+static void setup_stdio(const struct ng_entry_plan *p)
+{
+    if (setsid() < 0)
+        fail(p, 70, errno, "setsid");
+    for (int fd = 0; fd < 3; fd++)
+        if (p->stdio[fd] != fd && dup2(p->stdio[fd], fd) < 0)
+            fail(p, 70, errno, "dup2 of standard streams");
+    if (p->ctty && ioctl(0, TIOCSCTTY, 0) < 0)
+        fail(p, 70, errno, "TIOCSCTTY");
+}
+
+static void enter_namespaces(const struct ng_entry_plan *p)
+{
+    ng_nsset done = 0;
+
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = pass == 0 ? 1 : 0; i < NG_NS_COUNT; i++) {
+            unsigned bit = 1u << i;
+            if (!(p->ns & bit) || (done & bit))
+                continue;
+            if (setns(p->t->pidfd, ng_ns_table[i].clone_flag) == 0) {
+                done |= bit;
+                continue;
+            }
+            if (errno == ESRCH)
+                fail(p, 69, errno, "the target exited before entry");
+            if (pass == 1) {
+                char what[64];
+                snprintf(what, sizeof(what), "setns %s", ng_ns_table[i].name);
+                fail(p, 70, errno, what);
+            }
+        }
+    }
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        fail(p, 70, errno, "PR_SET_DUMPABLE");
+}
+
+/* The target may have switched namespaces between the decision and setns:
+ * compare what we now hold with what was decided on. */
+static void recheck_identity(const struct ng_entry_plan *p)
+{
+    for (int i = 0; i < NG_NS_COUNT; i++) {
+        if (!(p->ns & (1u << i)))
+            continue;
+        char path[64];
+        struct stat st;
+        /* setns of pid and time namespaces takes effect for children. */
+        snprintf(path, sizeof(path), "thread-self/ns/%s%s", ng_ns_table[i].proc,
+                 i == NG_NS_PID || i == NG_NS_TIME ? "_for_children" : "");
+        if (fstatat(p->host_proc_fd, path, &st, 0) < 0)
+            fail(p, 70, errno, "cannot read the entered namespaces");
+        if ((uint64_t)st.st_dev != p->t->ns[i].dev || (uint64_t)st.st_ino != p->t->ns[i].ino)
+            fail(p, 69, 0, "the target changed its namespaces between decision and entry");
+    }
+}
+
+static void set_root_and_cwd(const struct ng_entry_plan *p)
+{
+    if (p->root_fd >= 0) {
+        if (fchdir(p->root_fd) < 0 || chroot(".") < 0)
+            fail(p, 70, errno, "cannot enter the target's root directory");
+    }
+    if (p->wd) {
+        if (chdir(p->wd) < 0)
+            fail(p, 70, errno, "cannot change to the working directory given with -w");
+        return;
+    }
+    if (p->cwd_fd >= 0 && fchdir(p->cwd_fd) == 0) {
+        char buf[4096];
+        /* A cwd outside the root just set (the target chrooted without
+         * chdir) would let the program walk out: fall back to "/". */
+        if (getcwd(buf, sizeof(buf)) && buf[0] == '/')
+            return;
+    }
+    if (chdir("/") < 0)
+        fail(p, 70, errno, "cannot change to /");
+}
+
+/* Fork for pid/time namespaces: the parent waits and passes the program's
+ * wait status back; only the grandchild continues. */
+static void fork_if_needed(const struct ng_entry_plan *p)
+{
+    if (!ng_enter_needs_fork(p->ns))
+        return;
+    pid_t pid = fork();
+    if (pid < 0)
+        fail(p, 70, errno, "fork after entering the pid namespace");
+    if (pid == 0) {
+        (void)close(p->status_fd);
+        return;
+    }
+    /* Keep nothing of the host but the status pipe while waiting. */
+    if (p->status_fd > 0)
+        (void)syscall(SYS_close_range, 0U, (unsigned)p->status_fd - 1, 0U);
+    (void)syscall(SYS_close_range, (unsigned)p->status_fd + 1, ~0U, 0U);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    signal(SIGTSTP, SIG_IGN);
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            _exit(70);
+    (void)!write(p->status_fd, &st, sizeof(st));
+    _exit(0);
+}
+
+static void check_not_self(const struct ng_entry_plan *p)
+{
+    struct stat st;
+    /* CVE-2019-5736: a target's program that resolves to our own image
+     * (e.g. a link to /proc/self/exe) is never executed. */
+    if (stat(p->argv[0], &st) == 0 && st.st_dev == p->self_dev && st.st_ino == p->self_ino)
+        fail(p, 126, EPERM, "the program inside the target is nsgate itself; refusing");
+}
+
+void ng_enter_child(const struct ng_entry_plan *p)
+{
+    const char *why = NULL;
+    sigset_t empty;
+
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        fail(p, 70, errno, "PR_SET_PDEATHSIG");
+    setup_stdio(p);
+    if (p->cg && ng_cgroup_session_join(p->cg) < 0)
+        fail(p, 70, errno, "cannot join the session's cgroup");
+    if (ng_creds_pre_setns() < 0)
+        fail(p, 70, errno, "setgroups before setns");
+    enter_namespaces(p);
+    recheck_identity(p);
+    set_root_and_cwd(p);
+    fork_if_needed(p);
+    if (ng_creds_apply(p->creds, p->last_cap, p->host_proc_fd, &why) < 0)
+        fail(p, 70, errno, why ? why : "credentials");
+    /* Credential changes cleared the parent-death signal. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        fail(p, 70, errno, "PR_SET_PDEATHSIG");
+    check_not_self(p);
+    sigemptyset(&empty);
+    for (int sig = 1; sig < NSIG; sig++)
+        signal(sig, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &empty, NULL);
+    /* Only 0, 1, 2 survive execve; the error pipe closes on success. */
+    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        fail(p, 70, errno, "close_range");
+    if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+        fail(p, 70, 0, "process became dumpable before execve");
+    execve(p->argv[0], p->argv, p->envp);
+    int e = errno;
+    fail(p, e == ENOENT || e == ENOTDIR ? 127 : 126, e, "cannot execute the program");
+}
