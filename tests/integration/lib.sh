@@ -1,0 +1,68 @@
+# Shared helpers for integration tests: real targets made with unshare,
+# cleanup of everything a test creates (by PID, never by name).
+set -u
+: "${NSGATE:?NSGATE must name the nsgate binary}"
+: "${NSGATE_BUILD:?}"
+PROBE="$NSGATE_BUILD/tests/ng_probe"
+T=$(mktemp -d /tmp/nsgate-test.XXXXXX)
+chmod 755 "$T"
+TARGETS=""
+CGROUPS=""
+PASS=0
+FAIL=0
+
+cleanup() {
+    for p in $TARGETS; do kill -KILL "$p" 2>/dev/null || true; done
+    for p in $TARGETS; do while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; done
+    for g in $CGROUPS; do
+        # children first (deepest paths first)
+        find "$g" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+    done
+    umount -R "$T"/root/proc 2>/dev/null || true
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
+not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
+check() { # DESCRIPTION, then a command that must succeed
+    local d=$1; shift
+    if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+eq() { # DESCRIPTION WANT GOT
+    if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; printf '   want: %s\n   got:  %s\n' "$2" "$3"; fi
+}
+finish() {
+    echo "$PASS passed, $FAIL failed"
+    [ "$FAIL" -eq 0 ]
+}
+
+# start_target UNSHARE-OPTIONS... -- COMMAND...: run COMMAND under unshare
+# --fork and set TPID to the forked child (the target, not unshare itself).
+start_target() {
+    local opts=()
+    while [ "$1" != "--" ]; do opts+=("$1"); shift; done
+    shift
+    unshare --fork "${opts[@]}" "$@" </dev/null >/dev/null 2>&1 &
+    local up=$! i
+    disown "$up" 2>/dev/null || true
+    TARGETS="$TARGETS $up"
+    for i in $(seq 1 200); do
+        TPID=$(cat /proc/$up/task/$up/children 2>/dev/null | awk '{print $1}')
+        [ -n "$TPID" ] && break
+        sleep 0.02
+    done
+    [ -n "$TPID" ] || { echo "target did not start"; exit 1; }
+    TARGETS="$TARGETS $TPID"
+    # wait until the target has exec'ed its final program
+    sleep 0.2
+}
+
+cgroup2_root() {
+    awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo
+}
+
+# A 64-hex container ID, random.
+new_container_id() {
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'
+}
