@@ -1,0 +1,108 @@
+/* Option parsing of enter (cli.md). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "nsgate/opts.h"
+
+static int parse(struct ng_enter_opts *o, ...)
+{
+    static char *argv[32]; /* o->argv points into it */
+    int argc = 0;
+    va_list ap;
+    va_start(ap, o);
+    argv[argc++] = (char *)(uintptr_t) "enter";
+    for (const char *a; (a = va_arg(ap, const char *));)
+        argv[argc++] = (char *)(uintptr_t)a;
+    va_end(ap);
+    argv[argc] = NULL;
+    char err[256];
+    return ng_opts_parse_enter(argc, argv, o, err, sizeof(err));
+}
+
+static void test_basic(void **state)
+{
+    struct ng_enter_opts o;
+    assert_int_equal(parse(&o, "-t", "42", "-n", "-p", "--", "/bin/ip", "-o", "link", NULL), 0);
+    assert_int_equal(o.target_pid, 42);
+    assert_int_equal(o.ns, (1u << NG_NS_NET) | (1u << NG_NS_PID));
+    assert_int_equal(o.argc, 3);
+    assert_string_equal(o.argv[0], "/bin/ip");
+    assert_string_equal(o.argv[1], "-o"); /* the program's own options are left alone */
+    assert_int_equal(parse(&o, "--target", "7", "--mount", "--uts", "--ipc", "--net", "--pid",
+                           "--user", "--cgroup", "--time", NULL),
+                     0);
+    assert_int_equal(o.ns, NG_NSSET_ALL);
+    assert_null(o.argv);
+    assert_int_equal(parse(&o, "-t", "7", "-muinpUCT", NULL), 0);
+    assert_int_equal(o.ns, NG_NSSET_ALL);
+    assert_int_equal(parse(&o, "-t", "7", "-a", "-r", "INC-1", "-w", "/srv", "-q", "--no-pty",
+                           "/bin/sh", NULL),
+                     0);
+    assert_true(o.all_ns);
+    assert_string_equal(o.reason, "INC-1");
+    assert_string_equal(o.wd, "/srv");
+    assert_true(o.quiet);
+    assert_int_equal(o.pty, NG_PTY_NEVER);
+    assert_int_equal(parse(&o, "--container", "abcd", "-n", NULL), 0);
+    assert_string_equal(o.container, "abcd");
+    assert_int_equal(parse(&o, "--policy", "/p", "--db", "/d", "--keys", "/k", "-t", "1", "-n",
+                           NULL),
+                     0);
+    assert_string_equal(o.policy_path, "/p");
+    assert_int_equal(parse(&o, "--help", NULL), 0);
+    assert_true(o.help);
+}
+
+static void test_usage_errors(void **state)
+{
+    struct ng_enter_opts o;
+    assert_int_equal(parse(&o, "-n", NULL), -EINVAL);                         /* no target */
+    assert_int_equal(parse(&o, "-t", "1", NULL), -EINVAL);                    /* no namespace */
+    assert_int_equal(parse(&o, "-t", "1", "--container", "abcd", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "-t", "1", "-t", "2", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "-t", "0", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "-t", "-1", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "-t", "1x", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "-t", "99999999999", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "--container", "abc", "-n", NULL), -EINVAL);   /* < 4 digits */
+    assert_int_equal(parse(&o, "--container", "ABCD", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "--container", "abcg", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "-t", "1", "-n", "--pty", "--no-pty", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "-t", "1", "-n", "-w", "rel", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "-t", "1", "-n", "--bogus", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "-t", "1", "-n", "--net=/proc/1/ns/net", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "-t", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "-t", "1", "-n", "ip", NULL), -EINVAL);        /* relative */
+    assert_int_equal(parse(&o, "-t", "1", "-n", "/bin/../sbin/ip", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "-t", "1", "-n", "/bin//ip", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "-t", "1", "-n", "/bin/./ip", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "-t", "1", "-n", "/bin/ip/", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "-t", "1", "-n", "-r", "a", "-r", "b", NULL), -EINVAL);
+}
+
+static void test_program_paths(void **state)
+{
+    assert_true(ng_opts_valid_program("/bin/sh"));
+    assert_true(ng_opts_valid_program("/a/.b/..c"));
+    assert_false(ng_opts_valid_program("/"));
+    assert_false(ng_opts_valid_program(""));
+    assert_false(ng_opts_valid_program("bin/sh"));
+    assert_false(ng_opts_valid_program("/bin/.."));
+    assert_false(ng_opts_valid_program(NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_program_paths),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
