@@ -170,12 +170,14 @@ int ng_cgroup_session_create(struct ng_cgroup_session *s, const char *target_cgr
     }
     if (s->parent_fd < 0)
         return s->parent_fd;
-    if (strlen(tpath) + strlen(s->name) + 2 > sizeof(s->path))
+    size_t tl = strlen(tpath), nl = strlen(s->name);
+    int root = strcmp(tpath, "/") == 0;
+    if (tl + nl + 2 > sizeof(s->path))
         return -ENAMETOOLONG;
-    strcpy(s->path, tpath);
-    if (strcmp(tpath, "/") != 0)
-        strcat(s->path, "/");
-    strcat(s->path, s->name);
+    memcpy(s->path, tpath, tl);
+    if (!root)
+        s->path[tl++] = '/';
+    memcpy(s->path + tl, s->name, nl + 1);
     s->dir_fd = open_group(s->parent_fd, s->name, 1);
     if (s->dir_fd < 0)
         return s->dir_fd;

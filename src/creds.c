@@ -191,7 +191,7 @@ static int verify_ids(const struct ng_creds *cr, const char **why)
 
 int ng_creds_verify(const struct ng_creds *cr, int last_cap, const char **why)
 {
-    uint64_t inh, prm, eff, bnd = 0, amb = 0;
+    uint64_t inh = 0, prm = 0, eff = 0, bnd = 0, amb = 0;
     int r = verify_ids(cr, why);
 
     if (r < 0)

@@ -50,6 +50,11 @@ static int env_allowed(const char *kv, int real_root)
     if (strncmp(kv, "TERM=", 5) == 0 || strncmp(kv, "LANG=", 5) == 0 ||
         strncmp(kv, "LC_", 3) == 0)
         return 1;
+#ifdef NSGATE_SANITIZE_BUILD
+    if (strncmp(kv, "ASAN_OPTIONS=", 13) == 0 || strncmp(kv, "UBSAN_OPTIONS=", 14) == 0 ||
+        strncmp(kv, "LSAN_OPTIONS=", 13) == 0)
+        return 1;
+#endif
     return real_root && strncmp(kv, "NSGATE_", 7) == 0;
 }
 
