@@ -13,6 +13,7 @@
 #include "nsgate/relay.h"
 #include "nsgate/selfexe.h"
 #include "nsgate/target.h"
+#include "nsgate/tty.h"
 #include "nsgate/util.h"
 #include "nsgate/uuid.h"
 
@@ -46,6 +47,8 @@ struct session {
     int host_proc_fd, root_fd, cwd_fd;
     int in[2], out[2], err[2], errp[2], statp[2];
     int sigfd;
+    int use_pty;
+    struct ng_tty tty;
     pid_t child;
 };
 
@@ -67,6 +70,7 @@ static void session_cleanup(struct session *s)
     ng_closep(&s->root_fd);
     ng_closep(&s->cwd_fd);
     ng_env_free(&s->env);
+    ng_tty_close(&s->tty);
     ng_target_close(&s->t);
 }
 
@@ -176,13 +180,19 @@ static int open_descriptors(struct session *s)
             return -ESRCH;
         s->cwd_fd = openat(s->t.proc_fd, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
     }
-    if (pipe2(s->in, O_CLOEXEC) < 0 || pipe2(s->out, O_CLOEXEC) < 0 ||
-        pipe2(s->err, O_CLOEXEC) < 0 || pipe2(s->errp, O_CLOEXEC) < 0 ||
-        pipe2(s->statp, O_CLOEXEC) < 0)
+    if (s->use_pty) {
+        int r = ng_tty_open(&s->tty, 0);
+        if (r < 0)
+            return r;
+    } else if (pipe2(s->in, O_CLOEXEC) < 0 || pipe2(s->out, O_CLOEXEC) < 0 ||
+               pipe2(s->err, O_CLOEXEC) < 0) {
+        return -errno;
+    }
+    if (pipe2(s->errp, O_CLOEXEC) < 0 || pipe2(s->statp, O_CLOEXEC) < 0)
         return -errno;
     sigset_t set;
     sigemptyset(&set);
-    int sigs[] = {SIGCHLD, SIGINT, SIGQUIT, SIGTERM, SIGHUP};
+    int sigs[] = {SIGCHLD, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGWINCH};
     for (size_t i = 0; i < NG_ARRAY_SIZE(sigs); i++)
         sigaddset(&set, sigs[i]);
     if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
@@ -241,9 +251,12 @@ static void child(struct session *s)
         .self_ino = ino,
         .cg = &s->cg,
         .stdio = {s->in[0], s->out[1], s->err[1]},
+        .ctty = s->use_pty,
         .err_fd = s->errp[1],
         .status_fd = s->statp[1],
     };
+    if (s->use_pty)
+        p.stdio[0] = p.stdio[1] = p.stdio[2] = s->tty.slave;
     ng_enter_child(&p);
 }
 
@@ -258,6 +271,7 @@ static int await_exec(struct session *s)
     ng_closep(&s->in[0]);
     ng_closep(&s->out[1]);
     ng_closep(&s->err[1]);
+    ng_closep(&s->tty.slave);
     ng_cgroup_session_close_procs(&s->cg);
     do
         n = read(s->errp[0], &e, sizeof(e));
@@ -293,7 +307,10 @@ static int run(struct session *s)
         return r;
     struct ng_relay_cfg cfg = {
         .caller_in = 0, .caller_out = 1, .caller_err = 2,
-        .prog_in = s->in[1], .prog_out = s->out[0], .prog_err = s->err[0],
+        .prog_in = s->use_pty ? s->tty.master : s->in[1],
+        .prog_out = s->use_pty ? s->tty.master : s->out[0],
+        .prog_err = s->use_pty ? -1 : s->err[0],
+        .pty = s->use_pty, .tty_fd = s->tty.caller_fd,
         .child = s->child,
         .status_fd = ng_enter_needs_fork(s->ns) ? s->statp[0] : -1,
         .sigfd = s->sigfd,
@@ -301,7 +318,10 @@ static int run(struct session *s)
         .max_output = s->c.max_output, .tick_ms = (int)s->c.seal_interval_ms,
     };
     s->in[1] = -1; /* the relay closes it at end of input */
-    ng_relay_pipes(&cfg, &res);
+    if (s->use_pty && ng_tty_raw(&s->tty) < 0)
+        ng_warn("cannot put the terminal in raw mode");
+    ng_relay_run(&cfg, &res);
+    ng_tty_restore(&s->tty);
     if (res.reason != NG_END_EXIT)
         ng_relay_terminate(s->child, 2000);
     int left = s->c.leave_processes ? 0 : ng_cgroup_session_kill(&s->cg, 2000);
@@ -326,8 +346,10 @@ int ng_cmd_enter(int argc, char **argv, const struct ng_caller *caller)
     for (int *p = &s.in[0]; p <= &s.statp[1]; p++)
         *p = -1;
     s.caller = caller;
+    s.tty.master = s.tty.slave = s.tty.caller_fd = -1;
     if (ng_opts_parse_enter(argc, argv, &s.o, err, sizeof(err)) < 0)
         return ng_err("%s", err), NG_EXIT_USAGE;
+    s.use_pty = s.o.pty == NG_PTY_FORCE || (s.o.pty == NG_PTY_AUTO && isatty(0) && isatty(1));
     if (s.o.help)
         return fputs(ng_enter_usage, stdout), 0;
     if (caller->uid != 0 && (s.o.policy_path || s.o.db_path || s.o.keys_dir))

@@ -1,4 +1,5 @@
-/* Pipe-mode relay (see relay.h). One poll loop, bounded buffers. */
+/* The relay (see relay.h): pipe mode (three pipes) and terminal mode (one
+ * pty master). One poll loop, bounded buffers. */
 #include "nsgate/relay.h"
 #include "nsgate/util.h"
 
@@ -7,6 +8,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -148,7 +151,12 @@ static void handle_signals(struct relay *r)
         int sig = (int)si.ssi_signo;
         if (sig == SIGCHLD) {
             reap(r);
-        } else if (sig == SIGINT || sig == SIGQUIT) {
+        } else if (sig == SIGWINCH && r->cfg->pty) {
+            char sz[32];
+            size_t n = ng_relay_copy_winsize(r->cfg->tty_fd, r->cfg->prog_in, sz, sizeof(sz));
+            if (n)
+                record(r, 'r', sz, n);
+        } else if ((sig == SIGINT || sig == SIGQUIT) && !r->cfg->pty) {
             (void)kill(-r->cfg->child, sig); /* the program's process group */
             record(r, 'm', sig == SIGINT ? "signal INT" : "signal QUIT",
                    sig == SIGINT ? 10 : 11);
@@ -230,7 +238,18 @@ static void step(struct relay *r)
         flush_to(r, c->caller_err, &r->err, &r->caller_err_ok);
 }
 
-int ng_relay_pipes(const struct ng_relay_cfg *cfg, struct ng_relay_result *res)
+size_t ng_relay_copy_winsize(int tty_fd, int master, char *buf, size_t size)
+{
+    struct winsize ws;
+    if (tty_fd < 0 || ioctl(tty_fd, TIOCGWINSZ, &ws) < 0 || ws.ws_col == 0)
+        return 0;
+    if (ioctl(master, TIOCSWINSZ, &ws) < 0)
+        return 0;
+    int n = snprintf(buf, size, "%ux%u", (unsigned)ws.ws_col, (unsigned)ws.ws_row);
+    return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+int ng_relay_run(const struct ng_relay_cfg *cfg, struct ng_relay_result *res)
 {
     static struct relay r; /* 200 KiB of buffers: not on the stack */
 
@@ -240,7 +259,8 @@ int ng_relay_pipes(const struct ng_relay_cfg *cfg, struct ng_relay_result *res)
     r.res = res;
     r.caller_in_open = cfg->caller_in >= 0;
     r.prog_in_open = cfg->prog_in >= 0;
-    r.prog_out_open = r.prog_err_open = 1;
+    r.prog_out_open = cfg->prog_out >= 0;
+    r.prog_err_open = cfg->prog_err >= 0;
     r.caller_out_ok = r.caller_err_ok = 1;
     r.start_ms = r.last_activity_ms = r.last_tick_ms = now_ms();
     for (int i = 0; i < 3; i++) {
@@ -253,15 +273,16 @@ int ng_relay_pipes(const struct ng_relay_cfg *cfg, struct ng_relay_result *res)
             end(&r, NG_END_EXIT);
             break;
         }
-        /* Input ended and all of it delivered: pass EOF on. */
-        if (!r.caller_in_open && r.in.len == 0 && r.prog_in_open) {
+        /* Input ended and all of it delivered: pass EOF on (pipe mode; the
+         * pty master also carries the output). */
+        if (!cfg->pty && !r.caller_in_open && r.in.len == 0 && r.prog_in_open) {
             (void)close(cfg->prog_in);
             r.prog_in_open = 0;
         }
         step(&r);
         tick(&r);
     }
-    if (r.prog_in_open)
+    if (r.prog_in_open && !cfg->pty)
         (void)close(cfg->prog_in);
     return 0;
 }

@@ -36,7 +36,9 @@ struct ng_relay_cfg {
     int prog_out, prog_err;                /* read ends */
     pid_t child;                           /* the entering child */
     int status_fd;                         /* read end: program wait status after a pid fork */
-    int sigfd;                             /* signalfd: CHLD INT QUIT TERM HUP */
+    int sigfd;                             /* signalfd: CHLD INT QUIT TERM HUP (WINCH) */
+    int pty;     /* terminal mode: prog_in == prog_out == the pty master */
+    int tty_fd;  /* the caller's terminal for window sizes, or -1 */
     int64_t max_session_ms, idle_timeout_ms; /* < 0: none */
     uint64_t max_output;
     int tick_ms;
@@ -53,7 +55,11 @@ struct ng_relay_result {
 
 /* Runs until the program has exited and its output is drained, or the
  * session is ended. Returns 0 or a negative errno for an internal error. */
-int ng_relay_pipes(const struct ng_relay_cfg *cfg, struct ng_relay_result *res);
+int ng_relay_run(const struct ng_relay_cfg *cfg, struct ng_relay_result *res);
+
+/* Copy the caller's window size to the pty; records "COLSxROWS" into buf
+ * (size >= 32) and returns its length, or 0 when there is none. */
+size_t ng_relay_copy_winsize(int tty_fd, int master, char *buf, size_t size);
 
 /* End the session's program: SIGHUP to its process group, then SIGKILL
  * after grace_ms; reaps the child. */
