@@ -106,7 +106,7 @@ static int in_initial_userns(void)
            strcmp(f[2], "4294967295") == 0 && strtok_r(NULL, " \t\n", &save) == NULL;
 }
 
-static int binary_owned_by_root(void)
+int ng_harden_binary_root_owned(void)
 {
     struct stat st;
     return stat("/proc/self/exe", &st) == 0 && st.st_uid == 0;
@@ -163,7 +163,7 @@ int ng_harden_process(unsigned flags, struct ng_caller *caller, const char **why
     caller->ngroups = (size_t)ng;
     caller->setuid_start = ruid != 0 && euid == 0;
 
-    if (euid == 0 && ruid != 0 && !binary_owned_by_root())
+    if (euid == 0 && ruid != 0 && !ng_harden_binary_root_owned())
         return *why = "refusing to run setuid: the binary is not owned by root", -EPERM;
     if (flags & NG_HARDEN_PRIVILEGED) {
         if (!in_initial_userns())

@@ -81,6 +81,11 @@ int main(int argc, char **argv)
         return NG_EXIT_USAGE;
     }
     if (i == 0 && !help && !ng_selfexe_is_copy()) {
+        /* Checked here: the sealed copy is always root-owned. */
+        if (geteuid() == 0 && getuid() != 0 && !ng_harden_binary_root_owned()) {
+            ng_err("refusing to run setuid: the binary is not owned by root");
+            return NG_EXIT_INTERNAL;
+        }
         int r = ng_selfexe_reexec(argv, environ);
         ng_err("cannot re-execute from a sealed copy of itself: %s", strerror(-r));
         return NG_EXIT_INTERNAL;

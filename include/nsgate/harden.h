@@ -11,6 +11,8 @@
 #include "nsgate/cmd.h"
 
 int ng_harden_fds(void);
+/* Is the file this process was executed from owned by root? */
+int ng_harden_binary_root_owned(void);
 /* Keep only TERM, LANG, LC_* and, for a real uid of 0, NSGATE_*. */
 int ng_harden_env(int real_root);
 
