@@ -351,17 +351,14 @@ static int retire_certs(int dirfd, uint64_t now_ns)
 /* Overwrite the old state with zeros where it lies, sync, remove: the
  * destruction keygen --force promises. Its public half is kept for the
  * audit record when it still parses. */
-static int destroy_state(int dirfd, struct ng_fskey_created *out)
+static int destroy_state(int dirfd, int fd, struct ng_fskey_created *out)
 {
     static const uint8_t zero[4096];
-    ng_autoclose int fd = -1;
     struct stat st;
-    int r = file_open(dirfd, STATE_NAME, O_RDWR, 0, &fd);
+    int r = 0;
 
-    if (r == -ENOENT)
+    if (fd < 0)
         return 0;
-    if (r < 0)
-        return r;
     struct secret *s = secret_alloc();
     if (!s)
         return -ENOMEM;
@@ -426,7 +423,7 @@ int ng_fskey_create(const char *dir, uint64_t epoch_len_ns, int force, uint64_t 
                     struct ng_fskey_created *ret)
 {
     struct ng_fskey_created out = {0};
-    ng_autoclose int dfd = -1, lfd = -1;
+    ng_autoclose int dfd = -1, lfd = -1, sfd = -1;
     int r, have_state, have_certs;
 
     if (epoch_len_ns < NG_FSKEY_MIN_EPOCH_NS || epoch_len_ns > NG_FSKEY_MAX_EPOCH_NS)
@@ -441,7 +438,11 @@ int ng_fskey_create(const char *dir, uint64_t epoch_len_ns, int force, uint64_t 
         return have_certs;
     if ((have_state || have_certs) && !force)
         return -EEXIST;
-    if ((r = retire_certs(dfd, now_ns)) < 0 || (r = destroy_state(dfd, &out)) < 0)
+    /* everything checked before anything changes: a planted symlink at the
+     * state path must not cost the certificates */
+    if (have_state && (r = file_open(dfd, STATE_NAME, O_RDWR, 0, &sfd)) < 0)
+        return r;
+    if ((r = retire_certs(dfd, now_ns)) < 0 || (r = destroy_state(dfd, sfd, &out)) < 0)
         return r;
     if ((r = make_keys(dfd, epoch_len_ns, now_ns, &out)) < 0 || (r = fsync_fd(dfd)) < 0)
         return r;
