@@ -20,6 +20,7 @@
 
 #include "nsgate/fskey.h"
 #include "nsgate/seal.h"
+#include "tmpdir.h"
 
 /* Offsets of the state record (docs/integrity.md "Files"). */
 #define ST_SK 104
@@ -27,56 +28,10 @@
 #define LEN (10 * NG_FSKEY_SEC_NS)
 #define T0 (UINT64_C(1700000000) * NG_FSKEY_SEC_NS)
 
-struct fx {
-    char tmp[64];
-    char dir[96];
-};
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    return remove(p);
-}
-
-static int setup(void **state)
-{
-    struct fx *x = calloc(1, sizeof(*x));
-    assert_non_null(x);
-    strcpy(x->tmp, "/tmp/ng_fskey_XXXXXX");
-    assert_non_null(mkdtemp(x->tmp));
-    snprintf(x->dir, sizeof(x->dir), "%s/keys", x->tmp);
-    *state = x;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *x = *state;
-    (void)nftw(x->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    free(x);
-    return 0;
-}
-
-/* The whole file, malloc'd; *len set. */
-static uint8_t *slurp(const char *dir, const char *name, size_t *len)
-{
-    char path[PATH_MAX];
-    struct stat st;
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    assert_true(fd >= 0);
-    assert_int_equal(fstat(fd, &st), 0);
-    uint8_t *buf = malloc((size_t)st.st_size + 1);
-    assert_non_null(buf);
-    assert_int_equal(read(fd, buf, (size_t)st.st_size), st.st_size);
-    close(fd);
-    *len = (size_t)st.st_size;
-    return buf;
-}
-
 static void state_sk(const char *dir, uint8_t sk[SK_BYTES])
 {
     size_t len;
-    uint8_t *b = slurp(dir, "state", &len);
+    uint8_t *b = fx_slurp(dir, "state", &len);
     assert_int_equal(len, NG_FSKEY_STATE_BYTES);
     memcpy(sk, b + ST_SK, SK_BYTES);
     free(b);
@@ -85,7 +40,7 @@ static void state_sk(const char *dir, uint8_t sk[SK_BYTES])
 static int file_holds(const char *dir, const char *name, const uint8_t *needle, size_t n)
 {
     size_t len;
-    uint8_t *b = slurp(dir, name, &len);
+    uint8_t *b = fx_slurp(dir, name, &len);
     int found = memmem(b, len, needle, n) != NULL;
     free(b);
     return found;
@@ -137,7 +92,7 @@ static void test_create_modes(void **state)
     assert_int_equal(mode_of(x->dir, "state"), 0600);
     assert_int_equal(mode_of(x->dir, "certs"), 0600);
     assert_int_equal(mode_of(x->dir, "lock"), 0600);
-    free(slurp(x->dir, "certs", &len));
+    free(fx_slurp(x->dir, "certs", &len));
     assert_int_equal(len, NG_FSKEY_CERTS_HEADER_BYTES + NG_FSKEY_CERT_BYTES);
     assert_true(c.start_ns == T0);
     assert_false(c.retired_valid);
@@ -333,12 +288,12 @@ static void test_crash_recovery_and_damage(void **state)
     append(x->dir, "certs", junk, sizeof(junk), NG_FSKEY_CERTS_HEADER_BYTES + NG_FSKEY_CERT_BYTES);
     assert_int_equal(ng_fskey_open(x->dir, &k, NULL), 0);
     assert_int_equal(ng_fskey_advance(k, T0 + LEN, NULL), 0);
-    free(slurp(x->dir, "certs", &len));
+    free(fx_slurp(x->dir, "certs", &len));
     assert_int_equal(len, NG_FSKEY_CERTS_HEADER_BYTES + 2 * NG_FSKEY_CERT_BYTES);
     assert_int_equal(chain_ok(x->dir, c.root_pk), 2);
     /* one flipped bit in the state: refused, never signed with */
     uint8_t b;
-    uint8_t *st = slurp(x->dir, "state", &len);
+    uint8_t *st = fx_slurp(x->dir, "state", &len);
     b = st[40] ^ 1;
     append(x->dir, "state", &b, 1, 40);
     assert_int_equal(ng_fskey_lock_current(k, T0 + LEN, NULL), -EBADMSG);
@@ -356,13 +311,13 @@ static void test_crash_recovery_and_damage(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_create_modes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refuse_without_force, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_symlinks_and_modes_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_evolve_erases, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_catch_up, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sign_needs_lock, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_crash_recovery_and_damage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_modes, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_refuse_without_force, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_symlinks_and_modes_refused, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_evolve_erases, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_catch_up, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_sign_needs_lock, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_crash_recovery_and_damage, fx_setup, fx_teardown),
     };
     if (sodium_init() < 0)
         return 1;
