@@ -12,6 +12,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <sodium.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,6 +309,76 @@ static void test_crash_recovery_and_damage(void **state)
     ng_fskey_close(k);
 }
 
+/* Recorders and the timer advance at once: the lock keeps one cert per
+ * epoch and the state consistent with the certs. */
+static void test_concurrent_advance(void **state)
+{
+    struct fx *x = *state;
+    struct ng_fskey_created c;
+    pid_t kids[6];
+
+    create(x, &c);
+    for (size_t i = 0; i < NG_ARRAY_SIZE(kids); i++) {
+        kids[i] = fork();
+        assert_true(kids[i] >= 0);
+        if (kids[i] == 0) {
+            int bad = 0;
+            for (uint64_t e = 1; e <= 30; e++) {
+                struct ng_fskey *k;
+                bad |= ng_fskey_open(x->dir, &k, NULL) < 0;
+                if (!bad) {
+                    bad |= ng_fskey_advance(k, T0 + e * LEN + i, NULL) < 0;
+                    ng_fskey_close(k);
+                }
+            }
+            _exit(bad);
+        }
+    }
+    for (size_t i = 0; i < NG_ARRAY_SIZE(kids); i++) {
+        int st;
+        assert_int_equal(waitpid(kids[i], &st, 0), kids[i]);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    assert_int_equal(chain_ok(x->dir, c.root_pk), 31);
+}
+
+/* A child forked while the secret is loaded finds it wiped
+ * (MADV_WIPEONFORK): what it signs does not verify. */
+static void test_secret_wiped_on_fork(void **state)
+{
+    struct fx *x = *state;
+    struct ng_fskey_created c;
+    struct ng_fskey_info info;
+    struct ng_fskey *k;
+    static const uint8_t msg[] = "seal";
+    uint8_t sig[NG_FSKEY_SIG_BYTES];
+    int p[2];
+
+    create(x, &c);
+    assert_int_equal(ng_fskey_open(x->dir, &k, NULL), 0);
+    assert_int_equal(ng_fskey_lock_current(k, T0, NULL), 0);
+    ng_fskey_info(k, &info);
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* no ng_fskey_close here: see fskey.h */
+        int ok = ng_fskey_sign(k, msg, sizeof(msg), sig) == 0 &&
+                 write(p[1], sig, sizeof(sig)) == (ssize_t)sizeof(sig);
+        _exit(ok ? 0 : 1);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_int_equal(read(p[0], sig, sizeof(sig)), (ssize_t)sizeof(sig));
+    close(p[0]);
+    close(p[1]);
+    assert_int_not_equal(crypto_sign_verify_detached(sig, msg, sizeof(msg), info.pk), 0);
+    assert_int_equal(ng_fskey_sign(k, msg, sizeof(msg), sig), 0);
+    assert_int_equal(crypto_sign_verify_detached(sig, msg, sizeof(msg), info.pk), 0);
+    ng_fskey_unlock(k);
+    ng_fskey_close(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +389,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_catch_up, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_sign_needs_lock, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_crash_recovery_and_damage, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_advance, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_secret_wiped_on_fork, fx_setup, fx_teardown),
     };
     if (sodium_init() < 0)
         return 1;
