@@ -39,8 +39,10 @@ static int parse_duration(const char *s, uint64_t *ret_ns)
     static const struct {
         const char *unit;
         uint64_t ns;
-    } units[] = {{"ms", UINT64_C(1000000)}, {"s", NG_FSKEY_SEC_NS},
-                 {"m", 60 * NG_FSKEY_SEC_NS}, {"h", 3600 * NG_FSKEY_SEC_NS},
+    } units[] = {{"ms", UINT64_C(1000000)},
+                 {"s", NG_FSKEY_SEC_NS},
+                 {"m", 60 * NG_FSKEY_SEC_NS},
+                 {"h", 3600 * NG_FSKEY_SEC_NS},
                  {"d", 86400 * NG_FSKEY_SEC_NS}};
     char digits[24];
     size_t n = strspn(s, "0123456789");
@@ -74,10 +76,18 @@ static int parse_opts(int argc, char **argv, struct keygen_opts *o)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'k': o->dir = optarg; break;
-        case 'f': o->force = 1; break;
-        case 'a': o->advance = 1; break;
-        case 'h': o->help = 1; break;
+        case 'k':
+            o->dir = optarg;
+            break;
+        case 'f':
+            o->force = 1;
+            break;
+        case 'a':
+            o->advance = 1;
+            break;
+        case 'h':
+            o->help = 1;
+            break;
         case 'e':
             o->epoch_given = 1;
             if (parse_duration(optarg, &o->epoch_ns) < 0 || o->epoch_ns < NG_FSKEY_MIN_EPOCH_NS ||
@@ -104,22 +114,30 @@ static int parse_opts(int argc, char **argv, struct keygen_opts *o)
 static int key_error(const char *what, const char *dir, int r)
 {
     switch (-r) {
-    case ELOOP: ng_err("%s: %s or a file in it is a symlink: refused", what, dir); break;
+    case ELOOP:
+        ng_err("%s: %s or a file in it is a symlink: refused", what, dir);
+        break;
     case EPERM:
         ng_err("%s: %s or a file in it is not owned by root or is writable by group or "
-               "other: fix its ownership and mode (0700 directory, 0600 files)", what, dir);
+               "other: fix its ownership and mode (0700 directory, 0600 files)",
+               what, dir);
         break;
-    case ENOENT: ng_err("%s: no keys in %s: run nsgate keygen first", what, dir); return NG_EXIT_NOINPUT;
+    case ENOENT:
+        ng_err("%s: no keys in %s: run nsgate keygen first", what, dir);
+        return NG_EXIT_NOINPUT;
     case EBADMSG:
         ng_err("%s: the key state in %s is damaged or inconsistent: nothing can be sealed "
-               "until nsgate keygen --force makes new keys", what, dir);
+               "until nsgate keygen --force makes new keys",
+               what, dir);
         break;
     case ERANGE:
         ng_err("%s: the clock is more than %llu epochs past the key state in %s: check the "
-               "clock, or make new keys with nsgate keygen --force", what,
-               (unsigned long long)NG_FSKEY_MAX_CATCHUP, dir);
+               "clock, or make new keys with nsgate keygen --force",
+               what, (unsigned long long)NG_FSKEY_MAX_CATCHUP, dir);
         break;
-    default: ng_err("%s: %s: %s", what, dir, strerror(-r)); break;
+    default:
+        ng_err("%s: %s: %s", what, dir, strerror(-r));
+        break;
     }
     return NG_EXIT_INTERNAL;
 }
@@ -141,7 +159,8 @@ static int do_create(const struct keygen_opts *o)
 
     if (r == -EEXIST) {
         ng_err("keys already exist in %s: give --force to replace them (the old root key "
-               "and certificates are kept in %s/retired/)", o->dir, o->dir);
+               "and certificates are kept in %s/retired/)",
+               o->dir, o->dir);
         return NG_EXIT_USAGE;
     }
     if (r < 0)
@@ -150,7 +169,8 @@ static int do_create(const struct keygen_opts *o)
     if (c.retired_valid) {
         sodium_bin2hex(hex, sizeof(hex), c.retired.root_pk, NG_FSKEY_PK_BYTES);
         ng_warn("replaced the keys with root %s (at epoch %llu); its certificates are in "
-                "%s/retired/", hex, (unsigned long long)c.retired.epoch, o->dir);
+                "%s/retired/",
+                hex, (unsigned long long)c.retired.epoch, o->dir);
     }
     sodium_bin2hex(hex, sizeof(hex), c.root_pk, NG_FSKEY_PK_BYTES);
     if (printf("%s\n", hex) < 0 || fflush(stdout) != 0) {

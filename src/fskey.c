@@ -33,14 +33,14 @@ enum {
 /* Layout of the certs header. */
 enum { CH_MAGIC = 0, CH_VERSION = 8, CH_LEN = 16, CH_ROOT = 24 };
 
-#define STATE_MAGIC "NSGKEYST"
-#define CERTS_MAGIC "NSGCERTS"
+#define STATE_MAGIC    "NSGKEYST"
+#define CERTS_MAGIC    "NSGCERTS"
 #define FORMAT_VERSION 1
-#define STATE_NAME "state"
-#define CERTS_NAME "certs"
-#define LOCK_NAME "lock"
-#define RETIRED_NAME "retired"
-#define CERTS_BATCH 64
+#define STATE_NAME     "state"
+#define CERTS_NAME     "certs"
+#define LOCK_NAME      "lock"
+#define RETIRED_NAME   "retired"
+#define CERTS_BATCH    64
 
 _Static_assert(ST_CHECK + crypto_generichash_BYTES == NG_FSKEY_STATE_BYTES, "state size");
 _Static_assert(CH_ROOT + NG_FSKEY_PK_BYTES == NG_FSKEY_CERTS_HEADER_BYTES, "header size");
@@ -73,8 +73,8 @@ uint64_t ng_fskey_now_ns(void)
 
 /* ---- encodings (pure) ---- */
 
-void ng_fskey_cert_message(const uint8_t root_pk[NG_FSKEY_PK_BYTES],
-                           const struct ng_fskey_cert *c, uint8_t out[NG_FSKEY_CERT_MSG_BYTES])
+void ng_fskey_cert_message(const uint8_t root_pk[NG_FSKEY_PK_BYTES], const struct ng_fskey_cert *c,
+                           uint8_t out[NG_FSKEY_CERT_MSG_BYTES])
 {
     static const char tag[] = NG_FSKEY_CERT_TAG;
     uint8_t *p = out;
@@ -209,8 +209,8 @@ static int check_stat(int fd, mode_t type, int private_too)
 static unsigned fs_warnings(int fd)
 {
     static const unsigned long cow[] = {
-        0x9123683eUL, /* btrfs */ 0x2fc12fc1UL, /* zfs */ 0x794c7630UL, /* overlayfs */
-        0xca451a4eUL, /* bcachefs */ 0x3434UL, /* nilfs2 */ 0xf2f52010UL, /* f2fs */
+        0x9123683eUL, /* btrfs */ 0x2fc12fc1UL, /* zfs */ 0x794c7630UL,    /* overlayfs */
+        0xca451a4eUL, /* bcachefs */ 0x3434UL,  /* nilfs2 */ 0xf2f52010UL, /* f2fs */
     };
     struct statfs sf;
     if (fstatfs(fd, &sf) < 0)
@@ -372,8 +372,9 @@ static int destroy_state(int dirfd, int fd, struct ng_fskey_created *out)
     /* a planted huge file is not worth zeroing past what a state can be */
     off_t size = st.st_size < (1 << 20) ? st.st_size : (1 << 20);
     for (off_t off = 0; off < size && r == 0; off += (off_t)sizeof(zero))
-        r = pwrite_full(fd, zero, (size_t)(size - off) < sizeof(zero) ? (size_t)(size - off)
-                                                                    : sizeof(zero), off);
+        r = pwrite_full(fd, zero,
+                        (size_t)(size - off) < sizeof(zero) ? (size_t)(size - off) : sizeof(zero),
+                        off);
     if (r == 0)
         r = fsync_fd(fd);
     if (r == 0 && unlinkat(dirfd, STATE_NAME, 0) < 0)
@@ -522,8 +523,8 @@ static int certs_reconcile(struct ng_fskey *k)
         return r;
     ng_fskey_cert_decode(raw, &c);
     if (!certs_header_valid(hdr) || ng_be64_get(hdr + CH_LEN) != ng_be64_get(rec + ST_LEN) ||
-        sodium_memcmp(hdr + CH_ROOT, rec + ST_ROOT, NG_FSKEY_PK_BYTES) != 0 ||
-        c.epoch != epoch || c.start_ns != ng_be64_get(rec + ST_START) ||
+        sodium_memcmp(hdr + CH_ROOT, rec + ST_ROOT, NG_FSKEY_PK_BYTES) != 0 || c.epoch != epoch ||
+        c.start_ns != ng_be64_get(rec + ST_START) ||
         sodium_memcmp(c.pk, rec + ST_PK, NG_FSKEY_PK_BYTES) != 0)
         return -EBADMSG;
     return 0;

@@ -18,24 +18,42 @@ _Static_assert(4 + sizeof(NG_SEAL_TAG) - 1 + NG_SEAL_ID_BYTES + 8 + 2 * NG_SEAL_
 const char *ng_seal_status_str(enum ng_seal_status s)
 {
     switch (s) {
-    case NG_SEAL_OK: return "ok";
-    case NG_SEAL_BAD_SIGNATURE: return "bad seal signature";
-    case NG_SEAL_UNKNOWN_EPOCH: return "seal by a key without certificate";
-    case NG_SEAL_BEFORE_EPOCH: return "seal time before its key's epoch";
-    case NG_SEAL_AFTER_EPOCH: return "late seal: made after its key's epoch ended";
-    case NG_SEAL_WALL_NOT_INCREASING: return "seal time not after the previous seal";
-    case NG_SEAL_BOOT_NOT_INCREASING: return "seal boot time not after the previous seal";
-    case NG_SEAL_LATE_EVENT: return "late seal: too long after the events it covers";
-    case NG_SEAL_LATE_GAP: return "late seal: too long after the previous seal";
-    case NG_SEAL_BAD_LINK: return "seal not linked to the previous seal";
-    case NG_SEAL_SEQ_DECREASING: return "seal covers less than the previous seal";
-    case NG_CERT_BAD_SIGNATURE: return "bad key certificate signature";
-    case NG_CERT_BAD_ROOT: return "first key certificate is not the root key's";
-    case NG_CERT_DUPLICATE: return "two key certificates for one epoch";
-    case NG_CERT_GAP: return "key certificate missing";
-    case NG_CERT_START_NOT_INCREASING: return "key certificate start times not increasing";
-    case NG_CERT_START_TOO_SOON: return "key certificate starts less than one epoch after the previous";
-    default: return "unknown seal status";
+    case NG_SEAL_OK:
+        return "ok";
+    case NG_SEAL_BAD_SIGNATURE:
+        return "bad seal signature";
+    case NG_SEAL_UNKNOWN_EPOCH:
+        return "seal by a key without certificate";
+    case NG_SEAL_BEFORE_EPOCH:
+        return "seal time before its key's epoch";
+    case NG_SEAL_AFTER_EPOCH:
+        return "late seal: made after its key's epoch ended";
+    case NG_SEAL_WALL_NOT_INCREASING:
+        return "seal time not after the previous seal";
+    case NG_SEAL_BOOT_NOT_INCREASING:
+        return "seal boot time not after the previous seal";
+    case NG_SEAL_LATE_EVENT:
+        return "late seal: too long after the events it covers";
+    case NG_SEAL_LATE_GAP:
+        return "late seal: too long after the previous seal";
+    case NG_SEAL_BAD_LINK:
+        return "seal not linked to the previous seal";
+    case NG_SEAL_SEQ_DECREASING:
+        return "seal covers less than the previous seal";
+    case NG_CERT_BAD_SIGNATURE:
+        return "bad key certificate signature";
+    case NG_CERT_BAD_ROOT:
+        return "first key certificate is not the root key's";
+    case NG_CERT_DUPLICATE:
+        return "two key certificates for one epoch";
+    case NG_CERT_GAP:
+        return "key certificate missing";
+    case NG_CERT_START_NOT_INCREASING:
+        return "key certificate start times not increasing";
+    case NG_CERT_START_TOO_SOON:
+        return "key certificate starts less than one epoch after the previous";
+    default:
+        return "unknown seal status";
     }
 }
 
@@ -120,8 +138,8 @@ static enum ng_seal_status cert_check(const uint8_t root_pk[NG_FSKEY_PK_BYTES],
 
 enum ng_seal_status ng_seal_cert_chain_verify(const uint8_t root_pk[NG_FSKEY_PK_BYTES],
                                               const struct ng_fskey_cert *certs, size_t n,
-                                              uint64_t epoch_len_ns,
-                                              struct ng_seal_epoch *epochs, size_t *bad)
+                                              uint64_t epoch_len_ns, struct ng_seal_epoch *epochs,
+                                              size_t *bad)
 {
     if (n == 0 || epoch_len_ns < NG_FSKEY_MIN_EPOCH_NS) {
         if (bad)

@@ -28,18 +28,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NG_FSKEY_PK_BYTES 32
-#define NG_FSKEY_SIG_BYTES 64
-#define NG_FSKEY_STATE_BYTES 200
+#define NG_FSKEY_PK_BYTES           32
+#define NG_FSKEY_SIG_BYTES          64
+#define NG_FSKEY_STATE_BYTES        200
 #define NG_FSKEY_CERTS_HEADER_BYTES 56
-#define NG_FSKEY_CERT_BYTES 112     /* one encoded certificate */
-#define NG_FSKEY_CERT_MSG_BYTES 98  /* what a certificate's signature covers */
-#define NG_FSKEY_CERT_TAG "nsgate-cert-v1"
+#define NG_FSKEY_CERT_BYTES         112 /* one encoded certificate */
+#define NG_FSKEY_CERT_MSG_BYTES     98  /* what a certificate's signature covers */
+#define NG_FSKEY_CERT_TAG           "nsgate-cert-v1"
 
-#define NG_FSKEY_SEC_NS UINT64_C(1000000000)
+#define NG_FSKEY_SEC_NS           UINT64_C(1000000000)
 #define NG_FSKEY_DEFAULT_EPOCH_NS (15 * 60 * NG_FSKEY_SEC_NS)
-#define NG_FSKEY_MIN_EPOCH_NS (10 * NG_FSKEY_SEC_NS)
-#define NG_FSKEY_MAX_EPOCH_NS (7 * 24 * 3600 * NG_FSKEY_SEC_NS)
+#define NG_FSKEY_MIN_EPOCH_NS     (10 * NG_FSKEY_SEC_NS)
+#define NG_FSKEY_MAX_EPOCH_NS     (7 * 24 * 3600 * NG_FSKEY_SEC_NS)
 /* Catching up further than this is refused (a clock set decades ahead would
  * otherwise burn through the key for good, writing gigabytes of certs). */
 #define NG_FSKEY_MAX_CATCHUP UINT64_C(1000000)
@@ -145,8 +145,7 @@ int ng_fskey_read_public(const char *dir, uint8_t root_pk[NG_FSKEY_PK_BYTES],
 
 /* Canonical encodings (pure). The signed message is: u32 length of the tag,
  * tag, root public key, epoch u64, public key, start u64 (all big-endian). */
-void ng_fskey_cert_message(const uint8_t root_pk[NG_FSKEY_PK_BYTES],
-                           const struct ng_fskey_cert *c,
+void ng_fskey_cert_message(const uint8_t root_pk[NG_FSKEY_PK_BYTES], const struct ng_fskey_cert *c,
                            uint8_t out[NG_FSKEY_CERT_MSG_BYTES]);
 /* A certificate as stored: epoch u64, start u64, pk, sig. */
 void ng_fskey_cert_encode(const struct ng_fskey_cert *c, uint8_t out[NG_FSKEY_CERT_BYTES]);

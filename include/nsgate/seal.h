@@ -14,11 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NG_SEAL_ID_BYTES 16
+#define NG_SEAL_ID_BYTES   16
 #define NG_SEAL_HASH_BYTES 32
-#define NG_SEAL_SIG_BYTES NG_FSKEY_SIG_BYTES
-#define NG_SEAL_MSG_BYTES 130 /* the encoded message, see ng_seal_encode */
-#define NG_SEAL_TAG "nsgate-seal-v1"
+#define NG_SEAL_SIG_BYTES  NG_FSKEY_SIG_BYTES
+#define NG_SEAL_MSG_BYTES  130 /* the encoded message, see ng_seal_encode */
+#define NG_SEAL_TAG        "nsgate-seal-v1"
 /* Slack for clocks and scheduling (integrity.md): a seal may be made up to
  * this long after its epoch's successor started ... */
 #define NG_SEAL_EPOCH_GRACE_NS (5 * NG_FSKEY_SEC_NS)
@@ -30,12 +30,13 @@ extern const uint8_t ng_seal_ledger_id[NG_SEAL_ID_BYTES];
 /* What a seal signs. */
 struct ng_seal_fields {
     uint8_t chain_id[NG_SEAL_ID_BYTES];
-    uint64_t last_seq;                    /* last sequence number covered */
-    uint8_t head[NG_SEAL_HASH_BYTES];     /* chain hash of that entry */
-    uint8_t prev_seal[NG_SEAL_HASH_BYTES]; /* ng_seal_hash of the previous seal, zero for the first */
-    uint64_t wall_ns;                     /* CLOCK_REALTIME when sealed */
-    uint64_t boot_ns;                     /* CLOCK_BOOTTIME when sealed */
-    uint64_t epoch;                       /* epoch of the signing key */
+    uint64_t last_seq;                /* last sequence number covered */
+    uint8_t head[NG_SEAL_HASH_BYTES]; /* chain hash of that entry */
+    uint8_t
+        prev_seal[NG_SEAL_HASH_BYTES]; /* ng_seal_hash of the previous seal, zero for the first */
+    uint64_t wall_ns;                  /* CLOCK_REALTIME when sealed */
+    uint64_t boot_ns;                  /* CLOCK_BOOTTIME when sealed */
+    uint64_t epoch;                    /* epoch of the signing key */
 };
 
 /* One epoch as established by the certificate chain. */
@@ -48,22 +49,23 @@ struct ng_seal_epoch {
  * (ng_seal_status_str gives the words after "TAMPERED seq=N: "). */
 enum ng_seal_status {
     NG_SEAL_OK = 0,
-    NG_SEAL_BAD_SIGNATURE,     /* the seal does not verify under its epoch's key */
-    NG_SEAL_UNKNOWN_EPOCH,     /* no certificate for the seal's epoch */
-    NG_SEAL_BEFORE_EPOCH,      /* seal time before its epoch started */
-    NG_SEAL_AFTER_EPOCH,       /* seal time at or past the next epoch's start + 5 s */
+    NG_SEAL_BAD_SIGNATURE,       /* the seal does not verify under its epoch's key */
+    NG_SEAL_UNKNOWN_EPOCH,       /* no certificate for the seal's epoch */
+    NG_SEAL_BEFORE_EPOCH,        /* seal time before its epoch started */
+    NG_SEAL_AFTER_EPOCH,         /* seal time at or past the next epoch's start + 5 s */
     NG_SEAL_WALL_NOT_INCREASING, /* wall clock not after the previous seal's */
     NG_SEAL_BOOT_NOT_INCREASING, /* CLOCK_BOOTTIME not after the previous seal's */
-    NG_SEAL_LATE_EVENT,        /* more than seal_interval + 2 s after the oldest new event */
-    NG_SEAL_LATE_GAP,          /* more than seal_interval + 2 s after the previous seal */
-    NG_SEAL_BAD_LINK,          /* prev_seal is not the hash of the previous seal */
-    NG_SEAL_SEQ_DECREASING,    /* covers less of the chain than the previous seal */
-    NG_CERT_BAD_SIGNATURE,     /* a certificate does not verify (forged, or not from this root) */
-    NG_CERT_BAD_ROOT,          /* epoch 0's certificate does not name the root key */
-    NG_CERT_DUPLICATE,         /* two certificates for one epoch */
-    NG_CERT_GAP,               /* an epoch without a certificate */
+    NG_SEAL_LATE_EVENT,          /* more than seal_interval + 2 s after the oldest new event */
+    NG_SEAL_LATE_GAP,            /* more than seal_interval + 2 s after the previous seal */
+    NG_SEAL_BAD_LINK,            /* prev_seal is not the hash of the previous seal */
+    NG_SEAL_SEQ_DECREASING,      /* covers less of the chain than the previous seal */
+    NG_CERT_BAD_SIGNATURE,       /* a certificate does not verify (forged, or not from this root) */
+    NG_CERT_BAD_ROOT,            /* epoch 0's certificate does not name the root key */
+    NG_CERT_DUPLICATE,           /* two certificates for one epoch */
+    NG_CERT_GAP,                 /* an epoch without a certificate */
     NG_CERT_START_NOT_INCREASING, /* an epoch starts no later than its predecessor */
-    NG_CERT_START_TOO_SOON,    /* an epoch starts sooner than one epoch length (- 5 s) after the previous */
+    NG_CERT_START_TOO_SOON,       /* an epoch starts sooner than one epoch length (- 5 s) after the
+                                     previous */
 };
 
 const char *ng_seal_status_str(enum ng_seal_status s);
@@ -97,8 +99,7 @@ void ng_seal_hash(const struct ng_seal_fields *f, const uint8_t sig[NG_SEAL_SIG_
  * on failure *bad (may be NULL) is the index of the first bad certificate. */
 enum ng_seal_status ng_seal_cert_chain_verify(const uint8_t root_pk[NG_FSKEY_PK_BYTES],
                                               const struct ng_fskey_cert *certs, size_t n,
-                                              uint64_t epoch_len_ns,
-                                              struct ng_seal_epoch *epochs,
+                                              uint64_t epoch_len_ns, struct ng_seal_epoch *epochs,
                                               size_t *bad) NG_MUST_CHECK;
 
 /* Which timing rules apply. A session is sealed at least every seal_interval
@@ -133,8 +134,7 @@ enum ng_seal_status ng_seal_check_time(const struct ng_seal_epoch *epochs, size_
 enum ng_seal_status ng_seal_check(const struct ng_seal_epoch *epochs, size_t n,
                                   const struct ng_seal_fields *s,
                                   const uint8_t sig[NG_SEAL_SIG_BYTES],
-                                  const struct ng_seal_fields *prev,
-                                  const uint8_t *prev_sig,
+                                  const struct ng_seal_fields *prev, const uint8_t *prev_sig,
                                   const uint64_t *oldest_new_ns,
                                   const struct ng_seal_timing *t) NG_MUST_CHECK;
 

@@ -24,10 +24,10 @@
 #include "tmpdir.h"
 
 /* Offsets of the state record (docs/integrity.md "Files"). */
-#define ST_SK 104
+#define ST_SK    104
 #define SK_BYTES 64
-#define LEN (10 * NG_FSKEY_SEC_NS)
-#define T0 (UINT64_C(1700000000) * NG_FSKEY_SEC_NS)
+#define LEN      (10 * NG_FSKEY_SEC_NS)
+#define T0       (UINT64_C(1700000000) * NG_FSKEY_SEC_NS)
 
 static void state_sk(const char *dir, uint8_t sk[SK_BYTES])
 {

@@ -15,11 +15,11 @@
 #include "nsgate/seal.h"
 #include "tmpdir.h"
 
-#define SEC NG_FSKEY_SEC_NS
-#define LEN (15 * 60 * SEC)
-#define T0 (UINT64_C(1700000000) * SEC)
+#define SEC      NG_FSKEY_SEC_NS
+#define LEN      (15 * 60 * SEC)
+#define T0       (UINT64_C(1700000000) * SEC)
 #define INTERVAL SEC
-#define ST_SK 104 /* state record offset of the secret (docs/integrity.md) */
+#define ST_SK    104 /* state record offset of the secret (docs/integrity.md) */
 
 static const struct ng_seal_timing session_rules = {INTERVAL, NG_SEAL_RULES_SESSION};
 static const struct ng_seal_timing ledger_rules = {INTERVAL, NG_SEAL_RULES_LEDGER};
@@ -145,14 +145,13 @@ static void make_chain(struct ng_fskey_cert *c, uint8_t (*sks)[64], const uint64
         if (i == 0)
             memcpy(root, c[0].pk, 32);
         ng_fskey_cert_message(root, &c[i], msg);
-        assert_int_equal(crypto_sign_detached(c[i].sig, NULL, msg, sizeof(msg),
-                                              sks[i ? i - 1 : 0]),
+        assert_int_equal(crypto_sign_detached(c[i].sig, NULL, msg, sizeof(msg), sks[i ? i - 1 : 0]),
                          0);
     }
 }
 
-static enum ng_seal_status chain(const uint8_t root[32], const struct ng_fskey_cert *c,
-                                 size_t n, size_t *bad)
+static enum ng_seal_status chain(const uint8_t root[32], const struct ng_fskey_cert *c, size_t n,
+                                 size_t *bad)
 {
     struct ng_seal_epoch ep[8];
     assert_true(n <= 8);
@@ -271,8 +270,7 @@ static void test_clocks_and_lateness(void **state)
     prev.wall_ns = w - late;
     assert_int_equal(ng_seal_check_time(ep, 3, &s, &prev, NULL, &session_rules), NG_SEAL_OK);
     prev.wall_ns -= 1;
-    assert_int_equal(ng_seal_check_time(ep, 3, &s, &prev, NULL, &session_rules),
-                     NG_SEAL_LATE_GAP);
+    assert_int_equal(ng_seal_check_time(ep, 3, &s, &prev, NULL, &session_rules), NG_SEAL_LATE_GAP);
     assert_int_equal(ng_seal_check_time(ep, 3, &s, &prev, NULL, &ledger_rules), NG_SEAL_OK);
     assert_int_equal(strncmp(ng_seal_status_str(NG_SEAL_LATE_GAP), "late seal", 9), 0);
     assert_int_equal(strncmp(ng_seal_status_str(NG_SEAL_LATE_EVENT), "late seal", 9), 0);
@@ -417,25 +415,22 @@ static void test_forward_security(void **state)
     fake.last_seq = 6, fake.wall_ns = t2 + SEC;
     ng_seal_hash(&legit, legit_sig, fake.prev_seal);
     sign_with(stolen_sk, &fake, fake_sig);
-    assert_int_equal(ng_seal_check(ep, n, &fake, fake_sig, &legit, legit_sig, NULL,
-                                   &session_rules),
+    assert_int_equal(ng_seal_check(ep, n, &fake, fake_sig, &legit, legit_sig, NULL, &session_rules),
                      NG_SEAL_BAD_SIGNATURE);
     /* 3. an epoch-3 seal dated back into epoch 2: the signature is good, the time is not */
     fake.epoch = 3;
     sign_with(stolen_sk, &fake, fake_sig);
     assert_int_equal(ng_seal_verify(ep[3].pk, &fake, fake_sig), NG_SEAL_OK);
-    assert_int_equal(ng_seal_check(ep, n, &fake, fake_sig, &legit, legit_sig, NULL,
-                                   &session_rules),
+    assert_int_equal(ng_seal_check(ep, n, &fake, fake_sig, &legit, legit_sig, NULL, &session_rules),
                      NG_SEAL_BEFORE_EPOCH);
     /* 4. dated honestly in epoch 3 but over events of epoch 2: a late seal */
     fake.wall_ns = now3, fake.boot_ns = 101;
     sign_with(stolen_sk, &fake, fake_sig);
     uint64_t oldest = t2 + SEC / 2;
-    assert_int_equal(ng_seal_check(ep, n, &fake, fake_sig, &legit, legit_sig, &oldest,
-                                   &session_rules),
-                     NG_SEAL_LATE_EVENT);
-    assert_int_equal(ng_seal_check(ep, n, &fake, fake_sig, &legit, legit_sig, NULL,
-                                   &session_rules),
+    assert_int_equal(
+        ng_seal_check(ep, n, &fake, fake_sig, &legit, legit_sig, &oldest, &session_rules),
+        NG_SEAL_LATE_EVENT);
+    assert_int_equal(ng_seal_check(ep, n, &fake, fake_sig, &legit, legit_sig, NULL, &session_rules),
                      NG_SEAL_LATE_GAP);
     /* 5. nor certify a new epoch starting in the past to seal with */
     memcpy(forged, certs, 4 * sizeof(*certs));

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 struct fx {
-    char tmp[64];  /* the temporary directory */
-    char dir[96];  /* tmp/keys, not created */
+    char tmp[64]; /* the temporary directory */
+    char dir[96]; /* tmp/keys, not created */
 };
 
 static int fx_rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
