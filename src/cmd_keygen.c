@@ -163,6 +163,10 @@ static int do_create(const struct keygen_opts *o)
                o->dir, o->dir);
         return NG_EXIT_USAGE;
     }
+    if (r == -ENOENT) {
+        ng_err("cannot create keys: the directory that should hold %s does not exist", o->dir);
+        return NG_EXIT_NOINPUT;
+    }
     if (r < 0)
         return key_error("cannot create keys", o->dir, r);
     warn_fs(c.warnings, o->dir);

@@ -145,21 +145,23 @@ static void state_info(const uint8_t *rec, struct ng_fskey_info *info)
 
 /* sodium_malloc guards and mlocks (and marks MADV_DONTDUMP); libsodium
  * 1.0.18 does not mark MADV_WIPEONFORK, so do both on the pages holding it. */
-static struct secret *secret_alloc(void)
+static int secret_alloc(struct secret **ret)
 {
     struct secret *s = sodium_malloc(sizeof(*s));
     if (!s)
-        return NULL;
+        return -ENOMEM;
     uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
     uintptr_t a = (uintptr_t)s & ~(pg - 1);
     uintptr_t e = ((uintptr_t)s + sizeof(*s) + pg - 1) & ~(pg - 1);
     if (madvise((void *)a, e - a, MADV_WIPEONFORK) < 0 ||
         madvise((void *)a, e - a, MADV_DONTDUMP) < 0) {
+        int r = -errno; /* a kernel before 4.14: refuse rather than leak into children */
         sodium_free(s);
-        return NULL;
+        return r;
     }
     sodium_memzero(s, sizeof(*s));
-    return s;
+    *ret = s;
+    return 0;
 }
 
 static int pread_full(int fd, void *buf, size_t len, off_t off)
@@ -359,9 +361,9 @@ static int destroy_state(int dirfd, int fd, struct ng_fskey_created *out)
 
     if (fd < 0)
         return 0;
-    struct secret *s = secret_alloc();
-    if (!s)
-        return -ENOMEM;
+    struct secret *s;
+    if ((r = secret_alloc(&s)) < 0)
+        return r;
     if (pread_full(fd, s->rec, sizeof(s->rec), 0) == 0 && state_valid(s->rec)) {
         state_info(s->rec, &out->retired);
         out->retired_valid = 1;
@@ -387,11 +389,11 @@ static int make_keys(int dirfd, uint64_t len, uint64_t now_ns, struct ng_fskey_c
 {
     uint8_t buf[NG_FSKEY_CERTS_HEADER_BYTES + NG_FSKEY_CERT_BYTES];
     struct ng_fskey_cert c = {.epoch = 0, .start_ns = now_ns};
-    struct secret *s = secret_alloc();
-    int r;
+    struct secret *s;
+    int r = secret_alloc(&s);
 
-    if (!s)
-        return -ENOMEM;
+    if (r < 0)
+        return r;
     uint8_t *rec = s->rec;
     (void)crypto_sign_keypair(rec + ST_PK, rec + ST_SK);
     memcpy(rec + ST_MAGIC, STATE_MAGIC, 8);
@@ -471,8 +473,8 @@ int ng_fskey_open(const char *dir, struct ng_fskey **ret, unsigned *warnings)
         r = file_open(k->dirfd, STATE_NAME, O_RDWR, 1, &k->statefd);
     if (r == 0)
         r = file_open(k->dirfd, CERTS_NAME, O_RDWR, 0, &k->certsfd);
-    if (r == 0 && !(k->sec = secret_alloc()))
-        r = -ENOMEM;
+    if (r == 0)
+        r = secret_alloc(&k->sec);
     if (r == 0 && sodium_mprotect_noaccess(k->sec) < 0)
         r = -errno;
     if (r < 0) {
@@ -713,7 +715,7 @@ int ng_fskey_read_public(const char *dir, uint8_t root_pk[NG_FSKEY_PK_BYTES],
         return -EBADMSG;
     /* a torn last record (crash while appending) is not a certificate */
     size_t n = (size_t)(st.st_size - NG_FSKEY_CERTS_HEADER_BYTES) / NG_FSKEY_CERT_BYTES;
-    if (n > NG_FSKEY_MAX_CATCHUP * 4)
+    if (n > (size_t)1 << 26) /* a sanity bound: over 600 years of 5-minute epochs */
         return -EFBIG;
     if ((r = pread_full(fd, hdr, sizeof(hdr), 0)) < 0)
         return r;
