@@ -564,6 +564,7 @@ static int evolve(struct ng_fskey *k, uint64_t target)
         memcpy(c.pk, s->next_pk, NG_FSKEY_PK_BYTES);
         cert_sign(rec + ST_ROOT, &c, rec + ST_SK);
         ng_fskey_cert_encode(&c, buf + n++ * NG_FSKEY_CERT_BYTES);
+        sodium_memzero(rec + ST_SK, sizeof(s->next_sk)); /* epoch e-1's secret, gone */
         memcpy(rec + ST_SK, s->next_sk, sizeof(s->next_sk));
         memcpy(rec + ST_PK, s->next_pk, sizeof(s->next_pk));
         sodium_memzero(s->next_sk, sizeof(s->next_sk));
