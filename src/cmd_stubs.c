@@ -31,9 +31,3 @@ int ng_cmd_export(int argc, char **argv, const struct ng_caller *caller)
     ng_err("export is not available in this build yet");
     return NG_EXIT_INTERNAL;
 }
-
-int ng_cmd_keygen(int argc, char **argv, const struct ng_caller *caller)
-{
-    ng_err("keygen is not available in this build yet");
-    return NG_EXIT_INTERNAL;
-}
