@@ -157,7 +157,8 @@ static int parse_check_opts(int argc, char **argv, struct check_opts *o)
         o->program = argv[optind];
         if (!ng_opts_valid_program(o->program)) {
             ng_err("PROGRAM must be an absolute, normalized path (no ., .. or empty "
-                   "components): %s", o->program);
+                   "components): %s",
+                   o->program);
             return -EINVAL;
         }
     }

@@ -10,10 +10,10 @@
 struct check_opts {
     const char *policy;
     int policy_given;
-    const char *user;     /* --user NAME|#UID */
+    const char *user;      /* --user NAME|#UID */
     struct ng_attrs attrs; /* --attr: a hypothetical target */
     int has_target;
-    int real_target;      /* -t / --container */
+    int real_target; /* -t / --container */
     ng_nsset ns;
     int all_ns;
     const char *reason;

@@ -92,9 +92,10 @@ static void fmt_caps(const struct ng_constraints *c, char *buf, size_t sz)
     size_t o = 0;
 
     if (c->caps != NG_CAPS_LIST) {
-        snprintf(buf, sz, "%s", c->caps == NG_CAPS_TARGET ? "target"
-                                : c->caps == NG_CAPS_NONE ? "none"
-                                                          : "keep");
+        snprintf(buf, sz, "%s",
+                 c->caps == NG_CAPS_TARGET ? "target"
+                 : c->caps == NG_CAPS_NONE ? "none"
+                                           : "keep");
         return;
     }
     buf[0] = '\0';
@@ -149,7 +150,9 @@ int ng_check_print_text(const struct ng_policy *p, const struct ng_policy_decisi
         int decisive = dec->rule_index >= 0 && res->rule == &p->rules[dec->rule_index];
         r |= out("rule [%s %s]: %s%s", res->rule->kind == NG_POLICY_ALLOW ? "allow" : "deny",
                  res->rule->name, res->why,
-                 decisive ? " (decides)" : res->matched ? " (not reached)" : "");
+                 decisive       ? " (decides)"
+                 : res->matched ? " (not reached)"
+                                : "");
     }
     if (dec->allow)
         r |= print_constraints(&dec->c);
@@ -210,12 +213,11 @@ static json_t *json_constraints(const struct ng_constraints *c)
         json_array_append_new(env, jstr(c->setenv[i]));
     return json_pack("{s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:o, s:o, s:o, s:s, s:o, s:o, s:o, "
                      "s:o*}",
-                     "run_as", run_as, "capabilities", json_caps(c), "host_access",
-                     c->host_access, "no_new_privs", c->no_new_privs, "join_cgroup",
-                     c->join_cgroup, "leave_processes", c->leave_processes, "record_input",
-                     c->record_input, "max_session_ms", jms(c->max_session_ms),
-                     "idle_timeout_ms", jms(c->idle_timeout_ms), "max_output",
-                     jint(c->max_output), "audit",
+                     "run_as", run_as, "capabilities", json_caps(c), "host_access", c->host_access,
+                     "no_new_privs", c->no_new_privs, "join_cgroup", c->join_cgroup,
+                     "leave_processes", c->leave_processes, "record_input", c->record_input,
+                     "max_session_ms", jms(c->max_session_ms), "idle_timeout_ms",
+                     jms(c->idle_timeout_ms), "max_output", jint(c->max_output), "audit",
                      c->audit_required ? "required" : "best-effort", "seal_interval_ms",
                      jms(c->seal_interval_ms), "min_free", jint(c->min_free), "shell",
                      jstr(c->shell), "setenv", env);
@@ -230,9 +232,8 @@ static json_t *json_rules(const struct ng_policy *p, const struct ng_policy_deci
         int decisive = dec->rule_index >= 0 && res->rule == &p->rules[dec->rule_index];
         json_array_append_new(a, json_pack("{s:s, s:o, s:b, s:b, s:o}", "kind",
                                            res->rule->kind == NG_POLICY_ALLOW ? "allow" : "deny",
-                                           "name", jstr(res->rule->name), "matched",
-                                           res->matched, "decides", decisive, "why",
-                                           jstr(res->why)));
+                                           "name", jstr(res->rule->name), "matched", res->matched,
+                                           "decides", decisive, "why", jstr(res->why)));
     }
     return a;
 }
@@ -244,10 +245,10 @@ int ng_check_print_json(const struct ng_policy *p, const struct ng_policy_decisi
     for (size_t i = 0; warns && i < dec->warns.n; i++)
         json_array_append_new(warns, jstr(dec->warns.v[i]));
     json_t *o = json_pack(
-        "{s:s, s:o, s:o, s:o, s:b, s:o, s:o*}", "decision", dec->allow ? "allow" : "deny",
-        "rule", dec->rule_index >= 0 ? jstr(dec->rule_name) : json_null(), "rules",
-        json_rules(p, dec), "constraints", dec->allow ? json_constraints(&dec->c) : json_null(),
-        "host_access", dec->allow && dec->host_access, "host_access_reason",
+        "{s:s, s:o, s:o, s:o, s:b, s:o, s:o*}", "decision", dec->allow ? "allow" : "deny", "rule",
+        dec->rule_index >= 0 ? jstr(dec->rule_name) : json_null(), "rules", json_rules(p, dec),
+        "constraints", dec->allow ? json_constraints(&dec->c) : json_null(), "host_access",
+        dec->allow && dec->host_access, "host_access_reason",
         dec->allow && dec->host_access ? jstr(dec->host_access_why) : json_null(), "warnings",
         warns);
     if (!o)

@@ -82,8 +82,8 @@ static int targets_match(const struct ng_policy_rule *r, const struct ng_attrs *
     if (v)
         snprintf(why, sz, "targets: %s:%s does not match (%s=%s)", name, t->glob, name, v);
     else if (t->attr == NG_ATTR_CONTAINER && a->container_why)
-        snprintf(why, sz, "targets: %s:%s: target has no container attribute (%s)", name,
-                 t->glob, a->container_why);
+        snprintf(why, sz, "targets: %s:%s: target has no container attribute (%s)", name, t->glob,
+                 a->container_why);
     else
         snprintf(why, sz, "targets: %s:%s: target has no %s attribute", name, t->glob, name);
     return 0;
@@ -108,8 +108,7 @@ static int namespaces_match(const struct ng_policy_rule *r, ng_nsset ns, char *w
     return 0;
 }
 
-static int commands_match(const struct ng_policy_rule *r, const char *program, char *why,
-                          size_t sz)
+static int commands_match(const struct ng_policy_rule *r, const char *program, char *why, size_t sz)
 {
     if (!r->commands)
         return 1;
@@ -120,8 +119,7 @@ static int commands_match(const struct ng_policy_rule *r, const char *program, c
     return 0;
 }
 
-static int reason_match(const struct ng_policy_rule *r, const char *reason, char *why,
-                        size_t sz)
+static int reason_match(const struct ng_policy_rule *r, const char *reason, char *why, size_t sz)
 {
     if (r->require_reason && !reason) {
         snprintf(why, sz, "reason: required, none given (-r)");
@@ -143,8 +141,7 @@ static void describe_excess(const struct ng_creds *cr, const struct ng_idset *c,
         return;
     }
     if (cr->host.gid != c->gid) {
-        snprintf(buf, sz, "with gid %u (caller gid %u)", (unsigned)cr->host.gid,
-                 (unsigned)c->gid);
+        snprintf(buf, sz, "with gid %u (caller gid %u)", (unsigned)cr->host.gid, (unsigned)c->gid);
         return;
     }
     for (size_t i = 0; i < cr->host.ngroups; i++) {
@@ -161,8 +158,8 @@ static void describe_excess(const struct ng_creds *cr, const struct ng_idset *c,
 /* policy.md "Host access". Returns 1 when the session this rule would
  * create has host access (why filled), 0 when not, or a negative errno when
  * the credentials cannot be computed (the rule cannot be applied). */
-static int session_host_access(const struct ng_policy_rule *r,
-                               const struct ng_policy_request *req, char *why, size_t sz)
+static int session_host_access(const struct ng_policy_rule *r, const struct ng_policy_request *req,
+                               char *why, size_t sz)
 {
     const char *where;
     struct ng_credplan_in in = req->cred;
@@ -209,8 +206,9 @@ static int eval_rule(const struct ng_policy_rule *r, const struct ng_policy_requ
             return 0;
         int h = session_host_access(r, req, ha, HA_WHY_MAX);
         if (h < 0) {
-            snprintf(why, sz, "credentials: run_as ids are not mapped in the target's user "
-                              "namespace");
+            snprintf(why, sz,
+                     "credentials: run_as ids are not mapped in the target's user "
+                     "namespace");
             return 0;
         }
         if (h && !r->c.host_access) {

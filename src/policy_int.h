@@ -15,10 +15,28 @@ int ng_policy_msg_add(struct ng_policy_msgs *m, const char *fmt, ...)
 
 /* The keys of policy.md, in one order for the parser's table. */
 enum ng_policy_key {
-    K_AUDIT, K_RECORD_INPUT, K_SEAL_INTERVAL, K_MAX_SESSION, K_IDLE_TIMEOUT, K_MAX_OUTPUT,
-    K_MIN_FREE, K_SHELL, K_USERS, K_TARGETS, K_NAMESPACES, K_COMMANDS, K_RUN_AS,
-    K_CAPABILITIES, K_HOST_ACCESS, K_NO_NEW_PRIVS, K_JOIN_CGROUP, K_LEAVE_PROCESSES,
-    K_REQUIRE_REASON, K_REASON_PATTERN, K_SETENV, K_COUNT
+    K_AUDIT,
+    K_RECORD_INPUT,
+    K_SEAL_INTERVAL,
+    K_MAX_SESSION,
+    K_IDLE_TIMEOUT,
+    K_MAX_OUTPUT,
+    K_MIN_FREE,
+    K_SHELL,
+    K_USERS,
+    K_TARGETS,
+    K_NAMESPACES,
+    K_COMMANDS,
+    K_RUN_AS,
+    K_CAPABILITIES,
+    K_HOST_ACCESS,
+    K_NO_NEW_PRIVS,
+    K_JOIN_CGROUP,
+    K_LEAVE_PROCESSES,
+    K_REQUIRE_REASON,
+    K_REASON_PATTERN,
+    K_SETENV,
+    K_COUNT
 };
 
 /* Store one key's value: into p's defaults when r is NULL, else into rule r.

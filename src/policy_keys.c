@@ -33,8 +33,10 @@ static int duration_key(const char *v, int none_ok, int64_t min, int64_t max, in
         return 0;
     }
     if (ng_policy_parse_duration(v, &ms) < 0)
-        return bad(err, errsz, none_ok ? "DURATION (500ms 90s 15m 8h 1d) or none" :
-                                         "DURATION (500ms 90s 15m 8h 1d)", v);
+        return bad(err, errsz,
+                   none_ok ? "DURATION (500ms 90s 15m 8h 1d) or none"
+                           : "DURATION (500ms 90s 15m 8h 1d)",
+                   v);
     if (ms < min || ms > max) {
         snprintf(err, errsz, "'%s' is outside %s", v, max == INT64_MAX ? "1ms.." : "100ms..60s");
         return -EINVAL;
@@ -126,8 +128,7 @@ static int ns_item(void *ctx, char *item, char *err, size_t errsz)
         return -EINVAL;
     }
     if (ns < 0) {
-        snprintf(err, errsz, "unknown namespace '%s' (mnt uts ipc net pid user cgroup time)",
-                 item);
+        snprintf(err, errsz, "unknown namespace '%s' (mnt uts ipc net pid user cgroup time)", item);
         return -EINVAL;
     }
     if (r->namespaces & (1u << ns)) {

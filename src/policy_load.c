@@ -139,7 +139,7 @@ int ng_policy_load(const char *path, unsigned flags, char **ret_buf, size_t *ret
 
 /* getpw*_r and getgr*_r need a buffer of unknown size: grow on ERANGE. */
 #define DB_BUF_START 4096
-#define DB_BUF_MAX (1024 * 1024)
+#define DB_BUF_MAX   (1024 * 1024)
 
 static int lookup_rc(int rc, const void *result)
 {

@@ -50,8 +50,8 @@ struct pstate {
     enum section sec;
     size_t sec_line;
     size_t defaults_line;
-    size_t seen[K_COUNT];   /* line of each key in the current section, 0 = not given */
-    uint32_t *rule_keys;    /* per rule: bit k = key k given (for merging defaults) */
+    size_t seen[K_COUNT]; /* line of each key in the current section, 0 = not given */
+    uint32_t *rule_keys;  /* per rule: bit k = key k given (for merging defaults) */
 };
 
 __attribute__((format(printf, 3, 4))) static void perr(struct pstate *st, size_t line,
@@ -227,8 +227,9 @@ static int key_line(struct pstate *st, char *s)
     for (int i = 0; i < K_COUNT; i++)
         if (strcmp(keys[i].name, k) == 0)
             key = i;
-    unsigned where = st->sec == SEC_DEFAULTS ? IN_DEFAULTS : st->sec == SEC_ALLOW ? IN_ALLOW
-                                                                                  : IN_DENY;
+    unsigned where = st->sec == SEC_DEFAULTS ? IN_DEFAULTS
+                     : st->sec == SEC_ALLOW  ? IN_ALLOW
+                                             : IN_DENY;
     const char *secname = st->sec == SEC_DEFAULTS ? "[defaults]"
                           : st->sec == SEC_ALLOW  ? "allow rules"
                                                   : "deny rules";
@@ -237,9 +238,9 @@ static int key_line(struct pstate *st, char *s)
         return 0;
     }
     if (!(keys[key].where & where)) {
-        const char *only = keys[key].where == IN_DEFAULTS ? "only in [defaults]"
+        const char *only = keys[key].where == IN_DEFAULTS  ? "only in [defaults]"
                            : keys[key].where & IN_DEFAULTS ? "only in [defaults] and allow rules"
-                                                          : "only in allow rules";
+                                                           : "only in allow rules";
         perr(st, st->line, "key '%s' is not allowed in %s (%s)", k, secname, only);
         return 0;
     }

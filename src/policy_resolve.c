@@ -26,8 +26,8 @@ static int resolve_user(const struct ng_policy *p, const struct ng_policy_rule *
         /* A database that fails is never taken as "unknown": fail closed. */
         *failed = 1;
         return ng_policy_msg_add(errs, "%s:%zu: [%s %s]: cannot look up %s '%s%s': %s", p->file,
-                                 r->line, r->kind == NG_POLICY_ALLOW ? "allow" : "deny",
-                                 r->name, what, pfx, u->name, strerror(-ret));
+                                 r->line, r->kind == NG_POLICY_ALLOW ? "allow" : "deny", r->name,
+                                 what, pfx, u->name, strerror(-ret));
     }
     if (r->kind == NG_POLICY_DENY) {
         *failed = 1;
@@ -36,8 +36,8 @@ static int resolve_user(const struct ng_policy *p, const struct ng_policy_rule *
                                  "cannot match would fail open)",
                                  p->file, r->line, r->name, what, pfx, u->name);
     }
-    return ng_policy_msg_add(warns, "%s:%zu: [allow %s]: unknown %s '%s%s' never matches",
-                             p->file, r->line, r->name, what, pfx, u->name);
+    return ng_policy_msg_add(warns, "%s:%zu: [allow %s]: unknown %s '%s%s' never matches", p->file,
+                             r->line, r->name, what, pfx, u->name);
 }
 
 int ng_policy_resolve(struct ng_policy *p, const struct ng_policy_userdb *db,

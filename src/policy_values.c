@@ -146,16 +146,46 @@ int ng_policy_parse_size(const char *s, uint64_t *ret)
 
 /* linux/capability.h, 0 .. CAP_CHECKPOINT_RESTORE (40). */
 static const char *const cap_names[NG_POLICY_CAP_LAST + 1] = {
-    "chown",           "dac_override",   "dac_read_search", "fowner",
-    "fsetid",          "kill",           "setgid",          "setuid",
-    "setpcap",         "linux_immutable", "net_bind_service", "net_broadcast",
-    "net_admin",       "net_raw",        "ipc_lock",        "ipc_owner",
-    "sys_module",      "sys_rawio",      "sys_chroot",      "sys_ptrace",
-    "sys_pacct",       "sys_admin",      "sys_boot",        "sys_nice",
-    "sys_resource",    "sys_time",       "sys_tty_config",  "mknod",
-    "lease",           "audit_write",    "audit_control",   "setfcap",
-    "mac_override",    "mac_admin",      "syslog",          "wake_alarm",
-    "block_suspend",   "audit_read",     "perfmon",         "bpf",
+    "chown",
+    "dac_override",
+    "dac_read_search",
+    "fowner",
+    "fsetid",
+    "kill",
+    "setgid",
+    "setuid",
+    "setpcap",
+    "linux_immutable",
+    "net_bind_service",
+    "net_broadcast",
+    "net_admin",
+    "net_raw",
+    "ipc_lock",
+    "ipc_owner",
+    "sys_module",
+    "sys_rawio",
+    "sys_chroot",
+    "sys_ptrace",
+    "sys_pacct",
+    "sys_admin",
+    "sys_boot",
+    "sys_nice",
+    "sys_resource",
+    "sys_time",
+    "sys_tty_config",
+    "mknod",
+    "lease",
+    "audit_write",
+    "audit_control",
+    "setfcap",
+    "mac_override",
+    "mac_admin",
+    "syslog",
+    "wake_alarm",
+    "block_suspend",
+    "audit_read",
+    "perfmon",
+    "bpf",
     "checkpoint_restore",
 };
 
@@ -257,7 +287,7 @@ int ng_policy_val_run_as(const char *v, struct ng_constraints *c, char *err, siz
 
     c->has_gid = 0;
     if (strcmp(v, "target") == 0 || strcmp(v, "root") == 0 || strcmp(v, "caller") == 0) {
-        c->run_as = v[0] == 't' ? NG_RUN_AS_TARGET
+        c->run_as = v[0] == 't'   ? NG_RUN_AS_TARGET
                     : v[0] == 'r' ? NG_RUN_AS_ROOT
                                   : NG_RUN_AS_CALLER;
         return 0;
@@ -291,8 +321,8 @@ int ng_policy_val_setenv_item(const char *v, char *err, size_t errsz)
     }
     for (size_t i = 0; i < k; i++) {
         char ch = v[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '_')) {
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_')) {
             snprintf(err, errsz, "'%.*s' is not a valid variable name", (int)k, v);
             return -EINVAL;
         }

@@ -24,12 +24,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NG_POLICY_NAME_MAX 64
-#define NG_POLICY_LINE_MAX 4096
-#define NG_POLICY_FILE_MAX (1024 * 1024)
+#define NG_POLICY_NAME_MAX   64
+#define NG_POLICY_LINE_MAX   4096
+#define NG_POLICY_FILE_MAX   (1024 * 1024)
 #define NG_POLICY_MAX_ERRORS 1000
 #define NG_POLICY_REASON_MAX 512
-#define NG_POLICY_CAP_LAST 40 /* CAP_CHECKPOINT_RESTORE, linux/capability.h */
+#define NG_POLICY_CAP_LAST   40 /* CAP_CHECKPOINT_RESTORE, linux/capability.h */
 
 /* A list of malloc'd messages ("FILE:LINE: message"). */
 struct ng_policy_msgs {
@@ -56,9 +56,9 @@ struct ng_policy_user {
 };
 
 struct ng_policy_target {
-    int any;         /* "*" */
+    int any; /* "*" */
     enum ng_attr attr;
-    char *glob;      /* fnmatch(3) pattern, flags 0 */
+    char *glob; /* fnmatch(3) pattern, flags 0 */
 };
 
 struct ng_policy_rule {
@@ -145,17 +145,17 @@ int ng_policy_load(const char *path, unsigned flags, char **ret_buf, size_t *ret
 
 /* One request (policy.md "The request"). */
 struct ng_policy_request {
-    const struct ng_idset *caller;   /* real uid, real gid, getgroups */
-    const uint32_t *db_groups;       /* the database's membership (getgrouplist) */
+    const struct ng_idset *caller; /* real uid, real gid, getgroups */
+    const uint32_t *db_groups;     /* the database's membership (getgrouplist) */
     size_t ndb_groups;
     const struct ng_attrs *attrs;
-    ng_nsset ns;                     /* shared namespaces already dropped */
-    const char *program;             /* absolute normalized; NULL: the policy's shell */
-    const char *reason;              /* NULL: none given */
+    ng_nsset ns;         /* shared namespaces already dropped */
+    const char *program; /* absolute normalized; NULL: the policy's shell */
+    const char *reason;  /* NULL: none given */
     /* Host access, "where": */
-    int mnt_stays_host;              /* mnt not requested, or shared with the target */
-    int target_own_userns;           /* the target's user ns differs from nsgate's */
-    int userns_entered;              /* user is in the request */
+    int mnt_stays_host;    /* mnt not requested, or shared with the target */
+    int target_own_userns; /* the target's user ns differs from nsgate's */
+    int userns_entered;    /* user is in the request */
     /* Credentials base: .c is set to each candidate rule's constraints. */
     struct ng_credplan_in cred;
 };
@@ -168,10 +168,10 @@ struct ng_policy_rule_result {
 
 struct ng_policy_decision {
     int allow;
-    int rule_index;        /* into p->rules; -1 for the default deny */
-    const char *rule_name; /* "-" for the default deny */
+    int rule_index;          /* into p->rules; -1 for the default deny */
+    const char *rule_name;   /* "-" for the default deny */
     struct ng_constraints c; /* for an allow: the deciding rule's merged constraints */
-    int host_access;       /* the allowed session has host access */
+    int host_access;         /* the allowed session has host access */
     char host_access_why[320];
     struct ng_policy_rule_result *results; /* one per rule, in evaluation order */
     size_t nresults;

@@ -13,17 +13,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void decide_fixed(const struct ng_policy *p)
 {
-    static const struct ng_idset caller = {.uid = 1000, .gid = 1000, .ngroups = 1,
-                                           .groups = {2000}};
+    static const struct ng_idset caller = {
+        .uid = 1000, .gid = 1000, .ngroups = 1, .groups = {2000}};
     static const uint32_t dbg[] = {1000, 2000, 10};
-    static const struct ng_proc_status target = {.uid = {0, 0, 0, 0}, .gid = {0, 0, 0, 0},
-                                                 .cap_prm = 0x1ff, .cap_eff = 0x1ff,
+    static const struct ng_proc_status target = {.uid = {0, 0, 0, 0},
+                                                 .gid = {0, 0, 0, 0},
+                                                 .cap_prm = 0x1ff,
+                                                 .cap_eff = 0x1ff,
                                                  .cap_bnd = ~0ULL};
-    struct ng_attrs attrs = {.v = {
-        [NG_ATTR_CONTAINER] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-        [NG_ATTR_CGROUP] = "/system.slice/docker-0123.scope",
-        [NG_ATTR_COMM] = "nginx", [NG_ATTR_EXE] = "/usr/sbin/nginx",
-        [NG_ATTR_UID] = "0", [NG_ATTR_PID] = "4242"}};
+    struct ng_attrs attrs = {
+        .v = {[NG_ATTR_CONTAINER] =
+                  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+              [NG_ATTR_CGROUP] = "/system.slice/docker-0123.scope",
+              [NG_ATTR_COMM] = "nginx",
+              [NG_ATTR_EXE] = "/usr/sbin/nginx",
+              [NG_ATTR_UID] = "0",
+              [NG_ATTR_PID] = "4242"}};
     struct ng_policy_request req;
     struct ng_policy_decision dec;
 

@@ -117,8 +117,8 @@ static void test_first_allow_wins_and_default_deny(void **state)
 {
     struct fx f;
     fx_init(&f, 1000);
-    fx_policy(&f, "[deny d]\nusers = bob\ntargets = *\n"
-                  ALLOW("first", "run_as = caller\n") ALLOW("second", "run_as = root\n"));
+    fx_policy(&f, "[deny d]\nusers = bob\ntargets = *\n" ALLOW("first", "run_as = caller\n")
+                      ALLOW("second", "run_as = root\n"));
     assert_string_equal(fx_decide(&f), "allow first");
     assert_int_equal(f.dec.rule_index, 1);
     assert_int_equal(f.dec.c.run_as, NG_RUN_AS_CALLER);
@@ -158,8 +158,8 @@ static void test_deny_namespaces_overlap(void **state)
 {
     struct fx f;
     fx_init(&f, 1000);
-    fx_policy(&f, "[deny d]\nusers = *\ntargets = *\nnamespaces = pid, mnt\n" ALLOW("a", "")
-                  "[allow b]\nusers = *\ntargets = *\nnamespaces = all\n");
+    fx_policy(&f, "[deny d]\nusers = *\ntargets = *\nnamespaces = pid, mnt\n" ALLOW(
+                      "a", "") "[allow b]\nusers = *\ntargets = *\nnamespaces = all\n");
     f.req.ns = NET;
     assert_string_equal(fx_decide(&f), "allow a");
     assert_string_equal(fx_why(&f, "d"), "namespaces: request net shares none with pid,mnt");
@@ -177,8 +177,8 @@ static void test_host_access(void **state)
 {
     struct fx f;
     fx_init(&f, 1000);
-    fx_policy(&f, ALLOW("root-no", "run_as = root\n") ALLOW("root-yes",
-                  "run_as = root\nhost_access = yes\n"));
+    fx_policy(&f, ALLOW("root-no", "run_as = root\n")
+                      ALLOW("root-yes", "run_as = root\nhost_access = yes\n"));
     /* mnt entered, no user ns of its own: no host access, the first rule. */
     assert_string_equal(fx_decide(&f), "allow root-no");
     assert_int_equal(f.dec.host_access, 0);
@@ -220,11 +220,15 @@ static void test_host_access_with_what(void **state)
 {
     struct fx f;
     fx_init(&f, 1000);
-    fx_policy(&f, ALLOW("same", "run_as = caller\ncapabilities = none\n")
-                  "[allow netcaps]\nusers = *\ntargets = *\nnamespaces = pid\nrun_as = caller\n"
-                  "capabilities = net_admin, net_raw\n"
-                  "[allow other-uid]\nusers = *\ntargets = *\nnamespaces = mnt\nrun_as = 1000:3000\n"
-                  "capabilities = none\n");
+    fx_policy(
+        &f,
+        ALLOW("same",
+              "run_as = caller\ncapabilities = none\n") "[allow netcaps]\nusers = *\ntargets = "
+                                                        "*\nnamespaces = pid\nrun_as = caller\n"
+                                                        "capabilities = net_admin, net_raw\n"
+                                                        "[allow other-uid]\nusers = *\ntargets = "
+                                                        "*\nnamespaces = mnt\nrun_as = 1000:3000\n"
+                                                        "capabilities = none\n");
     f.req.mnt_stays_host = 1;
     /* The caller's own ids and no capability: no host access, no need to say yes. */
     assert_string_equal(fx_decide(&f), "allow same");
@@ -384,10 +388,12 @@ static void test_commands_exact(void **state)
 {
     struct fx f;
     fx_init(&f, 1000);
-    fx_policy(&f, "[defaults]\nshell = /bin/bash\n"
-                  ALLOW("ip", "commands = /usr/sbin/ip, /usr/sbin/ss\n")
-                  "[allow shell]\nusers = *\ntargets = *\nnamespaces = pid\n"
-                  "commands = /bin/bash\n");
+    fx_policy(
+        &f,
+        "[defaults]\nshell = /bin/bash\n" ALLOW(
+            "ip", "commands = /usr/sbin/ip, /usr/sbin/ss\n") "[allow shell]\nusers = *\ntargets = "
+                                                             "*\nnamespaces = pid\n"
+                                                             "commands = /bin/bash\n");
     f.req.program = "/usr/sbin/ip";
     assert_string_equal(fx_decide(&f), "allow ip");
     f.req.program = "/usr/sbin/ip6";
@@ -423,10 +429,11 @@ static void test_reason(void **state)
 {
     struct fx f;
     fx_init(&f, 1000);
-    fx_policy(&f, "[allow pat]\nusers = *\ntargets = *\nnamespaces = pid\n"
-                  "reason_pattern = ^(INC|CHG)-[0-9]+$\n"
-                  "[allow any]\nusers = *\ntargets = *\nnamespaces = mnt\nreason_pattern = INC\n"
-                  ALLOW("req", "require_reason = yes\n"));
+    fx_policy(&f,
+              "[allow pat]\nusers = *\ntargets = *\nnamespaces = pid\n"
+              "reason_pattern = ^(INC|CHG)-[0-9]+$\n"
+              "[allow any]\nusers = *\ntargets = *\nnamespaces = mnt\nreason_pattern = INC\n" ALLOW(
+                  "req", "require_reason = yes\n"));
     assert_string_equal(fx_decide(&f), "deny -");
     assert_string_equal(fx_why(&f, "req"), "reason: required, none given (-r)");
     f.req.reason = "anything at all";
@@ -477,9 +484,15 @@ static void test_defaults_inheritance(void **state)
 {
     struct fx f;
     fx_init(&f, 1000);
-    fx_policy(&f, ALLOW("a", "max_output = 1M\ncapabilities = net_raw\nsetenv = A=1\n")
-                  "[defaults]\nmax_session = 2h\nrecord_input = no\naudit = best-effort\n"
-                  "shell = /bin/zsh\nmax_output = 5G\n");
+    fx_policy(
+        &f,
+        ALLOW("a",
+              "max_output = 1M\ncapabilities = net_raw\nsetenv = A=1\n") "[defaults]\nmax_session "
+                                                                         "= 2h\nrecord_input = "
+                                                                         "no\naudit = best-effort\n"
+                                                                         "shell = "
+                                                                         "/bin/zsh\nmax_output = "
+                                                                         "5G\n");
     assert_string_equal(fx_decide(&f), "allow a");
     assert_int_equal(f.dec.c.max_session_ms, 2 * 3600000);
     assert_int_equal(f.dec.c.record_input, 0);

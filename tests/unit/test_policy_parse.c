@@ -7,12 +7,9 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "nsgate/policy.h"
 #include "../fake_userdb.h"
@@ -116,7 +113,7 @@ static void test_duration_forms(void **state)
     assert_int_equal(ms, 28800000);
     assert_int_equal(ng_policy_parse_duration("2d", &ms), 0);
     assert_int_equal(ms, 172800000);
-    assert_int_equal(ng_policy_parse_duration("10", &ms), -EINVAL);   /* unit required */
+    assert_int_equal(ng_policy_parse_duration("10", &ms), -EINVAL); /* unit required */
     assert_int_equal(ng_policy_parse_duration("s", &ms), -EINVAL);
     assert_int_equal(ng_policy_parse_duration("1x", &ms), -EINVAL);
     assert_int_equal(ng_policy_parse_duration("1 s", &ms), -EINVAL);
@@ -227,14 +224,16 @@ static void test_users_forms(void **state)
     ng_policy_free(p);
     expect_err("[allow a]\nusers = #4294967295\n",
                "t.ini:2: bad value for users: '#4294967295' is not a valid #UID");
-    expect_err("[allow a]\nusers = #-1\n", "t.ini:2: bad value for users: '#-1' is not a valid #UID");
+    expect_err("[allow a]\nusers = #-1\n",
+               "t.ini:2: bad value for users: '#-1' is not a valid #UID");
     expect_err("[allow a]\nusers = %\n",
                "t.ini:2: bad value for users: '%' is not a valid user, #UID, %GROUP or *");
     expect_err("[allow a]\nusers = -rf\n",
                "t.ini:2: bad value for users: '-rf' is not a valid user, #UID, %GROUP or *");
     expect_err("[allow a]\nusers = a b\n",
                "t.ini:2: bad value for users: 'a b' is not a valid user, #UID, %GROUP or *");
-    expect_err("[allow a]\nusers = alice,,bob\n", "t.ini:2: bad value for users: empty item in list");
+    expect_err("[allow a]\nusers = alice,,bob\n",
+               "t.ini:2: bad value for users: empty item in list");
     expect_err("[allow a]\nusers = alice,\n", "t.ini:2: bad value for users: empty item in list");
 }
 
@@ -246,7 +245,7 @@ static void test_targets_forms(void **state)
     const struct ng_policy_rule *r = &p->rules[0];
     assert_int_equal(r->ntargets, 7);
     static const enum ng_attr want[] = {NG_ATTR_CONTAINER, NG_ATTR_CGROUP, NG_ATTR_EXE,
-                                        NG_ATTR_COMM, NG_ATTR_UID, NG_ATTR_PID};
+                                        NG_ATTR_COMM,      NG_ATTR_UID,    NG_ATTR_PID};
     for (size_t i = 0; i < 6; i++) {
         assert_int_equal(r->targets[i].attr, want[i]);
         assert_int_equal(r->targets[i].any, 0);
@@ -259,8 +258,10 @@ static void test_targets_forms(void **state)
                "pid exe comm)");
     expect_err("[allow a]\ntargets = container:\n",
                "t.ini:2: bad value for targets: empty glob in 'container:'");
-    expect_err("[allow a]\ntargets = abc\n", "t.ini:2: bad value for targets: 'abc' is not ATTR:GLOB or *");
-    expect_err("[allow a]\ntargets = :x\n", "t.ini:2: bad value for targets: ':x' is not ATTR:GLOB or *");
+    expect_err("[allow a]\ntargets = abc\n",
+               "t.ini:2: bad value for targets: 'abc' is not ATTR:GLOB or *");
+    expect_err("[allow a]\ntargets = :x\n",
+               "t.ini:2: bad value for targets: ':x' is not ATTR:GLOB or *");
 }
 
 static void test_namespaces_forms(void **state)
@@ -306,9 +307,10 @@ static void test_run_as_forms(void **state)
         enum ng_run_as kind;
         uint32_t uid, gid;
         int has_gid;
-    } cases[] = {{"target", NG_RUN_AS_TARGET, 0, 0, 0}, {"root", NG_RUN_AS_ROOT, 0, 0, 0},
-                 {"caller", NG_RUN_AS_CALLER, 0, 0, 0}, {"1000", NG_RUN_AS_IDS, 1000, 0, 0},
-                 {"65534:65533", NG_RUN_AS_IDS, 65534, 65533, 1}, {"0:0", NG_RUN_AS_IDS, 0, 0, 1}};
+    } cases[] = {
+        {"target", NG_RUN_AS_TARGET, 0, 0, 0},           {"root", NG_RUN_AS_ROOT, 0, 0, 0},
+        {"caller", NG_RUN_AS_CALLER, 0, 0, 0},           {"1000", NG_RUN_AS_IDS, 1000, 0, 0},
+        {"65534:65533", NG_RUN_AS_IDS, 65534, 65533, 1}, {"0:0", NG_RUN_AS_IDS, 0, 0, 1}};
     char text[256];
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         snprintf(text, sizeof(text), RULE "run_as = %s\n", cases[i].v);
@@ -444,10 +446,12 @@ static void test_comments_and_blanks(void **state)
 static void test_structure_errors(void **state)
 {
     expect_err("users = *\n", "t.ini:1: key 'users' outside a section");
-    expect_err("[permit a]\n",
-               "t.ini:1: unknown section kind 'permit' (want [defaults], [allow NAME], [deny NAME])");
-    expect_err("[defaults x]\n",
-               "t.ini:1: unknown section kind 'defaults' (want [defaults], [allow NAME], [deny NAME])");
+    expect_err(
+        "[permit a]\n",
+        "t.ini:1: unknown section kind 'permit' (want [defaults], [allow NAME], [deny NAME])");
+    expect_err(
+        "[defaults x]\n",
+        "t.ini:1: unknown section kind 'defaults' (want [defaults], [allow NAME], [deny NAME])");
     expect_err("[allow a\n", "t.ini:1: section header must end with ']'");
     expect_err("[allow]\n", "t.ini:1: bad rule name '' (1 to 64 of A-Z a-z 0-9 _ . -)");
     expect_err("[allow a/b]\n", "t.ini:1: bad rule name 'a/b' (1 to 64 of A-Z a-z 0-9 _ . -)");
@@ -457,9 +461,10 @@ static void test_structure_errors(void **state)
                "t.ini:1: bad rule name "
                "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' (1 to 64 of "
                "A-Z a-z 0-9 _ . -)");
-    struct ng_policy *p = parse_ok("[allow "
-                                   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\n"
-                                   "users = *\ntargets = *\nnamespaces = net\n");
+    struct ng_policy *p =
+        parse_ok("[allow "
+                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\n"
+                 "users = *\ntargets = *\nnamespaces = net\n");
     ng_policy_free(p);
     expect_err(RULE "[deny a]\nusers = *\ntargets = *\n",
                "t.ini:5: duplicate rule name 'a' (first at line 1)");
@@ -489,11 +494,10 @@ static void test_missing_required(void **state)
 
 static void test_keys_in_wrong_section(void **state)
 {
-    static const char *const allow_only[] = {"run_as = root", "capabilities = none",
-                                             "host_access = yes", "no_new_privs = yes",
-                                             "join_cgroup = yes", "leave_processes = no",
-                                             "require_reason = yes", "reason_pattern = x",
-                                             "setenv = A=1"};
+    static const char *const allow_only[] = {
+        "run_as = root",        "capabilities = none", "host_access = yes",
+        "no_new_privs = yes",   "join_cgroup = yes",   "leave_processes = no",
+        "require_reason = yes", "reason_pattern = x",  "setenv = A=1"};
     char text[256], want[256];
     for (size_t i = 0; i < sizeof(allow_only) / sizeof(allow_only[0]); i++) {
         snprintf(text, sizeof(text), "[deny d]\nusers = *\ntargets = *\n%s\n", allow_only[i]);
@@ -659,105 +663,6 @@ static void test_policy_example_parses(void **state)
     free(buf);
 }
 
-static char tmpdir[64];
-
-static void write_file(const char *name, const char *text, mode_t mode)
-{
-    char path[128];
-    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    assert_int_equal(chmod(path, mode), 0);
-}
-
-static int load(const char *name, unsigned flags, const char **why)
-{
-    char path[128], *buf = NULL;
-    size_t len = 0;
-    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-    int r = ng_policy_load(path, flags, &buf, &len, why);
-    if (r == 0) {
-        assert_non_null(buf);
-        assert_int_equal(buf[len], '\0');
-    }
-    free(buf);
-    return r;
-}
-
-static void test_load(void **state)
-{
-    const char *why;
-    char path[128];
-
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/nsgate-policy-XXXXXX");
-    assert_non_null(mkdtemp(tmpdir));
-    write_file("ok.ini", RULE, 0644);
-    write_file("gw.ini", RULE, 0664);
-    write_file("ow.ini", RULE, 0646);
-    snprintf(path, sizeof(path), "%s/link.ini", tmpdir);
-    assert_int_equal(symlink("ok.ini", path), 0);
-    snprintf(path, sizeof(path), "%s/fifo.ini", tmpdir);
-    assert_int_equal(mkfifo(path, 0600), 0);
-
-    if (geteuid() != 0) {
-        /* Files we create are ours, not root's. */
-        assert_int_equal(load("ok.ini", 0, &why), -EPERM);
-        assert_string_equal(why, "is not owned by root");
-    } else {
-        assert_int_equal(load("ok.ini", 0, &why), 0);
-        assert_null(why);
-        assert_int_equal(load("gw.ini", 0, &why), -EPERM);
-        assert_string_equal(why, "is writable by group or other");
-        assert_int_equal(load("ow.ini", 0, &why), -EPERM);
-        assert_string_equal(why, "is writable by group or other");
-        /* check evaluates an unsafe file anyway, with the warning. */
-        assert_int_equal(load("gw.ini", NG_POLICY_LOAD_UNSAFE_OK, &why), 0);
-        assert_string_equal(why, "is writable by group or other");
-        snprintf(path, sizeof(path), "%s/ok.ini", tmpdir);
-        assert_int_equal(chown(path, 1000, 0), 0);
-        assert_int_equal(load("ok.ini", 0, &why), -EPERM);
-        assert_string_equal(why, "is not owned by root");
-        assert_int_equal(chown(path, 0, 0), 0);
-        assert_int_equal(chmod(tmpdir, 0777), 0);
-        assert_int_equal(load("ok.ini", 0, &why), -EPERM);
-        assert_string_equal(why, "is in a directory writable by group or other");
-        assert_int_equal(chmod(tmpdir, 0755), 0);
-        assert_int_equal(chown(tmpdir, 1000, 0), 0);
-        assert_int_equal(load("ok.ini", 0, &why), -EPERM);
-        assert_string_equal(why, "is in a directory not owned by root");
-        assert_int_equal(load("ok.ini", NG_POLICY_LOAD_UNSAFE_OK, &why), 0);
-        assert_string_equal(why, "is in a directory not owned by root");
-        assert_int_equal(chown(tmpdir, 0, 0), 0);
-    }
-    /* Never followed, never read, in either mode. */
-    assert_int_equal(load("link.ini", NG_POLICY_LOAD_UNSAFE_OK, &why), -ELOOP);
-    assert_string_equal(why, "is a symbolic link");
-    assert_int_equal(load("fifo.ini", NG_POLICY_LOAD_UNSAFE_OK, &why), -EINVAL);
-    assert_string_equal(why, "is not a regular file");
-    assert_int_equal(load("missing.ini", NG_POLICY_LOAD_UNSAFE_OK, &why), -ENOENT);
-    assert_int_equal(load("", NG_POLICY_LOAD_UNSAFE_OK, &why), -EISDIR);
-
-    /* Bounded: over 1 MiB is refused. */
-    char *big = malloc(NG_POLICY_FILE_MAX + 2);
-    assert_non_null(big);
-    memset(big, '#', NG_POLICY_FILE_MAX + 1);
-    big[NG_POLICY_FILE_MAX + 1] = '\0';
-    write_file("big.ini", big, 0644);
-    free(big);
-    assert_int_equal(load("big.ini", NG_POLICY_LOAD_UNSAFE_OK, &why), -EFBIG);
-    assert_string_equal(why, "is larger than 1 MiB");
-
-    static const char *const names[] = {"ok.ini", "gw.ini", "ow.ini", "link.ini", "fifo.ini",
-                                        "big.ini"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s", tmpdir, names[i]);
-        (void)unlink(path);
-    }
-    assert_int_equal(rmdir(tmpdir), 0);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -786,7 +691,6 @@ int main(void)
         cmocka_unit_test(test_resolve),
         cmocka_unit_test(test_lint),
         cmocka_unit_test(test_policy_example_parses),
-        cmocka_unit_test(test_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
