@@ -10,6 +10,7 @@
  * - an allow rule does not match a session that would have host access
  *   unless it says host_access = yes. */
 #include "policy_int.h"
+#include "nsgate/opts.h"
 #include "nsgate/text.h"
 
 #include <errno.h>
@@ -278,6 +279,13 @@ int ng_policy_decide(const struct ng_policy *p, const struct ng_policy_request *
     dec->rule_index = -1;
     dec->rule_name = "-";
     if (!p || !req || !req->caller || !req->attrs || !req->cred.target)
+        return -EINVAL;
+    /* What enter refuses before deciding is refused here too, so no caller
+     * can get an allow for a request policy.md says is malformed: an empty
+     * request would be a subset of every allow rule's namespaces. */
+    if (req->ns == 0 || (req->ns & ~NG_NSSET_ALL))
+        return -EINVAL;
+    if (req->program && !ng_opts_valid_program(req->program))
         return -EINVAL;
     if (req->reason && !ng_policy_valid_reason(req->reason))
         return -EINVAL;

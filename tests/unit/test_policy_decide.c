@@ -535,6 +535,20 @@ static void test_bad_input(void **state)
     assert_int_equal(f.dec.allow, 0);
     assert_string_equal(f.dec.rule_name, "-");
     assert_int_equal(ng_policy_decide(NULL, &f.req, &f.dec), -EINVAL);
+    f.req.cred.target = &f.target;
+    f.req.ns = 0; /* empty: a subset of everything, so refused outright */
+    assert_int_equal(ng_policy_decide(f.p, &f.req, &f.dec), -EINVAL);
+    assert_int_equal(f.dec.allow, 0);
+    f.req.ns = 1u << NG_NS_COUNT;
+    assert_int_equal(ng_policy_decide(f.p, &f.req, &f.dec), -EINVAL);
+    f.req.ns = NET;
+    f.req.program = "/usr/../bin/sh";
+    assert_int_equal(ng_policy_decide(f.p, &f.req, &f.dec), -EINVAL);
+    f.req.program = "sh";
+    assert_int_equal(ng_policy_decide(f.p, &f.req, &f.dec), -EINVAL);
+    f.req.program = "/bin/sh";
+    assert_int_equal(ng_policy_decide(f.p, &f.req, &f.dec), 0);
+    assert_int_equal(f.dec.allow, 1);
     fx_free(&f);
 }
 
