@@ -2,12 +2,6 @@
  * definition moves to its own cmd_<name>.c when it is implemented. */
 #include "nsgate/cmd.h"
 
-int ng_cmd_check(int argc, char **argv, const struct ng_caller *caller)
-{
-    ng_err("check is not available in this build yet");
-    return NG_EXIT_INTERNAL;
-}
-
 int ng_cmd_sessions(int argc, char **argv, const struct ng_caller *caller)
 {
     ng_err("sessions is not available in this build yet");
