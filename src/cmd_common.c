@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void vout(const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vout(const char *prefix, const char *fmt,
+                                                        va_list ap)
 {
     char buf[2048];
     vsnprintf(buf, sizeof(buf), fmt, ap);

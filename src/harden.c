@@ -222,7 +222,17 @@ static const struct {
 int ng_harden_reset_state(const char **why)
 {
     for (size_t i = 0; i < NG_ARRAY_SIZE(rlimit_defaults); i++) {
-        struct rlimit rl = {rlimit_defaults[i].soft, rlimit_defaults[i].hard};
+        struct rlimit rl = {rlimit_defaults[i].soft, rlimit_defaults[i].hard}, cur;
+        if (setrlimit(rlimit_defaults[i].res, &rl) == 0)
+            continue;
+        /* Without CAP_SYS_RESOURCE (a container, a restricted bounding set)
+         * a lowered hard limit cannot be raised again: take the soft limit
+         * up to it, the most that can be undone. */
+        if (errno != EPERM || getrlimit(rlimit_defaults[i].res, &cur) < 0)
+            return *why = "cannot reset resource limits", -errno;
+        rl.rlim_max = cur.rlim_max;
+        if (rl.rlim_cur > cur.rlim_max)
+            rl.rlim_cur = cur.rlim_max;
         if (setrlimit(rlimit_defaults[i].res, &rl) < 0)
             return *why = "cannot reset resource limits", -errno;
     }
