@@ -7,6 +7,7 @@
 #include "nsgate/harden.h"
 #include "nsgate/opts.h"
 #include "nsgate/policy.h"
+#include "nsgate/request.h"
 #include "nsgate/text.h"
 #include "cmd_check.h"
 
@@ -30,7 +31,7 @@ static const char check_usage[] =
     "Target:\n"
     "  --attr KEY=VALUE        a hypothetical target (container cgroup exe comm uid pid);\n"
     "                          repeatable; it differs from nsgate in every namespace but user\n"
-    "  -t, --target PID / --container ID   (not available in this build yet)\n"
+    "  -t, --target PID / --container ID   a real target, read as enter would\n"
     "Namespaces:\n"
     "  -m, --mount  -u, --uts  -i, --ipc  -n, --net  -p, --pid\n"
     "  -U, --user   -C, --cgroup  -T, --time  -a, --all\n"
@@ -106,7 +107,18 @@ static int check_opt(int c, struct check_opts *o)
     }
     switch (c) {
     case 't':
+        if (o->real_target || ng_parse_pid(optarg, &o->target_pid) < 0) {
+            ng_err("-t: give one process ID");
+            return -EINVAL;
+        }
+        o->real_target = 1;
+        return 0;
     case OPT_CONTAINER:
+        if (o->real_target || !ng_opts_valid_container_prefix(optarg)) {
+            ng_err("--container: give one ID or prefix of 4 to 64 lowercase hex digits");
+            return -EINVAL;
+        }
+        o->container = optarg;
         o->real_target = 1;
         return 0;
     case 'a':
@@ -170,6 +182,7 @@ static int parse_check_opts(int argc, char **argv, struct check_opts *o)
         ng_err("give one target: -t, --container or --attr");
         return -EINVAL;
     }
+    o->has_target |= o->real_target;
     return 0;
 }
 
@@ -279,6 +292,14 @@ static int hypothetical(const struct check_opts *o, struct ng_proc_status *st, n
     return 0;
 }
 
+/* The real target's request, read before privileges were dropped. */
+static struct ng_request real_rq;
+
+static int decide_real(const struct check_opts *o, const struct ng_policy *p,
+                       const struct ng_caller *caller, uint32_t uid);
+static int print_decision(const struct check_opts *o, const struct ng_policy *p,
+                          const struct ng_policy_request *req);
+
 static int decide_print(const struct check_opts *o, const struct ng_policy *p,
                         const struct ng_caller *caller, uint32_t uid)
 {
@@ -286,8 +307,9 @@ static int decide_print(const struct check_opts *o, const struct ng_policy *p,
     uint32_t db[NG_MAX_GROUPS];
     struct ng_proc_status target;
     struct ng_policy_request req;
-    struct ng_policy_decision dec;
 
+    if (o->real_target)
+        return decide_real(o, p, caller, uid);
     memset(&req, 0, sizeof(req));
     if (hypothetical(o, &target, &req.ns) < 0)
         return NG_EXIT_USAGE;
@@ -305,7 +327,14 @@ static int decide_print(const struct check_opts *o, const struct ng_policy *p,
     req.cred.all_caps = kernel_all_caps();
     target.cap_prm &= req.cred.all_caps;
     target.cap_eff &= req.cred.all_caps;
-    int r = ng_policy_decide(p, &req, &dec);
+    return print_decision(o, p, &req);
+}
+
+static int print_decision(const struct check_opts *o, const struct ng_policy *p,
+                          const struct ng_policy_request *req)
+{
+    struct ng_policy_decision dec;
+    int r = ng_policy_decide(p, req, &dec);
     if (r < 0) {
         ng_policy_decision_free(&dec);
         ng_err("cannot evaluate the policy: %s", strerror(-r));
@@ -320,6 +349,47 @@ static int decide_print(const struct check_opts *o, const struct ng_policy *p,
         return NG_EXIT_INTERNAL;
     }
     return allow ? 0 : NG_EXIT_DENIED;
+}
+
+static int decide_real(const struct check_opts *o, const struct ng_policy *p,
+                       const struct ng_caller *caller, uint32_t uid)
+{
+    struct ng_idset ids;
+    uint32_t db[NG_MAX_GROUPS];
+    size_t ndb = 0;
+
+    caller_ids(o, caller, uid, &ids, db, &ndb);
+    real_rq.caller = ids;
+    memcpy(real_rq.db_groups, db, ndb * sizeof(db[0]));
+    real_rq.ndb_groups = ndb;
+    ng_request_fill(&real_rq, o->program, o->reason);
+    return print_decision(o, p, &real_rq.pr);
+}
+
+/* -t / --container: read the target as enter would, with privilege. */
+static int open_real_target(const struct check_opts *o)
+{
+    struct ng_container_candidates cands;
+
+    ng_request_init(&real_rq);
+    int r = ng_request_open_target(&real_rq, o->target_pid, o->container, &cands);
+    if (r == -EEXIST) {
+        ng_err("container prefix %s is ambiguous; candidates:", o->container);
+        for (size_t i = 0; i < cands.n; i++)
+            fprintf(stderr, "  %s\n", cands.ids[i]);
+        return NG_EXIT_USAGE;
+    }
+    if (r == -ENOENT)
+        return ng_err("no running container matches %s", o->container), NG_EXIT_TARGET;
+    if (r < 0)
+        return ng_err("target %d not found or gone", (int)o->target_pid), NG_EXIT_TARGET;
+    if (ng_request_namespaces(&real_rq, o->ns, o->all_ns) < 0) {
+        ng_err("nothing to enter: the target shares every requested namespace with nsgate");
+        return NG_EXIT_USAGE;
+    }
+    /* Nothing later needs the target's descriptors. */
+    ng_request_close(&real_rq);
+    return 0;
 }
 
 static int evaluate(const struct check_opts *o, const struct ng_caller *caller, uint32_t uid,
@@ -381,8 +451,9 @@ int ng_cmd_check(int argc, char **argv, const struct ng_caller *caller)
         return 0;
     }
     if (o.real_target) {
-        ng_err("check -t/--container: not available in this build yet");
-        return NG_EXIT_USAGE;
+        int rc = open_real_target(&o);
+        if (rc)
+            return rc;
     }
     /* A file a non-root caller names is opened with the caller's rights. */
     if (caller->uid != 0 && o.policy_given) {

@@ -14,6 +14,8 @@ struct check_opts {
     struct ng_attrs attrs; /* --attr: a hypothetical target */
     int has_target;
     int real_target; /* -t / --container */
+    pid_t target_pid;
+    const char *container;
     ng_nsset ns;
     int all_ns;
     const char *reason;

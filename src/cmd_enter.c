@@ -1,18 +1,19 @@
-/* nsgate enter: the order of operations (docs/architecture.md):
- *   options -> root-only check -> policy -> target -> request -> decision
- *   -> recorder's own cgroup -> session cgroup, descriptors, pipes
- *   -> fork the entering child (enter.c) -> relay (relay.c) -> end. */
+/* nsgate enter: the order of operations (docs/architecture.md). Refusals in
+ * the order of cli.md: usage (64), root-only option (77), policy file (78),
+ * target (69), empty request (64), [audit (75)], decision (77). Then the
+ * recorder's own cgroup, the session cgroup, descriptors, the entering child
+ * (enter.c) and the relay (relay.c). */
 #include "nsgate/cgroup.h"
 #include "nsgate/cmd.h"
-#include "nsgate/constraints.h"
 #include "nsgate/credplan.h"
 #include "nsgate/creds.h"
 #include "nsgate/enter.h"
 #include "nsgate/opts.h"
+#include "nsgate/policy.h"
 #include "nsgate/progenv.h"
 #include "nsgate/relay.h"
+#include "nsgate/request.h"
 #include "nsgate/selfexe.h"
-#include "nsgate/target.h"
 #include "nsgate/tty.h"
 #include "nsgate/util.h"
 #include "nsgate/uuid.h"
@@ -31,13 +32,14 @@
 struct session {
     struct ng_enter_opts o;
     const struct ng_caller *caller;
-    struct ng_constraints c;
-    struct ng_target t;
-    struct ng_ns_id self_ns[NG_NS_COUNT];
-    ng_nsset ns;
-    struct ng_idset caller_ids;
+    const char *policy_path;
+    char *policy_buf;
+    struct ng_policy *policy;
+    struct ng_policy_decision dec;
+    int have_dec;
+    const struct ng_constraints *c;
+    struct ng_request rq;
     struct ng_creds creds;
-    int last_cap;
     char *shell_argv[2];
     char **argv;
     struct ng_env env;
@@ -71,75 +73,107 @@ static void session_cleanup(struct session *s)
     ng_closep(&s->cwd_fd);
     ng_env_free(&s->env);
     ng_tty_close(&s->tty);
-    ng_target_close(&s->t);
+    ng_request_close(&s->rq);
+    if (s->have_dec)
+        ng_policy_decision_free(&s->dec);
+    ng_policy_free(s->policy);
+    free(s->policy_buf);
 }
 
-static int find_target(struct session *s)
+static void print_msgs(const struct ng_policy_msgs *m, int warning)
 {
-    pid_t pid = s->o.target_pid;
-
-    if (s->o.container) {
-        struct ng_container_candidates cands;
-        int r = ng_target_find_container(s->o.container, &pid, &cands);
-        if (r == -EEXIST) {
-            ng_err("container prefix %s is ambiguous; candidates:", s->o.container);
-            for (size_t i = 0; i < cands.n; i++)
-                fprintf(stderr, "  %s\n", cands.ids[i]);
-            return NG_EXIT_USAGE;
-        }
-        if (r < 0) {
-            ng_err("no running container matches %s", s->o.container);
-            return NG_EXIT_TARGET;
-        }
+    for (size_t i = 0; i < m->n; i++) {
+        if (warning)
+            ng_warn("%s", m->v[i]);
+        else
+            fprintf(stderr, "%s\n", m->v[i]);
     }
-    int r = ng_target_open(pid, &s->t);
+}
+
+/* Load, parse and resolve the policy: any problem denies everything (78). */
+static int load_policy(struct session *s)
+{
+    struct ng_policy_msgs errs = {0}, warns = {0};
+    const char *why = NULL;
+    size_t len = 0;
+
+    int r = ng_policy_load(s->policy_path, 0, &s->policy_buf, &len, &why);
     if (r < 0) {
-        ng_err("target %d not found or gone: %s", (int)pid, strerror(-r));
-        return NG_EXIT_TARGET;
+        if (why)
+            ng_err("policy %s %s; nothing is allowed until it is fixed", s->policy_path, why);
+        else if (r == -ELOOP)
+            ng_err("policy %s is a symbolic link; refused", s->policy_path);
+        else
+            ng_err("cannot read policy %s: %s", s->policy_path, strerror(-r));
+        return NG_EXIT_POLICY;
+    }
+    r = ng_policy_parse(s->policy_buf, len, s->policy_path, &s->policy, &errs);
+    if (r == 0)
+        r = ng_policy_resolve(s->policy, &ng_policy_userdb_system, &errs, &warns);
+    print_msgs(&errs, 0);
+    ng_policy_msgs_free(&errs);
+    ng_policy_msgs_free(&warns); /* check shows these; enter stays quiet */
+    if (r < 0) {
+        ng_err("policy %s is invalid; nothing is allowed until it is fixed", s->policy_path);
+        return NG_EXIT_POLICY;
     }
     return 0;
 }
 
-/* policy.md "The request": drop namespaces identical to ours; -a means every
- * namespace that differs. */
-static int build_request(struct session *s)
+static int open_target(struct session *s)
 {
-    if (ng_ns_self(s->self_ns) < 0) {
-        ng_err("cannot read nsgate's own namespaces");
-        return NG_EXIT_INTERNAL;
+    struct ng_container_candidates cands;
+    int r = ng_request_open_target(&s->rq, s->o.target_pid, s->o.container, &cands);
+
+    if (r == -EEXIST) {
+        ng_err("container prefix %s is ambiguous; candidates:", s->o.container);
+        for (size_t i = 0; i < cands.n; i++)
+            fprintf(stderr, "  %s\n", cands.ids[i]);
+        return NG_EXIT_USAGE;
     }
-    ng_nsset want = s->o.all_ns ? NG_NSSET_ALL : s->o.ns;
-    s->ns = 0;
-    for (int i = 0; i < NG_NS_COUNT; i++) {
-        unsigned bit = 1u << i;
-        if (!(want & bit) || !s->t.ns[i].present)
-            continue;
-        if (s->t.ns[i].dev == s->self_ns[i].dev && s->t.ns[i].ino == s->self_ns[i].ino)
-            continue;
-        s->ns |= bit;
+    if (r == -ENOENT)
+        return ng_err("no running container matches %s", s->o.container), NG_EXIT_TARGET;
+    if (r < 0) {
+        ng_err("target %d not found or gone", (int)s->o.target_pid);
+        return NG_EXIT_TARGET;
     }
-    if (!s->ns) {
+    if (ng_request_namespaces(&s->rq, s->o.ns, s->o.all_ns) < 0) {
         ng_err("nothing to enter: the target shares every requested namespace with nsgate");
         return NG_EXIT_USAGE;
     }
     return 0;
 }
 
+static int decide(struct session *s)
+{
+    const struct ng_caller *cl = s->caller;
+
+    if (s->o.reason && !ng_policy_valid_reason(s->o.reason))
+        return ng_err("-r: the reason must be 1 to 512 bytes of printable UTF-8"), NG_EXIT_USAGE;
+    ng_request_set_caller(&s->rq, cl->uid, cl->gid, cl->groups, cl->ngroups);
+    ng_request_fill(&s->rq, s->o.argv ? s->o.argv[0] : NULL, s->o.reason);
+    int r = ng_policy_decide(s->policy, &s->rq.pr, &s->dec);
+    s->have_dec = 1;
+    if (r < 0)
+        return ng_err("cannot evaluate the policy: %s", strerror(-r)), NG_EXIT_DENIED;
+    if (!s->dec.allow) {
+        if (s->dec.rule_index < 0)
+            ng_err("denied: no rule allows this request (default deny); "
+                   "nsgate check explains the decision");
+        else
+            ng_err("denied by policy rule %s; nsgate check explains the decision",
+                   s->dec.rule_name);
+        return NG_EXIT_DENIED;
+    }
+    s->c = &s->dec.c;
+    return 0;
+}
+
 static int plan_creds(struct session *s)
 {
-    int userns = !!(s->ns & (1u << NG_NS_USER));
-    int shared_user = s->t.ns[NG_NS_USER].ino == s->self_ns[NG_NS_USER].ino &&
-                      s->t.ns[NG_NS_USER].dev == s->self_ns[NG_NS_USER].dev;
-    struct ng_credplan_in in = {
-        .c = &s->c,
-        .target = &s->t.status,
-        .caller = &s->caller_ids,
-        .enter_userns = userns,
-        .uid_map = s->t.uid_map,
-        .gid_map = s->t.gid_map,
-        .in_target_userns = userns || shared_user,
-        .all_caps = ng_caps_mask(s->last_cap),
-    };
+    struct ng_credplan_in in = s->rq.pr.cred;
+
+    in.c = s->c;
     int r = ng_credplan_compute(&in, &s->creds);
     if (r < 0) {
         ng_err("cannot compute the program's credentials: %s",
@@ -157,16 +191,34 @@ static int prepare_program(struct session *s)
     if (s->o.argv) {
         s->argv = s->o.argv;
     } else {
-        s->shell_argv[0] = (char *)(uintptr_t)s->c.shell;
+        s->shell_argv[0] = (char *)(uintptr_t)s->c->shell;
         s->shell_argv[1] = NULL;
         s->argv = s->shell_argv;
     }
-    if (ng_env_build(&s->env, environ, s->creds.ids.uid, s->id_text, s->c.setenv,
-                     s->c.nsetenv) < 0) {
+    if (ng_env_build(&s->env, environ, s->creds.ids.uid, s->id_text, s->c->setenv,
+                     s->c->nsetenv) < 0) {
         ng_err("cannot build the program's environment");
         return NG_EXIT_INTERNAL;
     }
     return 0;
+}
+
+static int block_signals(struct session *s)
+{
+    sigset_t set;
+    int sigs[] = {SIGCHLD, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGWINCH};
+
+    sigemptyset(&set);
+    for (size_t i = 0; i < NG_ARRAY_SIZE(sigs); i++)
+        sigaddset(&set, sigs[i]);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+        return -errno;
+    signal(SIGTSTP, SIG_IGN);
+    signal(SIGTTIN, SIG_IGN);
+    signal(SIGTTOU, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    return s->sigfd < 0 ? -errno : 0;
 }
 
 static int open_descriptors(struct session *s)
@@ -174,11 +226,11 @@ static int open_descriptors(struct session *s)
     s->host_proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (s->host_proc_fd < 0)
         return -errno;
-    if (s->ns & (1u << NG_NS_MNT)) {
-        s->root_fd = openat(s->t.proc_fd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (s->rq.ns & (1u << NG_NS_MNT)) {
+        s->root_fd = openat(s->rq.t.proc_fd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (s->root_fd < 0)
             return -ESRCH;
-        s->cwd_fd = openat(s->t.proc_fd, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        s->cwd_fd = openat(s->rq.t.proc_fd, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
     }
     if (s->use_pty) {
         int r = ng_tty_open(&s->tty, 0);
@@ -190,19 +242,7 @@ static int open_descriptors(struct session *s)
     }
     if (pipe2(s->errp, O_CLOEXEC) < 0 || pipe2(s->statp, O_CLOEXEC) < 0)
         return -errno;
-    sigset_t set;
-    sigemptyset(&set);
-    int sigs[] = {SIGCHLD, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGWINCH};
-    for (size_t i = 0; i < NG_ARRAY_SIZE(sigs); i++)
-        sigaddset(&set, sigs[i]);
-    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-        return -errno;
-    signal(SIGTSTP, SIG_IGN);
-    signal(SIGTTIN, SIG_IGN);
-    signal(SIGTTOU, SIG_IGN);
-    signal(SIGPIPE, SIG_IGN);
-    s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-    return s->sigfd < 0 ? -errno : 0;
+    return block_signals(s);
 }
 
 static int prepare(struct session *s)
@@ -218,33 +258,33 @@ static int prepare(struct session *s)
     /* Before the first setns: out of the caller's cgroup into our own. */
     if ((r = ng_cgroup_move_self()) < 0)
         return ng_err("cannot move into nsgate's own cgroup: %s", strerror(-r)), NG_EXIT_INTERNAL;
-    if (ng_read_file_at(s->t.proc_fd, "cgroup", cgtext, sizeof(cgtext)) < 0)
-        return ng_err("target %d is gone", (int)s->t.pid), NG_EXIT_TARGET;
-    r = ng_cgroup_session_create(&s->cg, cgtext, s->c.join_cgroup, s->id_text);
+    if (ng_read_file_at(s->rq.t.proc_fd, "cgroup", cgtext, sizeof(cgtext)) < 0)
+        return ng_err("target %d is gone", (int)s->rq.t.pid), NG_EXIT_TARGET;
+    r = ng_cgroup_session_create(&s->cg, cgtext, s->c->join_cgroup, s->id_text);
     if (r < 0)
         return ng_err("cannot create the session's cgroup: %s", strerror(-r)), NG_EXIT_INTERNAL;
     if ((r = open_descriptors(s)) < 0) {
         if (r == -ESRCH)
-            return ng_err("target %d is gone", (int)s->t.pid), NG_EXIT_TARGET;
+            return ng_err("target %d is gone", (int)s->rq.t.pid), NG_EXIT_TARGET;
         return ng_err("cannot set up the session: %s", strerror(-r)), NG_EXIT_INTERNAL;
     }
     return 0;
 }
 
-static void child(struct session *s)
+__attribute__((noreturn)) static void child(struct session *s)
 {
     dev_t dev = 0;
     ino_t ino = 0;
     (void)ng_selfexe_identity(&dev, &ino);
     struct ng_entry_plan p = {
-        .t = &s->t,
-        .ns = s->ns,
+        .t = &s->rq.t,
+        .ns = s->rq.ns,
         .host_proc_fd = s->host_proc_fd,
         .root_fd = s->root_fd,
         .cwd_fd = s->cwd_fd,
         .wd = s->o.wd,
         .creds = &s->creds,
-        .last_cap = s->last_cap,
+        .last_cap = s->rq.last_cap,
         .argv = s->argv,
         .envp = s->env.v,
         .self_dev = dev,
@@ -286,18 +326,56 @@ static int await_exec(struct session *s)
     int st;
     while (waitpid(s->child, &st, 0) < 0 && errno == EINTR)
         ;
+    (void)ng_cgroup_session_kill(&s->cg, 2000);
     return e.exit_code ? e.exit_code : NG_EXIT_INTERNAL;
+}
+
+static void relay_config(struct session *s, struct ng_relay_cfg *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->caller_in = 0;
+    cfg->caller_out = 1;
+    cfg->caller_err = 2;
+    cfg->prog_in = s->use_pty ? s->tty.master : s->in[1];
+    cfg->prog_out = s->use_pty ? s->tty.master : s->out[0];
+    cfg->prog_err = s->use_pty ? -1 : s->err[0];
+    cfg->pty = s->use_pty;
+    cfg->tty_fd = s->tty.caller_fd;
+    cfg->child = s->child;
+    cfg->status_fd = ng_enter_needs_fork(s->rq.ns) ? s->statp[0] : -1;
+    cfg->sigfd = s->sigfd;
+    cfg->max_session_ms = s->c->max_session_ms;
+    cfg->idle_timeout_ms = s->c->idle_timeout_ms;
+    cfg->max_output = s->c->max_output;
+    cfg->tick_ms = (int)s->c->seal_interval_ms;
+    s->in[1] = -1; /* the relay closes it at end of input */
+}
+
+static const char *end_text(const struct ng_relay_result *res)
+{
+    static const char *const t[] = {
+        [NG_END_EXIT] = "",
+        [NG_END_MAX_SESSION] = " (max_session reached)",
+        [NG_END_IDLE] = " (idle_timeout reached)",
+        [NG_END_SIGNAL] = " (nsgate was told to stop)",
+        [NG_END_RECORD_FAIL] = " (recording failed)",
+        [NG_END_OUTPUT_LIMIT] = " (output limit reached)",
+        [NG_END_AUDIT_LOST] = " (audit trail lost)",
+    };
+    return (unsigned)res->reason < NG_ARRAY_SIZE(t) ? t[res->reason] : "";
 }
 
 static int run(struct session *s)
 {
     struct ng_relay_result res;
+    struct ng_relay_cfg cfg;
     int r;
 
-    if (ng_target_alive(&s->t) < 0)
-        return ng_err("target %d is gone", (int)s->t.pid), NG_EXIT_TARGET;
+    if (ng_target_alive(&s->rq.t) < 0)
+        return ng_err("target %d is gone", (int)s->rq.t.pid), NG_EXIT_TARGET;
     if (!s->o.quiet)
-        fprintf(stderr, "nsgate: session %s started (target %d)\n", s->id_text, (int)s->t.pid);
+        fprintf(stderr, "nsgate: session %s started (target %d, rule %s)\n", s->id_text,
+                (int)s->rq.t.pid, s->dec.rule_name);
     s->child = fork();
     if (s->child < 0)
         return ng_err("fork: %s", strerror(errno)), NG_EXIT_INTERNAL;
@@ -305,70 +383,59 @@ static int run(struct session *s)
         child(s);
     if ((r = await_exec(s)) != 0)
         return r;
-    struct ng_relay_cfg cfg = {
-        .caller_in = 0, .caller_out = 1, .caller_err = 2,
-        .prog_in = s->use_pty ? s->tty.master : s->in[1],
-        .prog_out = s->use_pty ? s->tty.master : s->out[0],
-        .prog_err = s->use_pty ? -1 : s->err[0],
-        .pty = s->use_pty, .tty_fd = s->tty.caller_fd,
-        .child = s->child,
-        .status_fd = ng_enter_needs_fork(s->ns) ? s->statp[0] : -1,
-        .sigfd = s->sigfd,
-        .max_session_ms = s->c.max_session_ms, .idle_timeout_ms = s->c.idle_timeout_ms,
-        .max_output = s->c.max_output, .tick_ms = (int)s->c.seal_interval_ms,
-    };
-    s->in[1] = -1; /* the relay closes it at end of input */
+    relay_config(s, &cfg);
     if (s->use_pty && ng_tty_raw(&s->tty) < 0)
         ng_warn("cannot put the terminal in raw mode");
     ng_relay_run(&cfg, &res);
     ng_tty_restore(&s->tty);
     if (res.reason != NG_END_EXIT)
         ng_relay_terminate(s->child, 2000);
-    int left = s->c.leave_processes ? 0 : ng_cgroup_session_kill(&s->cg, 2000);
-    if (s->c.leave_processes)
+    int left = 0;
+    if (s->c->leave_processes)
         ng_cgroup_session_release(&s->cg);
+    else
+        left = ng_cgroup_session_kill(&s->cg, 2000);
     int status = ng_relay_exit_status(&res);
     if (!s->o.quiet)
-        fprintf(stderr, "nsgate: session %s ended, exit %d%s\n", s->id_text, status,
-                left > 0 ? " (left-over processes killed)" : "");
+        fprintf(stderr, "nsgate: session %s ended, exit %d%s%s\n", s->id_text, status,
+                end_text(&res), left > 0 ? "; left-over processes killed" : "");
     return status;
+}
+
+static int setup(struct session *s, int argc, char **argv)
+{
+    char err[512];
+    const char *env_policy = getenv("NSGATE_POLICY"); /* kept for real root only */
+
+    if (ng_opts_parse_enter(argc, argv, &s->o, err, sizeof(err)) < 0)
+        return ng_err("%s", err), NG_EXIT_USAGE;
+    if (s->o.help)
+        return fputs(ng_enter_usage, stdout), -1;
+    if (s->caller->uid != 0 && (s->o.policy_path || s->o.db_path || s->o.keys_dir))
+        return ng_err("--policy, --db and --keys are for root only"), NG_EXIT_DENIED;
+    s->policy_path = s->o.policy_path ? s->o.policy_path
+                     : env_policy && s->caller->uid == 0 ? env_policy
+                                                         : NSGATE_SYSCONFDIR "/policy.ini";
+    s->use_pty = s->o.pty == NG_PTY_FORCE || (s->o.pty == NG_PTY_AUTO && isatty(0) && isatty(1));
+    return 0;
 }
 
 int ng_cmd_enter(int argc, char **argv, const struct ng_caller *caller)
 {
     static struct session s;
-    char err[512];
     int r;
 
     memset(&s, 0, sizeof(s));
     s.host_proc_fd = s.root_fd = s.cwd_fd = s.sigfd = -1;
-    s.t.proc_fd = s.t.pidfd = -1;
+    s.tty.master = s.tty.slave = s.tty.caller_fd = -1;
     for (int *p = &s.in[0]; p <= &s.statp[1]; p++)
         *p = -1;
+    ng_request_init(&s.rq);
     s.caller = caller;
-    s.tty.master = s.tty.slave = s.tty.caller_fd = -1;
-    if (ng_opts_parse_enter(argc, argv, &s.o, err, sizeof(err)) < 0)
-        return ng_err("%s", err), NG_EXIT_USAGE;
-    s.use_pty = s.o.pty == NG_PTY_FORCE || (s.o.pty == NG_PTY_AUTO && isatty(0) && isatty(1));
-    if (s.o.help)
-        return fputs(ng_enter_usage, stdout), 0;
-    if (caller->uid != 0 && (s.o.policy_path || s.o.db_path || s.o.keys_dir))
-        return ng_err("--policy, --db and --keys are for root only"), NG_EXIT_DENIED;
-    if (caller->uid != 0)
-        return ng_err("enter is limited to root until the policy engine is configured"),
-               NG_EXIT_DENIED;
-    ng_constraints_default(&s.c);
-    s.caller_ids.uid = caller->uid;
-    s.caller_ids.gid = caller->gid;
-    s.caller_ids.ngroups = caller->ngroups < NG_MAX_GROUPS ? caller->ngroups : NG_MAX_GROUPS;
-    for (size_t i = 0; i < s.caller_ids.ngroups; i++)
-        s.caller_ids.groups[i] = caller->groups[i];
-    if (ng_caps_last_cap(&s.last_cap) < 0)
-        return ng_err("cannot read /proc/sys/kernel/cap_last_cap"), NG_EXIT_INTERNAL;
-    if ((r = find_target(&s)) || (r = build_request(&s)) || (r = prepare(&s)))
-        goto out;
-    r = run(&s);
-out:
+    r = setup(&s, argc, argv);
+    if (r == 0 && !(r = load_policy(&s)) && !(r = open_target(&s)) && !(r = decide(&s)) &&
+        !(r = prepare(&s)))
+        r = run(&s);
     session_cleanup(&s);
-    return r;
+    return r < 0 ? 0 : r;
 }

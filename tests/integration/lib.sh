@@ -6,6 +6,22 @@ set -u
 PROBE="$NSGATE_BUILD/tests/ng_probe"
 T=$(mktemp -d /tmp/nsgate-test.XXXXXX)
 chmod 755 "$T"
+# A policy that lets root enter anything (host access included): tests of
+# the entry engine; policy tests write their own.
+mkdir -p "$T/etc"
+chmod 755 "$T/etc"
+cat >"$T/etc/policy.ini" <<'POLICY'
+[defaults]
+audit = best-effort
+
+[allow root-anything]
+users = root
+targets = *
+namespaces = all
+host_access = yes
+POLICY
+chmod 644 "$T/etc/policy.ini"
+export NSGATE_POLICY="$T/etc/policy.ini"
 TARGETS=""
 CGROUPS=""
 PASS=0

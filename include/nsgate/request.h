@@ -1,0 +1,44 @@
+/* One request as enter and check see it (policy.md "The request"): the
+ * target opened race-free, the requested namespaces with the ones nsgate
+ * shares dropped, the caller, and the policy input built from all of it. */
+#ifndef NSGATE_REQUEST_H
+#define NSGATE_REQUEST_H
+
+#include "nsgate/policy.h"
+#include "nsgate/target.h"
+
+struct ng_request {
+    struct ng_target t;
+    struct ng_ns_id self_ns[NG_NS_COUNT];
+    ng_nsset ns;
+    struct ng_idset caller;
+    uint32_t db_groups[NG_MAX_GROUPS];
+    size_t ndb_groups;
+    int last_cap;
+    struct ng_policy_request pr;
+};
+
+void ng_request_init(struct ng_request *rq);
+void ng_request_close(struct ng_request *rq);
+
+/* Open the target by PID, or by container ID prefix (pid 0). -ESRCH: not
+ * found or gone; -ENOENT: no container matches; -EEXIST: the prefix is
+ * ambiguous (cands filled). */
+int ng_request_open_target(struct ng_request *rq, pid_t pid, const char *container,
+                           struct ng_container_candidates *cands);
+
+/* The namespaces to enter: want (or every one with all), less those the
+ * target shares with nsgate. -ENODATA when nothing is left. */
+int ng_request_namespaces(struct ng_request *rq, ng_nsset want, int all);
+
+/* The caller from its real ids and groups, with the database membership. */
+void ng_request_set_caller(struct ng_request *rq, uint32_t uid, uint32_t gid,
+                           const gid_t *groups, size_t ngroups);
+
+/* Fill rq->pr for ng_policy_decide. Strings are borrowed. */
+int ng_request_fill(struct ng_request *rq, const char *program, const char *reason);
+
+/* Does the target share nsgate's user namespace? */
+int ng_request_shares_userns(const struct ng_request *rq);
+
+#endif

@@ -1,0 +1,101 @@
+/* Building one request from the target, the caller and the options. */
+#include "nsgate/request.h"
+#include "nsgate/creds.h"
+
+#include <errno.h>
+#include <string.h>
+
+void ng_request_init(struct ng_request *rq)
+{
+    memset(rq, 0, sizeof(*rq));
+    rq->t.proc_fd = rq->t.pidfd = -1;
+}
+
+void ng_request_close(struct ng_request *rq)
+{
+    ng_target_close(&rq->t);
+}
+
+int ng_request_open_target(struct ng_request *rq, pid_t pid, const char *container,
+                           struct ng_container_candidates *cands)
+{
+    if (container) {
+        int r = ng_target_find_container(container, &pid, cands);
+        if (r < 0)
+            return r;
+    }
+    int r = ng_target_open(pid, &rq->t);
+    if (r < 0)
+        return r == -ENOENT ? -ESRCH : r;
+    if (ng_ns_self(rq->self_ns) < 0 || ng_caps_last_cap(&rq->last_cap) < 0)
+        return -EIO;
+    return 0;
+}
+
+static int same_ns(const struct ng_request *rq, int i)
+{
+    return rq->t.ns[i].dev == rq->self_ns[i].dev && rq->t.ns[i].ino == rq->self_ns[i].ino;
+}
+
+int ng_request_shares_userns(const struct ng_request *rq)
+{
+    return same_ns(rq, NG_NS_USER);
+}
+
+int ng_request_namespaces(struct ng_request *rq, ng_nsset want, int all)
+{
+    rq->ns = 0;
+    if (all)
+        want = NG_NSSET_ALL;
+    for (int i = 0; i < NG_NS_COUNT; i++) {
+        unsigned bit = 1u << i;
+        if ((want & bit) && rq->t.ns[i].present && !same_ns(rq, i))
+            rq->ns |= bit;
+    }
+    return rq->ns ? 0 : -ENODATA;
+}
+
+void ng_request_set_caller(struct ng_request *rq, uint32_t uid, uint32_t gid,
+                           const gid_t *groups, size_t ngroups)
+{
+    size_t n = NG_MAX_GROUPS;
+
+    memset(&rq->caller, 0, sizeof(rq->caller));
+    rq->caller.uid = uid;
+    rq->caller.gid = gid;
+    rq->caller.ngroups = ngroups < NG_MAX_GROUPS ? ngroups : NG_MAX_GROUPS;
+    for (size_t i = 0; i < rq->caller.ngroups; i++)
+        rq->caller.groups[i] = groups[i];
+    /* The host's user database, before any setns (no NSS inside targets). */
+    if (ng_policy_userdb_system.membership(NULL, uid, rq->db_groups, &n) < 0)
+        n = 0;
+    rq->ndb_groups = n;
+}
+
+int ng_request_fill(struct ng_request *rq, const char *program, const char *reason)
+{
+    struct ng_policy_request *pr = &rq->pr;
+    int userns = !!(rq->ns & (1u << NG_NS_USER));
+
+    memset(pr, 0, sizeof(*pr));
+    pr->caller = &rq->caller;
+    pr->db_groups = rq->db_groups;
+    pr->ndb_groups = rq->ndb_groups;
+    pr->attrs = &rq->t.attrs;
+    pr->ns = rq->ns;
+    pr->program = program;
+    pr->reason = reason;
+    /* Shared namespaces are already dropped: mnt absent means the program
+     * stays in nsgate's mount namespace. */
+    pr->mnt_stays_host = !(rq->ns & (1u << NG_NS_MNT));
+    pr->target_own_userns = !same_ns(rq, NG_NS_USER);
+    pr->userns_entered = userns;
+    pr->cred.target = &rq->t.status;
+    pr->cred.caller = &rq->caller;
+    pr->cred.enter_userns = userns;
+    pr->cred.uid_map = rq->t.uid_map;
+    pr->cred.gid_map = rq->t.gid_map;
+    pr->cred.in_target_userns = userns || same_ns(rq, NG_NS_USER);
+    pr->cred.all_caps = ng_caps_mask(rq->last_cap);
+    return 0;
+}
