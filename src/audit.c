@@ -127,7 +127,7 @@ static void sb_uuid(struct sb *b, const char *v)
  * or quoted "?" cannot be confused with. */
 static void sb_text(struct sb *b, const char *name, const char *v, size_t len, size_t cap)
 {
-    char cut[NG_AUDIT_CMD_MAX];
+    char cut[NG_AUDIT_CMD_MAX + 1];
     char hex[2 * NG_AUDIT_CMD_MAX + 1];
     char *enc;
 
@@ -137,16 +137,21 @@ static void sb_text(struct sb *b, const char *name, const char *v, size_t len, s
         sb_fmt(b, " %s=?", name);
         return;
     }
-    if (cap > sizeof(cut) || cap < 4) {
+    if (cap >= sizeof(cut) || cap < 4) {
         b->err = -EINVAL;
         return;
     }
+    /* Always a NUL-terminated copy: audit_encode_nv_string ignores vlen
+     * when it quotes and prints up to the NUL. */
     if (len > cap) {
         memcpy(cut, v, cap - 3);
         memcpy(cut + cap - 3, "...", 3);
-        v = cut;
         len = cap;
+    } else {
+        memcpy(cut, v, len);
     }
+    cut[len] = '\0';
+    v = cut;
     if (ng_audit_needs_encoding(v, len) && !audit_value_needs_encoding(v, (unsigned)len)) {
         audit_encode_value(hex, v, (unsigned)len);
         sb_fmt(b, " %s=%s", name, hex);

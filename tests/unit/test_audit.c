@@ -160,6 +160,12 @@ static void test_bounds(void **state)
     int n = ng_audit_fmt_start(&s, buf, sizeof(buf));
     assert_true(n > 0 && n <= NG_AUDIT_MSG_MAX);
     assert_non_null(strstr(buf, "xxx...\" "));
+    /* The cut value is exactly cap bytes: cap - 3 of the value, then "...". */
+    char want[NG_AUDIT_CONTAINER_MAX + 32];
+    strcpy(want, " container=\"");
+    memset(want + 12, 'x', NG_AUDIT_CONTAINER_MAX - 3);
+    strcpy(want + 12 + NG_AUDIT_CONTAINER_MAX - 3, "...\" cmd=");
+    assert_non_null(strstr(buf, want));
     assert_non_null(strstr(buf, " hdr=" H64));
 }
 
