@@ -1,0 +1,40 @@
+/* Fuzz the raw audit log reader: one input is several lines, each parsed
+ * alone and all fed to a collection that is then sorted and walked. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "nsgate/auditlog.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct ng_auditlog *log;
+    struct ng_auditlog_rec rec;
+    struct ng_auditlog_time t;
+    const char *p = (const char *)data, *end = p + size;
+
+    if (ng_auditlog_new(&log) < 0)
+        return 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (ng_auditlog_parse_line(p, len, &rec, &t) == 1 && rec.uuid[36] != '\0')
+            __builtin_trap();
+        if (ng_auditlog_add_line(log, p, len) < 0)
+            break;
+        p += len + 1;
+    }
+    if (ng_auditlog_finish(log) == 0) {
+        for (size_t i = 0; i < ng_auditlog_nsessions(log); i++) {
+            const struct ng_auditlog_session *s = ng_auditlog_session_at(log, i);
+            if (ng_auditlog_find(log, s->uuid) != s)
+                __builtin_trap();
+        }
+        for (size_t i = 0; i < ng_auditlog_nkeys(log); i++)
+            (void)ng_auditlog_key_at(log, i);
+    }
+    ng_auditlog_free(log);
+    return 0;
+}
