@@ -70,8 +70,13 @@ start_target() {
     done
     [ -n "$TPID" ] || { echo "target did not start"; exit 1; }
     TARGETS="$TARGETS $TPID"
-    # wait until the target has exec'ed its final program
-    sleep 0.2
+    # wait until the target has exec'ed its final program (every target of
+    # these tests ends as sleep or the probe)
+    for i in $(seq 1 250); do
+        case "$(cat /proc/$TPID/comm 2>/dev/null)" in sleep | ng_probe | probe) break ;; esac
+        sleep 0.02
+    done
+    sleep 0.05
 }
 
 cgroup2_root() {

@@ -19,6 +19,8 @@ FP=$(printf fp | sha256sum | cut -c1-64)
 FORGED=00000000-0000-4000-8000-000000000000
 EVIL="x' res=success uuid=$FORGED"
 
+# Enabled, but no daemon: the daemon check must be what refuses.
+auditctl -e 1 >/dev/null
 got=$("$EMIT" check required)
 case "$got" in "fail: no audit daemon"*) ok "required: refused with no daemon" ;;
     *) not_ok "required: refused with no daemon (got: $got)" ;; esac
@@ -27,6 +29,7 @@ case "$got" in "warn: no audit daemon"*) ok "best-effort: warns with no daemon" 
     *) not_ok "best-effort: warns with no daemon (got: $got)" ;; esac
 
 auditd_start
+AUDIT_ENABLED_BEFORE=$enabled_before # what to restore: the state before this test
 eq "check passes with a private daemon" "ok" "$("$EMIT" check required)"
 
 A=4321
@@ -90,9 +93,11 @@ auditctl -e 1 >/dev/null
 eq "check passes again" "ok" "$("$EMIT" check required)"
 
 auditd_stop
+auditctl -e 1 >/dev/null
 got=$("$EMIT" check required)
 case "$got" in "fail: no audit daemon"*) ok "required: refused after the daemon stopped" ;;
     *) not_ok "required: refused after the daemon stopped (got: $got)" ;; esac
+auditctl -e "$enabled_before" >/dev/null
 eq "no daemon left registered" 0 "$(audit_status_field pid)"
 eq "enabled flag restored" "$enabled_before" "$(audit_status_field enabled)"
 finish

@@ -6,7 +6,9 @@
 inside() { # RUNNER OPTIONS... : print the namespace links, hostname, links, processes
     "$@" /bin/sh -c 'for f in cgroup ipc mnt net pid time user uts; do
             printf "%s " "$f"; readlink /proc/self/ns/$f 2>/dev/null || echo -; done
-        hostname; ip -o link | cut -d" " -f2; ps -e -o pid=,comm= | grep -w sleep' 2>/dev/null
+        hostname; ip -o link | cut -d" " -f2
+        # processes only inside the target'"'"'s pid namespace (the host'"'"'s change)
+        [ "$(cat /proc/1/comm)" = sleep ] && ps -e -o pid=,comm= | grep -w sleep' 2>/dev/null
 }
 
 compare() { # DESCRIPTION OPTIONS...
