@@ -3,6 +3,7 @@
  * target (69), empty request (64), [audit (75)], decision (77). Then the
  * recorder's own cgroup, the session cgroup, descriptors, the entering child
  * (enter.c) and the relay (relay.c). */
+#include "nsgate/audit.h"
 #include "nsgate/cgroup.h"
 #include "nsgate/cmd.h"
 #include "nsgate/credplan.h"
@@ -19,6 +20,7 @@
 #include "nsgate/uuid.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,6 +54,11 @@ struct session {
     int use_pty;
     struct ng_tty tty;
     pid_t child;
+    struct ng_audit audit;
+    int audit_required;
+    int audit_ok;       /* records can be written */
+    char acct[64];      /* the caller's user name, for the audit trail */
+    char nslist[96];
 };
 
 static void close_pair(int p[2])
@@ -74,6 +81,7 @@ static void session_cleanup(struct session *s)
     ng_env_free(&s->env);
     ng_tty_close(&s->tty);
     ng_request_close(&s->rq);
+    ng_audit_close(&s->audit);
     if (s->have_dec)
         ng_policy_decision_free(&s->dec);
     ng_policy_free(s->policy);
@@ -144,6 +152,57 @@ static int open_target(struct session *s)
     return 0;
 }
 
+/* audit.md "Failure": under audit = required the trail must be writable
+ * before anything is decided or entered (75); best-effort warns. */
+static int audit_gate(struct session *s)
+{
+    const char *why = NULL;
+    struct passwd pw, *res = NULL;
+    char buf[4096];
+
+    s->audit_required = s->policy->defaults.audit_required;
+    int opened = ng_audit_open(&s->audit); /* a failure is reported by the check */
+    (void)opened;
+    int r = ng_audit_check(&s->audit, s->audit_required, &why);
+    if (r < 0) {
+        ng_err("the audit trail is unavailable (%s); audit = required refuses every session: "
+               "retry once auditd runs",
+               why ? why : strerror(-r));
+        return NG_EXIT_AUDIT;
+    }
+    s->audit_ok = why == NULL;
+    if (why)
+        ng_warn("the audit trail is unavailable (%s); continuing (audit = best-effort)", why);
+    /* The host's user database, in the host namespaces (no NSS inside). */
+    if (getpwuid_r(s->caller->uid, &pw, buf, sizeof(buf), &res) == 0 && res)
+        snprintf(s->acct, sizeof(s->acct), "%s", pw.pw_name);
+    else
+        snprintf(s->acct, sizeof(s->acct), "#%u", (unsigned)s->caller->uid);
+    ng_nsset_format(s->rq.ns, s->nslist, sizeof(s->nslist));
+    return 0;
+}
+
+/* USER_ACCT for every decision, before any setns. */
+static int audit_decision(struct session *s)
+{
+    struct ng_audit_authz e = {
+        .acct = s->acct,
+        .rule = s->dec.rule_index < 0 ? NULL : s->dec.rule_name,
+        .opid = s->rq.t.pid,
+        .ns = s->nslist,
+        .uuid = s->dec.allow ? s->id_text : NULL,
+        .allowed = s->dec.allow,
+    };
+    int r = s->audit_ok ? ng_audit_log_authz(&s->audit, &e) : -ENOLINK;
+    if (r < 0 && s->audit_required) {
+        ng_err("cannot write the decision to the audit trail: %s", strerror(-r));
+        return NG_EXIT_AUDIT;
+    }
+    if (r < 0 && s->audit_ok)
+        ng_warn("cannot write the decision to the audit trail: %s", strerror(-r));
+    return 0;
+}
+
 static int decide(struct session *s)
 {
     const struct ng_caller *cl = s->caller;
@@ -156,6 +215,11 @@ static int decide(struct session *s)
     s->have_dec = 1;
     if (r < 0)
         return ng_err("cannot evaluate the policy: %s", strerror(-r)), NG_EXIT_DENIED;
+    if (ng_uuid_new(s->id) < 0)
+        return ng_err("cannot initialise libsodium"), NG_EXIT_INTERNAL;
+    ng_uuid_format(s->id, s->id_text);
+    if ((r = audit_decision(s)) != 0)
+        return r;
     if (!s->dec.allow) {
         if (s->dec.rule_index < 0)
             ng_err("denied: no rule allows this request (default deny); "
@@ -250,9 +314,6 @@ static int prepare(struct session *s)
     char cgtext[8192];
     int r;
 
-    if (ng_uuid_new(s->id) < 0)
-        return ng_err("cannot initialise libsodium"), NG_EXIT_INTERNAL;
-    ng_uuid_format(s->id, s->id_text);
     if ((r = plan_creds(s)) || (r = prepare_program(s)))
         return r;
     /* Before the first setns: out of the caller's cgroup into our own. */
@@ -433,8 +494,9 @@ int ng_cmd_enter(int argc, char **argv, const struct ng_caller *caller)
     ng_request_init(&s.rq);
     s.caller = caller;
     r = setup(&s, argc, argv);
-    if (r == 0 && !(r = load_policy(&s)) && !(r = open_target(&s)) && !(r = decide(&s)) &&
-        !(r = prepare(&s)))
+    s.audit.fd = -1;
+    if (r == 0 && !(r = load_policy(&s)) && !(r = open_target(&s)) && !(r = audit_gate(&s)) &&
+        !(r = decide(&s)) && !(r = prepare(&s)))
         r = run(&s);
     session_cleanup(&s);
     return r < 0 ? 0 : r;
