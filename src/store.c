@@ -275,7 +275,7 @@ static int check_owner_mode(const struct stat *st)
     return 0;
 }
 
-static int open_dir(const char *path, int create, int *ret_fd)
+static int open_dir(const char *path, int create, int *ret_fd, struct stat *ret_st)
 {
     char *copy = strdup(path);
     int fd, r = 0;
@@ -304,7 +304,24 @@ static int open_dir(const char *path, int create, int *ret_fd)
         return r;
     }
     *ret_fd = fd;
+    *ret_st = st;
     return 0;
+}
+
+/* A reviewers' group is configured by giving the directory that group and
+ * mode 0750 (recording.md): files created in it get the group, readable by
+ * it. SQLite gives the -wal and -shm files the database file's owner and
+ * mode. */
+int ng_store_share_with_dir(int fd, const struct stat *dir, mode_t private_mode)
+{
+    mode_t mode = private_mode;
+
+    if (dir->st_mode & S_IRGRP)
+        mode |= S_IRGRP | ((mode & S_IXUSR) ? S_IXGRP : 0);
+
+    if (geteuid() == 0 && fchown(fd, (uid_t)-1, dir->st_gid) < 0)
+        return -errno;
+    return fchmod(fd, mode) < 0 ? -errno : 0;
 }
 
 /* Create the file ourselves with O_NOFOLLOW and check it on the descriptor;
@@ -312,23 +329,30 @@ static int open_dir(const char *path, int create, int *ret_fd)
  * is closed before SQLite opens the file: closing a second descriptor later
  * would drop SQLite's POSIX locks. The directory check above is what keeps
  * the path from changing in between. */
-static int check_db_file(int dirfd, const char *path, int create, struct stat *ret)
+static int check_db_file(int dirfd, const struct stat *dir, const char *path, struct stat *ret)
 {
     char *copy = strdup(path);
-    int r = 0, fd;
+    int r = 0, fd, created = 1;
 
     if (!copy)
         return -ENOMEM;
-    int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (create ? O_CREAT : 0);
-    fd = openat(dirfd, basename(copy), flags, 0600);
+    const char *base = basename(copy);
+    int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+    fd = openat(dirfd, base, flags | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 && errno == EEXIST) {
+        created = 0;
+        fd = openat(dirfd, base, flags);
+    }
     free(copy);
     if (fd < 0)
         return -errno;
-    if (fstat(fd, ret) < 0)
+    if (created)
+        r = ng_store_share_with_dir(fd, dir, 0600);
+    if (r == 0 && fstat(fd, ret) < 0)
         r = -errno;
-    else if (!S_ISREG(ret->st_mode))
+    else if (r == 0 && !S_ISREG(ret->st_mode))
         r = -EINVAL;
-    else if (create)
+    else if (r == 0)
         r = check_owner_mode(ret);
     close(fd);
     return r;
@@ -427,15 +451,15 @@ static int configure_recorder(struct ng_store *s)
 int ng_store_open(const char *path, struct ng_store **ret)
 {
     struct ng_store *s;
-    struct stat st;
+    struct stat st, dir;
     int dirfd = -1;
     int r = store_new(&s);
 
     if (r < 0)
         return r;
-    r = open_dir(path, 1, &dirfd);
+    r = open_dir(path, 1, &dirfd, &dir);
     if (r == 0)
-        r = check_db_file(dirfd, path, 1, &st);
+        r = check_db_file(dirfd, &dir, path, &st);
     if (dirfd >= 0)
         close(dirfd);
     if (r == 0)
@@ -445,7 +469,7 @@ int ng_store_open(const char *path, struct ng_store **ret)
     if (r == 0)
         r = ensure_schema(s);
     if (r == 0)
-        r = ng_store_live_open_dir(path, 1, &s->live_dirfd);
+        r = ng_store_live_open_dir(path, &dir, &s->live_dirfd);
     if (r < 0) {
         ng_store_close(s);
         return r;
@@ -486,7 +510,7 @@ int ng_store_open_readonly(const char *path, struct ng_store **ret)
     if (r == 0) {
         s->version = version;
         /* Without the lock directory no session is open. */
-        if (ng_store_live_open_dir(path, 0, &s->live_dirfd) < 0)
+        if (ng_store_live_open_dir(path, NULL, &s->live_dirfd) < 0)
             s->live_dirfd = -1;
     }
     if (r < 0) {

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define NG_STORE_APPLICATION_ID 1853056884 /* "nsgt" */
@@ -40,10 +41,16 @@ void ng_store_rollback(struct ng_store *s);
 int ng_store_step(struct ng_store *s, sqlite3_stmt *st);
 int ng_store_prepare(struct ng_store *s, const char *sql, sqlite3_stmt **ret) NG_MUST_CHECK;
 int64_t ng_store_clock_ns(clockid_t clk);
+/* Give a new file or directory the database directory's group, and group
+ * read (and search) access when that directory grants it. */
+int ng_store_share_with_dir(int fd, const struct stat *dir, mode_t private_mode) NG_MUST_CHECK;
 
 /* Open-session locks (store_live.c): one file per live session in the
  * directory "<db>-live", holding an flock for as long as the recorder runs. */
-int ng_store_live_open_dir(const char *db_path, int create, int *ret_fd) NG_MUST_CHECK;
+/* create: the database directory's stat (the lock directory is created
+ * with its group); NULL for readers, which only open it. */
+int ng_store_live_open_dir(const char *db_path, const struct stat *create,
+                           int *ret_fd) NG_MUST_CHECK;
 int ng_store_live_acquire(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
                           int *ret_fd) NG_MUST_CHECK;
 void ng_store_live_release(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], int fd);

@@ -14,19 +14,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int ng_store_live_open_dir(const char *db_path, int create, int *ret_fd)
+int ng_store_live_open_dir(const char *db_path, const struct stat *create, int *ret_fd)
 {
     char dir[4096];
-    int fd;
+    int fd, made = 0;
 
     if ((size_t)snprintf(dir, sizeof(dir), "%s-live", db_path) >= sizeof(dir))
         return -ENAMETOOLONG;
     /* Inside the checked database directory, so only root can plant it. */
-    if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
-        return -errno;
+    if (create) {
+        if (mkdir(dir, 0700) == 0)
+            made = 1;
+        else if (errno != EEXIST)
+            return -errno;
+    }
     fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return -errno;
+    if (made) {
+        int r = ng_store_share_with_dir(fd, create, 0700);
+        if (r < 0) {
+            close(fd);
+            return r;
+        }
+    }
     *ret_fd = fd;
     return 0;
 }
@@ -42,7 +53,8 @@ int ng_store_live_acquire(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
     fd = openat(s->live_dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    /* Readable by whoever can search the directory: reviewers test it. */
+    if (fchmod(fd, 0640) < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
         int r = -errno;
         (void)unlinkat(s->live_dirfd, name, 0);
         close(fd);

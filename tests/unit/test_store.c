@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../src/store_internal.h"
@@ -175,6 +176,8 @@ static void test_record_and_read_back(void **state)
 
     assert_int_equal(ng_store_session_end(sess, 3, "exit"), 0);
     assert_int_equal(ng_store_session_committed(sess, NULL), 4);
+    assert_int_equal(ng_store_event(sess, 'o', "late", 4), -EINVAL);
+    assert_int_equal(ng_store_session_end(sess, 0, "again"), -EINVAL);
     ng_store_session_free(sess);
 
     info = list_one(r, id, &it);
@@ -502,6 +505,84 @@ static void test_filters_and_grep(void **state)
     ng_store_close(s);
 }
 
+static void test_reviewers_group(void **state)
+{
+    char d[160], f[200];
+    struct ng_store *s;
+    struct stat st;
+
+    if (geteuid() != 0)
+        skip(); /* chown to a foreign group needs root */
+    snprintf(d, sizeof(d), "%s/rg", tmpdir);
+    assert_int_equal(mkdir(d, 0750), 0);
+    assert_int_equal(chown(d, 0, 12345), 0);
+    assert_int_equal(chmod(d, 0750), 0);
+    snprintf(f, sizeof(f), "%s/s.db", d);
+    assert_int_equal(ng_store_open(f, &s), 0);
+    struct ng_session *sess = begin(s, "gina", 1, NULL);
+    assert_int_equal(ng_store_event(sess, 'o', "x", 1), 0);
+    assert_int_equal(ng_store_flush(sess), 0);
+    const char *files[] = {"s.db", "s.db-wal", "s.db-shm", "s.db-live"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(f, sizeof(f), "%s/%s", d, files[i]);
+        assert_int_equal(lstat(f, &st), 0);
+        assert_int_equal(st.st_gid, 12345);
+        assert_int_equal(st.st_mode & 07777, i == 3 ? 0750 : 0640);
+    }
+    ng_store_session_free(sess);
+    ng_store_close(s);
+}
+
+/* Many recorders, one file: every session complete, every chain intact. */
+static void test_concurrent_recorders(void **state)
+{
+    enum { PROCS = 8, EVENTS = 300 };
+    char p[160];
+    struct ng_store *s;
+
+    snprintf(p, sizeof(p), "%s/c/s.db", tmpdir);
+    assert_int_equal(ng_store_open(p, &s), 0); /* created once, before the race */
+    ng_store_close(s);
+    for (int i = 0; i < PROCS; i++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            static uint8_t chunk[2048];
+            int rc = ng_store_open(p, &s);
+            struct ng_session_header h;
+            struct ng_session *sess = NULL;
+            fill_header(&h, "conc", 1, NULL);
+            rc = rc ?: ng_store_session_begin(s, &h, &sess);
+            for (int k = 0; rc == 0 && k < EVENTS; k++) {
+                rc = ng_store_event(sess, 'o', chunk, sizeof(chunk));
+                if (rc == 0 && k % 50 == 0)
+                    rc = ng_store_flush(sess);
+            }
+            rc = rc ?: ng_store_session_end(sess, 0, "exit");
+            _exit(rc == 0 ? 0 : 1);
+        }
+    }
+    for (int i = 0; i < PROCS; i++) {
+        int status;
+        assert_true(wait(&status) > 0);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    struct ng_session_iter *it;
+    const struct ng_session_info *info;
+    struct ng_session_filter f = {0};
+    int n = 0;
+    assert_int_equal(ng_store_open_readonly(p, &s), 0);
+    assert_int_equal(ng_store_sessions_begin(s, &f, &it), 0);
+    while (ng_store_sessions_next(it, &info) == 1) {
+        assert_int_equal(info->last_seq, EVENTS + 1);
+        assert_true(info->has_end);
+        n++;
+    }
+    ng_store_sessions_end(it);
+    ng_store_close(s);
+    assert_int_equal(n, PROCS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -513,6 +594,8 @@ int main(void)
         cmocka_unit_test(test_schema_versions),
         cmocka_unit_test(test_prefix_lookup),
         cmocka_unit_test(test_filters_and_grep),
+        cmocka_unit_test(test_reviewers_group),
+        cmocka_unit_test(test_concurrent_recorders),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
