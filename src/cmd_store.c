@@ -4,11 +4,20 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nsgate/harden.h"
 
 int ng_cmd_drop(const struct ng_caller *caller)
 {
+    uid_t ru, eu, su;
+    gid_t rg, eg, sg;
+
+    /* Started without privilege (not setuid, not root): nothing to drop,
+     * and setgroups would fail with EPERM. */
+    if (getresuid(&ru, &eu, &su) == 0 && getresgid(&rg, &eg, &sg) == 0 && ru != 0 &&
+        ru == eu && eu == su && rg == eg && eg == sg && !caller->setuid_start)
+        return 0;
     int r = ng_harden_drop_to_caller(caller);
 
     if (r < 0) {

@@ -53,9 +53,12 @@ int ng_store_live_acquire(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
     fd = openat(s->live_dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
-    /* Readable by whoever can search the directory: reviewers test it. */
-    if (fchmod(fd, 0640) < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        int r = -errno;
+    /* Reviewers test the lock: the file gets the directory's group. */
+    struct stat dir;
+    int r = fstat(s->live_dirfd, &dir) < 0 ? -errno : ng_store_share_with_dir(fd, &dir, 0600);
+    if (r == 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
+        r = -errno;
+    if (r < 0) {
         (void)unlinkat(s->live_dirfd, name, 0);
         close(fd);
         return r;

@@ -507,7 +507,7 @@ static void test_filters_and_grep(void **state)
 
 static void test_reviewers_group(void **state)
 {
-    char d[160], f[200];
+    char d[160], f[256];
     struct ng_store *s;
     struct stat st;
 
@@ -529,6 +529,12 @@ static void test_reviewers_group(void **state)
         assert_int_equal(st.st_gid, 12345);
         assert_int_equal(st.st_mode & 07777, i == 3 ? 0750 : 0640);
     }
+    char idtext[NG_STORE_ID_TEXT_LEN];
+    ng_store_id_text(ng_store_session_id(sess), idtext);
+    snprintf(f, sizeof(f), "%s/s.db-live/%s", d, idtext);
+    assert_int_equal(lstat(f, &st), 0);
+    assert_int_equal(st.st_gid, 12345);
+    assert_int_equal(st.st_mode & 07777, 0640);
     ng_store_session_free(sess);
     ng_store_close(s);
 }
