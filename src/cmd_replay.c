@@ -200,7 +200,7 @@ int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller)
 {
     struct replay_opts o = {.db = NG_DEFAULT_DB, .speed = 1.0, .max_pause = -1};
     enum ng_session_state state = NG_STATE_INCOMPLETE;
-    char text[NG_STORE_ID_TEXT_LEN];
+    char text[NG_UUID_STR];
     uint8_t id[NG_STORE_ID_LEN] = {0};
     struct ng_store *s;
     int help = 0, st;
@@ -221,7 +221,7 @@ int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller)
         return st;
     st = ng_cmd_store_find(s, o.session, id);
     int r = st ? 0 : state_of(s, id, &state);
-    ng_store_id_text(id, text);
+    ng_uuid_format(id, text);
     if (!st && r == 0 && state != NG_STATE_SEALED)
         ng_warn("session %s is %s: %s", text, ng_store_state_name(state),
                 state == NG_STATE_OPEN ? "still being recorded, replaying what is stored"

@@ -123,10 +123,10 @@ static json_t *json_argv(const char *argv, size_t len)
 
 static int print_json(const struct ng_session_info *in)
 {
-    char id[NG_STORE_ID_TEXT_LEN], start[40], end[40];
+    char id[NG_UUID_STR], start[40], end[40];
     json_t *ns = json_array();
 
-    ng_store_id_text(in->id, id);
+    ng_uuid_format(in->id, id);
     ng_format_time_utc(in->start_ns, start, sizeof(start));
     ng_format_time_utc(in->end_ns, end, sizeof(end));
     for (int i = 0; ns && i < NG_NS_COUNT; i++)
@@ -198,12 +198,12 @@ static void duration(const struct ng_session_info *in, char *buf, size_t size)
 
 static int print_row(const struct ng_session_info *in)
 {
-    char id[NG_STORE_ID_TEXT_LEN], start[32], dur[32], target[32], ns[64], ex[16];
+    char id[NG_UUID_STR], start[32], dur[32], target[32], ns[64], ex[16];
     char *user = ng_escape_str(in->user_name ? in->user_name : "-");
     char *cmd = command_text(in, COMMAND_WIDTH);
     int r = 0;
 
-    ng_store_id_text(in->id, id);
+    ng_uuid_format(in->id, id);
     id[8] = '\0';
     ng_format_time_local(in->start_ns, start, sizeof(start));
     duration(in, dur, sizeof(dur));

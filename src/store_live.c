@@ -44,12 +44,12 @@ int ng_store_live_open_dir(const char *db_path, const struct stat *create, int *
 
 int ng_store_live_acquire(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], int *ret_fd)
 {
-    char name[NG_STORE_ID_TEXT_LEN];
+    char name[NG_UUID_STR];
     int fd;
 
     if (s->live_dirfd < 0)
         return -EBADF;
-    ng_store_id_text(id, name);
+    ng_uuid_format(id, name);
     fd = openat(s->live_dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
@@ -69,11 +69,11 @@ int ng_store_live_acquire(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
 
 void ng_store_live_release(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], int fd)
 {
-    char name[NG_STORE_ID_TEXT_LEN];
+    char name[NG_UUID_STR];
 
     if (fd < 0)
         return;
-    ng_store_id_text(id, name);
+    ng_uuid_format(id, name);
     /* Unlink while still locked, so no reader sees an unlocked live file of
      * a session that is still being written. */
     if (s->live_dirfd >= 0)
@@ -83,12 +83,12 @@ void ng_store_live_release(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN]
 
 int ng_store_live_held(const struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN])
 {
-    char name[NG_STORE_ID_TEXT_LEN];
+    char name[NG_UUID_STR];
     int fd, held = 0;
 
     if (s->live_dirfd < 0)
         return 0;
-    ng_store_id_text(id, name);
+    ng_uuid_format(id, name);
     fd = openat(s->live_dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return 0;

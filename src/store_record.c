@@ -45,20 +45,6 @@ struct ng_session {
     size_t nev;
 };
 
-void ng_store_id_text(const uint8_t id[NG_STORE_ID_LEN], char out[NG_STORE_ID_TEXT_LEN])
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-
-    for (int i = 0; i < NG_STORE_ID_LEN; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[id[i] >> 4];
-        out[o++] = hex[id[i] & 15];
-    }
-    out[o] = '\0';
-}
-
 /* ---- the header row ------------------------------------------------------ */
 
 /* "1,2,3" (empty for none), malloc'd. */
@@ -240,12 +226,10 @@ int ng_store_session_begin(struct ng_store *s, const struct ng_session_header *h
     sess->store = s;
     sess->live_fd = -1;
     sess->buf = malloc(NG_STORE_BATCH_BYTES);
-    /* UUID version 4: random, with the version and variant bits set. */
-    randombytes_buf(sess->id, sizeof(sess->id));
-    sess->id[6] = (uint8_t)((sess->id[6] & 0x0f) | 0x40);
-    sess->id[8] = (uint8_t)((sess->id[8] & 0x3f) | 0x80);
     sess->start_boot = ng_store_clock_ns(CLOCK_BOOTTIME);
     r = sess->buf ? 0 : -ENOMEM;
+    if (r == 0)
+        r = ng_uuid_new(sess->id);
     /* Locked before the row exists, so no reader ever sees it unlocked
      * while it is being recorded. */
     if (r == 0)

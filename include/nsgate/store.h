@@ -21,9 +21,9 @@
 #include "nsgate/chain.h"
 #include "nsgate/ns.h"
 #include "nsgate/util.h"
+#include "nsgate/uuid.h"
 
 #define NG_STORE_ID_LEN 16
-#define NG_STORE_ID_TEXT_LEN 37 /* 36 characters and NUL */
 /* Events are buffered and written in one transaction per batch, flushed when
  * the buffer passes this size (or on ng_store_flush): memory stays constant. */
 #define NG_STORE_BATCH_BYTES (256 * 1024)
@@ -141,8 +141,7 @@ int ng_store_add_seal(struct ng_store *s, const struct ng_seal_row *seal) NG_MUS
 
 /* ---- IDs ------------------------------------------------------------------ */
 
-/* Lowercase with dashes: 8-4-4-4-12. */
-void ng_store_id_text(const uint8_t id[NG_STORE_ID_LEN], char out[NG_STORE_ID_TEXT_LEN]);
+/* The text form of IDs is ng_uuid_format (uuid.h). */
 
 /* Find the one session whose ID starts with prefix (text form, dashes
  * optional, case-insensitive, at least NG_STORE_PREFIX_MIN characters).

@@ -404,7 +404,7 @@ static void set_id(struct ng_store *s, const uint8_t *old, const char *hex)
 
 static void test_prefix_lookup(void **state)
 {
-    char p[160], text[NG_STORE_ID_TEXT_LEN];
+    char p[160], text[NG_UUID_STR];
     struct ng_store *s;
     uint8_t id[16];
     static const char *ids[] = {"12345678aaaa4aaa8aaaaaaaaaaaaaaa",
@@ -422,7 +422,7 @@ static void test_prefix_lookup(void **state)
     }
     assert_int_equal(ng_store_find_session(s, "123456", id), -ENOTUNIQ);
     assert_int_equal(ng_store_find_session(s, "12345678-a", id), 0);
-    ng_store_id_text(id, text);
+    ng_uuid_format(id, text);
     assert_string_equal(text, "12345678-aaaa-4aaa-8aaa-aaaaaaaaaaaa");
     assert_int_equal(ng_store_find_session(s, "12345678BBBB", id), 0);
     assert_int_equal(id[4], 0xbb);
@@ -529,8 +529,8 @@ static void test_reviewers_group(void **state)
         assert_int_equal(st.st_gid, 12345);
         assert_int_equal(st.st_mode & 07777, i == 3 ? 0750 : 0640);
     }
-    char idtext[NG_STORE_ID_TEXT_LEN];
-    ng_store_id_text(ng_store_session_id(sess), idtext);
+    char idtext[NG_UUID_STR];
+    ng_uuid_format(ng_store_session_id(sess), idtext);
     snprintf(f, sizeof(f), "%s/s.db-live/%s", d, idtext);
     assert_int_equal(lstat(f, &st), 0);
     assert_int_equal(st.st_gid, 12345);
