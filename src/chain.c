@@ -2,6 +2,7 @@
  * encoding is specified in chain.h and must never change for a domain tag
  * (a new encoding takes a new tag, e.g. "nsgate-event-v2"). */
 #include "nsgate/chain.h"
+#include "nsgate/be.h"
 
 #include <errno.h>
 #include <string.h>
@@ -12,18 +13,12 @@ int ng_chain_init(void)
     return sodium_init() < 0 ? -EIO : 0;
 }
 
-static void put_le64(uint8_t b[8], uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void add_field(struct ng_hash *h, enum ng_hash_class c, const void *p, size_t len)
 {
     uint8_t pre[9];
 
     pre[0] = (uint8_t)c;
-    put_le64(pre + 1, (uint64_t)len);
+    ng_be64_put(pre + 1, (uint64_t)len);
     crypto_generichash_update(&h->st, pre, sizeof(pre));
     if (len)
         crypto_generichash_update(&h->st, p, len);
@@ -39,7 +34,7 @@ void ng_hash_add_int(struct ng_hash *h, int64_t v)
 {
     uint8_t b[8];
 
-    put_le64(b, (uint64_t)v);
+    ng_be64_put(b, (uint64_t)v);
     add_field(h, NG_HC_INTEGER, b, sizeof(b));
 }
 
@@ -49,7 +44,7 @@ void ng_hash_add_real(struct ng_hash *h, double v)
     uint8_t b[8];
 
     memcpy(&bits, &v, sizeof(bits));
-    put_le64(b, bits);
+    ng_be64_put(b, bits);
     add_field(h, NG_HC_REAL, b, sizeof(b));
 }
 

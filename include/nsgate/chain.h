@@ -4,11 +4,12 @@
  * length-prefixed field, so no two different field sequences hash alike:
  *
  *     field = class (1 byte: SQLite storage class, 1 INTEGER, 2 REAL, 3 TEXT,
- *             4 BLOB, 5 NULL) || length (8 bytes, little-endian) || value
+ *             4 BLOB, 5 NULL) || length (u64 big-endian) || value
  *
- * INTEGER is 8 bytes little-endian two's complement, REAL the 8 bytes of the
- * IEEE 754 binary64 value little-endian, TEXT and BLOB their bytes, NULL
- * empty. A hash starts with its domain tag as one TEXT field.
+ * INTEGER is 8 bytes big-endian two's complement, REAL the IEEE 754 binary64
+ * bits big-endian, TEXT and BLOB their bytes, NULL empty (one byte order
+ * everywhere, as be.h and the seal encoding). A hash starts with its domain
+ * tag as one TEXT field.
  *
  * Session header hash (event 0), domain "nsgate-header-v1": for each column
  * of the sessions row in schema order, except header_hash and except columns

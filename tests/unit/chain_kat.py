@@ -1,9 +1,9 @@
 # Known answers of tests/unit/test_chain.c, computed with hashlib only.
 import hashlib, struct
-def f(c, b): return bytes([c]) + struct.pack('<Q', len(b)) + b
+def f(c, b): return bytes([c]) + struct.pack('>Q', len(b)) + b
 def T(s): return f(3, s if isinstance(s, bytes) else s.encode())
-def I(v): return f(1, struct.pack('<q', v))
-def R(v): return f(2, struct.pack('<d', v))
+def I(v): return f(1, struct.pack('>q', v))
+def R(v): return f(2, struct.pack('>d', v))
 def B(b): return f(4, b)
 N = f(5, b'')
 def H(dom, *fs): return hashlib.blake2b(T(dom) + b''.join(fs), digest_size=32).hexdigest()
