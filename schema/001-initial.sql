@@ -17,7 +17,7 @@ PRAGMA user_version = 1;
 -- this order, by name (chain.h). Values known only at the end (end time,
 -- exit status, end reason) are not here: the final 'x' event carries them.
 CREATE TABLE sessions (
-    id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16), -- UUID v4, 16 bytes
+    id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16 AND id <> zeroblob(16)), -- UUID v4
     start_ns INTEGER NOT NULL,      -- wall clock, UTC, ns since the epoch
     start_boot_ns INTEGER NOT NULL, -- CLOCK_BOOTTIME at start; event t_ns count from here
     host TEXT NOT NULL,
@@ -75,16 +75,17 @@ CREATE TABLE events (
     PRIMARY KEY (session, seq)
 ) STRICT;
 
--- Signatures over a session's chain head (integrity.md "Late seals"). A
--- session may be sealed several times at the same seq (heartbeat seals while
--- idle), so a seal is keyed by its own number, 1, 2, ... per session. The
--- host-wide ledger is sealed here too, under the nil UUID (16 zero bytes).
+-- Signatures over a chain head (docs/integrity.md "Seals"): the fields of
+-- struct ng_seal_fields and the Ed25519 signature. A session may be sealed
+-- several times at the same seq (heartbeat seals while idle), so a seal is
+-- keyed by its own number, 1, 2, ... per chain. The host-wide ledger is
+-- sealed here too, under the nil UUID (16 zero bytes, no session's ID).
 CREATE TABLE seals (
-    session BLOB NOT NULL,
+    session BLOB NOT NULL CHECK (length(session) = 16),
     sealno INTEGER NOT NULL CHECK (sealno >= 1),
-    seq INTEGER NOT NULL CHECK (seq >= 0),  -- last event covered
+    seq INTEGER NOT NULL CHECK (seq >= 0),  -- last_seq: last entry covered
     head BLOB NOT NULL CHECK (length(head) = 32),
-    prev_seal_hash BLOB NOT NULL CHECK (length(prev_seal_hash) = 32),
+    prev_seal_hash BLOB NOT NULL CHECK (length(prev_seal_hash) = 32), -- zero for the first
     wall_ns INTEGER NOT NULL,
     boot_ns INTEGER NOT NULL,
     epoch INTEGER NOT NULL CHECK (epoch >= 0),
@@ -93,7 +94,8 @@ CREATE TABLE seals (
 ) STRICT;
 
 -- Host-wide chain of session starts, checkpoints and ends (integrity.md 5).
--- value: the header hash (start) or the chain head at event_seq.
+-- value: the header hash (start) or the chain head at event_seq; hash
+-- chains each entry to the previous one (chain.h, "nsgate-ledger-v1").
 CREATE TABLE ledger (
     seq INTEGER PRIMARY KEY CHECK (seq >= 1),
     session BLOB NOT NULL CHECK (length(session) = 16),
@@ -104,13 +106,23 @@ CREATE TABLE ledger (
     hash BLOB NOT NULL CHECK (length(hash) = 32)
 ) STRICT;
 
--- Forward-secure key chain: the certificate of epoch N's public key, signed
--- by epoch N-1's key (epoch 0's key is the root key).
+-- Forward-secure key chains (docs/integrity.md "Keys"), copied from the key
+-- directory: each root public key with its epoch length, and the
+-- certificate of each epoch's key under that root (epoch 0 self-signed by
+-- the root). Keyed by root, so the chain of a key replaced by keygen --force
+-- stays beside the new one.
+CREATE TABLE roots (
+    root_pk BLOB PRIMARY KEY NOT NULL CHECK (length(root_pk) = 32),
+    epoch_len_ns INTEGER NOT NULL CHECK (epoch_len_ns > 0)
+) STRICT;
+
 CREATE TABLE certs (
-    epoch INTEGER PRIMARY KEY CHECK (epoch >= 0),
-    pubkey BLOB NOT NULL CHECK (length(pubkey) = 32),
+    root_pk BLOB NOT NULL CHECK (length(root_pk) = 32),
+    epoch INTEGER NOT NULL CHECK (epoch >= 0),
     start_ns INTEGER NOT NULL,
-    signature BLOB NOT NULL CHECK (length(signature) = 64)
+    pubkey BLOB NOT NULL CHECK (length(pubkey) = 32),
+    signature BLOB NOT NULL CHECK (length(signature) = 64),
+    PRIMARY KEY (root_pk, epoch)
 ) STRICT;
 
 -- Derived data only, not covered: a copy of the 'x' event for fast listing.

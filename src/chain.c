@@ -143,3 +143,20 @@ void ng_chain_event_hash(const uint8_t id[16], int64_t seq, int64_t t_ns, char k
     ng_hash_add_blob(&h, prev, NG_HASH_LEN);
     ng_hash_final(&h, out);
 }
+
+void ng_chain_ledger_hash(int64_t seq, const uint8_t id[16], const char *kind, int64_t wall_ns,
+                          int64_t event_seq, const uint8_t value[NG_HASH_LEN],
+                          const uint8_t prev[NG_HASH_LEN], uint8_t out[NG_HASH_LEN])
+{
+    struct ng_hash h;
+
+    ng_hash_init(&h, NG_DOMAIN_LEDGER);
+    ng_hash_add_int(&h, seq);
+    ng_hash_add_blob(&h, id, 16);
+    ng_hash_add_text(&h, kind, strlen(kind));
+    ng_hash_add_int(&h, wall_ns);
+    ng_hash_add_int(&h, event_seq);
+    ng_hash_add_blob(&h, value, NG_HASH_LEN);
+    ng_hash_add_blob(&h, prev, NG_HASH_LEN);
+    ng_hash_final(&h, out);
+}

@@ -1,6 +1,6 @@
 /* The recorder's side of the store: the session header (event 0 of the
  * chain), events chained and written in batches (recording.md "Cost": one
- * transaction per batch, constant memory), the final 'x' event, seals. */
+ * transaction per batch, constant memory), the final 'x' event. */
 #include "store_internal.h"
 
 #include <errno.h>
@@ -433,32 +433,4 @@ int64_t ng_store_session_seq(const struct ng_session *sess, uint8_t head[NG_HASH
     if (head)
         memcpy(head, sess->head, NG_HASH_LEN);
     return sess->seq;
-}
-
-/* ---- seals ---------------------------------------------------------------- */
-
-int ng_store_add_seal(struct ng_store *s, const struct ng_seal_row *seal)
-{
-    sqlite3_stmt *st;
-    int r;
-
-    if (s->readonly)
-        return -EROFS;
-    r = ng_store_prepare(s, "INSERT INTO seals (session, sealno, seq, head, prev_seal_hash, "
-                            "wall_ns, boot_ns, epoch, signature) VALUES (?,?,?,?,?,?,?,?,?)",
-                         &st);
-    if (r < 0)
-        return r;
-    sqlite3_bind_blob(st, 1, seal->session, NG_STORE_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, seal->sealno);
-    sqlite3_bind_int64(st, 3, seal->seq);
-    sqlite3_bind_blob(st, 4, seal->head, NG_HASH_LEN, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 5, seal->prev_seal_hash, NG_HASH_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, seal->wall_ns);
-    sqlite3_bind_int64(st, 7, seal->boot_ns);
-    sqlite3_bind_int64(st, 8, seal->epoch);
-    sqlite3_bind_blob(st, 9, seal->signature, sizeof(seal->signature), SQLITE_STATIC);
-    r = ng_store_errno(s->db, sqlite3_step(st));
-    sqlite3_finalize(st);
-    return r;
 }

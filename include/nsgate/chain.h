@@ -22,7 +22,12 @@
  *
  * Event hash, domain "nsgate-event-v1": BLOB(session id), INTEGER(seq),
  * INTEGER(t_ns), TEXT(kind, 1 byte), BLOB(data), BLOB(previous hash), where
- * the previous hash of seq 1 is the header hash. */
+ * the previous hash of seq 1 is the header hash.
+ *
+ * Ledger entry hash, domain "nsgate-ledger-v1": INTEGER(seq), BLOB(session
+ * id), TEXT(kind: "start", "checkpoint" or "end"), INTEGER(wall_ns),
+ * INTEGER(event_seq), BLOB(value), BLOB(previous entry's hash, 32 zero
+ * bytes for seq 1). */
 #ifndef NSGATE_CHAIN_H
 #define NSGATE_CHAIN_H
 
@@ -37,6 +42,7 @@
 #define NG_HASH_ALG "blake2b-256"
 #define NG_DOMAIN_HEADER "nsgate-header-v1"
 #define NG_DOMAIN_EVENT "nsgate-event-v1"
+#define NG_DOMAIN_LEDGER "nsgate-ledger-v1"
 
 enum ng_hash_class {
     NG_HC_INTEGER = SQLITE_INTEGER,
@@ -74,5 +80,9 @@ int ng_chain_header_hash(sqlite3_stmt *st, uint8_t out[NG_HASH_LEN]) NG_MUST_CHE
 void ng_chain_event_hash(const uint8_t id[16], int64_t seq, int64_t t_ns, char kind,
                          const void *data, size_t len, const uint8_t prev[NG_HASH_LEN],
                          uint8_t out[NG_HASH_LEN]);
+
+void ng_chain_ledger_hash(int64_t seq, const uint8_t id[16], const char *kind, int64_t wall_ns,
+                          int64_t event_seq, const uint8_t value[NG_HASH_LEN],
+                          const uint8_t prev[NG_HASH_LEN], uint8_t out[NG_HASH_LEN]);
 
 #endif

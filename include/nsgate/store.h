@@ -19,7 +19,9 @@
 #include <sys/types.h>
 
 #include "nsgate/chain.h"
+#include "nsgate/fskey.h"
 #include "nsgate/ns.h"
+#include "nsgate/seal.h"
 #include "nsgate/util.h"
 #include "nsgate/uuid.h"
 
@@ -125,19 +127,32 @@ int64_t ng_store_session_committed(const struct ng_session *sess, uint8_t head[N
 /* The last seq assigned (including buffered events) and its head. */
 int64_t ng_store_session_seq(const struct ng_session *sess, uint8_t head[NG_HASH_LEN]);
 
-/* A seal row, made by the sealer (bytes produced elsewhere). */
-struct ng_seal_row {
-    uint8_t session[NG_STORE_ID_LEN];
-    int64_t sealno;
-    int64_t seq;
-    uint8_t head[NG_HASH_LEN];
-    uint8_t prev_seal_hash[NG_HASH_LEN];
-    int64_t wall_ns, boot_ns, epoch;
-    uint8_t signature[64];
-};
-/* Insert one seal (its own transaction). -EEXIST when (session, sealno) is
- * taken. */
-int ng_store_add_seal(struct ng_store *s, const struct ng_seal_row *seal) NG_MUST_CHECK;
+/* ---- seals, certificates, ledger (store_seal.c) -------------------------- */
+
+/* Store a seal made by the sealer (seal.h): the signed fields and the
+ * signature, numbered 1, 2, ... per chain in the order stored. f->chain_id is
+ * a session ID or ng_seal_ledger_id. Its own transaction. */
+int ng_store_add_seal(struct ng_store *s, const struct ng_seal_fields *f,
+                      const uint8_t sig[NG_SEAL_SIG_BYTES]) NG_MUST_CHECK;
+
+/* Copy a certificate of the key chain under root_pk (fskey.h) into the
+ * store, with the chain's epoch length. Copying one already there is fine;
+ * a different certificate for the same root and epoch, or another epoch
+ * length for the root, is -EEXIST. */
+int ng_store_add_cert(struct ng_store *s, const uint8_t root_pk[NG_FSKEY_PK_BYTES],
+                      uint64_t epoch_len_ns, const struct ng_fskey_cert *c) NG_MUST_CHECK;
+
+enum ng_ledger_kind { NG_LEDGER_START = 0, NG_LEDGER_CHECKPOINT, NG_LEDGER_END };
+
+/* Append to the host-wide ledger (integrity.md 5): value is the session's
+ * header hash (start) or its chain head at event_seq (checkpoint, end).
+ * Chained onto the last entry under the write lock, so concurrent recorders
+ * append in turn; returns the entry's seq and hash, which the sealer seals
+ * under ng_seal_ledger_id. */
+int ng_store_ledger_append(struct ng_store *s, const uint8_t session[NG_STORE_ID_LEN],
+                           enum ng_ledger_kind kind, int64_t event_seq,
+                           const uint8_t value[NG_HASH_LEN], int64_t *ret_seq,
+                           uint8_t ret_hash[NG_HASH_LEN]) NG_MUST_CHECK;
 
 /* ---- IDs ------------------------------------------------------------------ */
 

@@ -13,3 +13,4 @@ idb = bytes(range(16))
 print("event", H("nsgate-event-v1", B(idb), I(1), I(1000), T("o"), B(b"hi\0\xff"), B(b"\xaa"*32)))
 # header: columns id BLOB, n INTEGER, s TEXT, r REAL, z (NULL), header_hash
 print("header", H("nsgate-header-v1", T("id"), B(idb), T("n"), I(42), T("s"), T("x"), T("r"), R(0.25)))
+print("ledger", H("nsgate-ledger-v1", I(3), B(idb), T("checkpoint"), I(1795939800000000000), I(42), B(b"\x11"*32), B(b"\x22"*32)))

@@ -61,6 +61,18 @@ static void test_event_hash(void **state)
     assert_hash(out, "c76016fa5a52b39de2d1735ab7f72218de6de4e4ebb355522364e84da81325c8");
 }
 
+static void test_ledger_hash(void **state)
+{
+    uint8_t id[16], value[32], prev[32], out[32];
+
+    for (int i = 0; i < 16; i++)
+        id[i] = (uint8_t)i;
+    memset(value, 0x11, sizeof(value));
+    memset(prev, 0x22, sizeof(prev));
+    ng_chain_ledger_hash(3, id, "checkpoint", 1795939800000000000LL, 42, value, prev, out);
+    assert_hash(out, "a66638b48190481edf2bd1d942701ba76871fac0719bf9121eaa81a42647daee");
+}
+
 /* Hash the single row of "SELECT * FROM t" of a fresh in-memory table. */
 static void header_of(const char *create, const char *insert, uint8_t out[32], int want_rc)
 {
@@ -163,6 +175,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_typed_fields),
         cmocka_unit_test(test_event_hash),
+        cmocka_unit_test(test_ledger_hash),
         cmocka_unit_test(test_header_hash),
         cmocka_unit_test(test_storage_class_covered),
         cmocka_unit_test(test_length_prefix),

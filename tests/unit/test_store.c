@@ -212,15 +212,31 @@ static void test_record_and_read_back(void **state)
     ng_store_events_end(ei);
     check_chain(id, 4);
 
-    /* A seal covering the exit event makes it sealed. */
-    struct ng_seal_row seal = {.sealno = 1, .seq = 4, .epoch = 0};
-    memcpy(seal.session, id, 16);
-    assert_int_equal(ng_store_add_seal(s, &seal), 0);
-    assert_int_equal(ng_store_add_seal(s, &seal), -EEXIST);
-    assert_int_equal(ng_store_add_seal(r, &seal), -EROFS);
+    /* Seals are numbered per chain; one covering the exit event makes the
+     * session sealed, a later heartbeat over an earlier seq would not. */
+    struct ng_seal_fields seal = {.last_seq = 3, .wall_ns = 1, .boot_ns = 1};
+    uint8_t sig[NG_SEAL_SIG_BYTES] = {0};
+    memcpy(seal.chain_id, id, 16);
+    assert_int_equal(ng_store_add_seal(s, &seal, sig), 0);
+    info = list_one(r, id, &it);
+    assert_int_equal(info->state, NG_STATE_INCOMPLETE); /* tail not sealed */
+    ng_store_sessions_end(it);
+    seal.last_seq = 4;
+    assert_int_equal(ng_store_add_seal(s, &seal, sig), 0);
+    assert_int_equal(ng_store_add_seal(r, &seal, sig), -EROFS);
+    seal.epoch = UINT64_MAX;
+    assert_int_equal(ng_store_add_seal(s, &seal, sig), -ERANGE);
     info = list_one(r, id, &it);
     assert_int_equal(info->state, NG_STATE_SEALED);
     ng_store_sessions_end(it);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(s->db, "SELECT group_concat(sealno || ':' || seq) "
+                                               "FROM seals WHERE session = ?", -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "1:3,2:4");
+    sqlite3_finalize(st);
     ng_store_close(r);
     ng_store_close(s);
 }
@@ -505,6 +521,54 @@ static void test_filters_and_grep(void **state)
     ng_store_close(s);
 }
 
+static void test_certs_and_ledger(void **state)
+{
+    char p[160];
+    struct ng_store *s;
+    uint8_t root[32], other[32], id[16], v[32], h1[32], h2[32], h[32], zero[32] = {0};
+    struct ng_fskey_cert c = {.epoch = 0, .start_ns = 1000};
+    int64_t seq;
+
+    memset(root, 1, sizeof(root));
+    memset(other, 2, sizeof(other));
+    memset(c.pk, 3, sizeof(c.pk));
+    memset(c.sig, 4, sizeof(c.sig));
+    snprintf(p, sizeof(p), "%s/k/s.db", tmpdir);
+    assert_int_equal(ng_store_open(p, &s), 0);
+    assert_int_equal(ng_store_add_cert(s, root, 900, &c), 0);
+    assert_int_equal(ng_store_add_cert(s, root, 900, &c), 0); /* copied again: fine */
+    assert_int_equal(ng_store_add_cert(s, root, 60, &c), -EEXIST); /* other length */
+    c.sig[0] ^= 1;
+    assert_int_equal(ng_store_add_cert(s, root, 900, &c), -EEXIST); /* other cert */
+    assert_int_equal(ng_store_add_cert(s, other, 900, &c), 0);      /* another root */
+    c.epoch = 1;
+    assert_int_equal(ng_store_add_cert(s, root, 900, &c), 0);
+
+    memset(id, 9, sizeof(id));
+    memset(v, 7, sizeof(v));
+    assert_int_equal(ng_store_ledger_append(s, id, NG_LEDGER_START, 0, v, &seq, h1), 0);
+    assert_int_equal(seq, 1);
+    assert_int_equal(ng_store_ledger_append(s, id, NG_LEDGER_END, 5, v, &seq, h2), 0);
+    assert_int_equal(seq, 2);
+    assert_int_equal(ng_store_ledger_append(s, id, 7, 5, v, &seq, h), -EINVAL);
+
+    /* The stored entries chain as chain.h says. */
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(s->db, "SELECT wall_ns, hash FROM ledger ORDER BY seq",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    ng_chain_ledger_hash(1, id, "start", sqlite3_column_int64(st, 0), 0, v, zero, h);
+    assert_memory_equal(h, h1, 32);
+    assert_memory_equal(sqlite3_column_blob(st, 1), h1, 32);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    ng_chain_ledger_hash(2, id, "end", sqlite3_column_int64(st, 0), 5, v, h1, h);
+    assert_memory_equal(h, h2, 32);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    ng_store_close(s);
+}
+
 static void test_reviewers_group(void **state)
 {
     char d[160], f[256];
@@ -558,13 +622,21 @@ static void test_concurrent_recorders(void **state)
             struct ng_session_header h;
             struct ng_session *sess = NULL;
             fill_header(&h, "conc", 1, NULL);
+            int64_t lseq;
+            uint8_t lhash[32];
             rc = rc ?: ng_store_session_begin(s, &h, &sess);
+            rc = rc ?: ng_store_ledger_append(s, ng_store_session_id(sess), NG_LEDGER_START, 0,
+                                              ng_store_session_header_hash(sess), &lseq, lhash);
             for (int k = 0; rc == 0 && k < EVENTS; k++) {
                 rc = ng_store_event(sess, 'o', chunk, sizeof(chunk));
                 if (rc == 0 && k % 50 == 0)
                     rc = ng_store_flush(sess);
             }
             rc = rc ?: ng_store_session_end(sess, 0, "exit");
+            uint8_t head[32];
+            int64_t last = sess ? ng_store_session_committed(sess, head) : 0;
+            rc = rc ?: ng_store_ledger_append(s, ng_store_session_id(sess), NG_LEDGER_END, last,
+                                              head, &lseq, lhash);
             _exit(rc == 0 ? 0 : 1);
         }
     }
@@ -587,6 +659,30 @@ static void test_concurrent_recorders(void **state)
     ng_store_sessions_end(it);
     ng_store_close(s);
     assert_int_equal(n, PROCS);
+
+    /* The ledger: 2 entries per session, seq 1..2*PROCS, each chained onto
+     * the one before, although the recorders appended at the same time. */
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    uint8_t prev[32] = {0}, hh[32];
+    int64_t seq = 0;
+    assert_int_equal(sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT seq, session, kind, wall_ns, event_seq, "
+                                            "value, hash FROM ledger ORDER BY seq",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        assert_int_equal(sqlite3_column_int64(st, 0), ++seq);
+        ng_chain_ledger_hash(seq, sqlite3_column_blob(st, 1),
+                             (const char *)sqlite3_column_text(st, 2),
+                             sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
+                             sqlite3_column_blob(st, 5), prev, hh);
+        assert_memory_equal(sqlite3_column_blob(st, 6), hh, 32);
+        memcpy(prev, hh, 32);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_int_equal(seq, 2 * PROCS);
 }
 
 int main(void)
@@ -600,6 +696,7 @@ int main(void)
         cmocka_unit_test(test_schema_versions),
         cmocka_unit_test(test_prefix_lookup),
         cmocka_unit_test(test_filters_and_grep),
+        cmocka_unit_test(test_certs_and_ledger),
         cmocka_unit_test(test_reviewers_group),
         cmocka_unit_test(test_concurrent_recorders),
     };
