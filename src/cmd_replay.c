@@ -53,24 +53,36 @@ static int parse_double(const char *s, double min, double *ret)
 static int parse(int argc, char **argv, struct replay_opts *o, int *ret_help)
 {
     static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},    {"keys", required_argument, NULL, 'K'},
-        {"key", required_argument, NULL, 'k'},   {"no-timing", no_argument, NULL, 'T'},
-        {"raw", no_argument, NULL, 'r'},         {"force", no_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},  {"keys", required_argument, NULL, 'K'},
+        {"key", required_argument, NULL, 'k'}, {"no-timing", no_argument, NULL, 'T'},
+        {"raw", no_argument, NULL, 'r'},       {"force", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
     };
     int c;
 
     optind = 0;
     while ((c = getopt_long(argc, argv, "+s:m:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'd': o->db = optarg; break;
+        case 'd':
+            o->db = optarg;
+            break;
         /* --keys/--key select the root key for verification, which arrives
          * with the integrity work; accepted now so scripts need no change. */
-        case 'K': case 'k': break;
-        case 'T': o->no_timing = 1; break;
-        case 'r': o->raw = 1; break;
-        case 'f': o->force = 1; break;
-        case 'h': *ret_help = 1; return 0;
+        case 'K':
+        case 'k':
+            break;
+        case 'T':
+            o->no_timing = 1;
+            break;
+        case 'r':
+            o->raw = 1;
+            break;
+        case 'f':
+            o->force = 1;
+            break;
+        case 'h':
+            *ret_help = 1;
+            return 0;
         case 's':
             if (parse_double(optarg, 1e-6, &o->speed) < 0 || o->speed <= 0) {
                 ng_err("-s wants a positive factor, not '%s'", optarg);

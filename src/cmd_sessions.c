@@ -34,10 +34,14 @@ struct sessions_opts {
 static int parse(int argc, char **argv, struct sessions_opts *o, int *ret_help)
 {
     static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},     {"user", required_argument, NULL, 'u'},
-        {"target", required_argument, NULL, 't'}, {"since", required_argument, NULL, 'S'},
-        {"until", required_argument, NULL, 'U'},  {"grep", required_argument, NULL, 'g'},
-        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+        {"db", required_argument, NULL, 'd'},
+        {"user", required_argument, NULL, 'u'},
+        {"target", required_argument, NULL, 't'},
+        {"since", required_argument, NULL, 'S'},
+        {"until", required_argument, NULL, 'U'},
+        {"grep", required_argument, NULL, 'g'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct timespec ts;
@@ -49,17 +53,28 @@ static int parse(int argc, char **argv, struct sessions_opts *o, int *ret_help)
     optind = 0;
     while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'd': o->db = optarg; break;
-        case 'u': o->f.user = optarg; break;
-        case 't': o->f.target = optarg; break;
-        case 'g': o->grep = optarg; break;
-        case 'j': o->json = 1; break;
-        case 'h': *ret_help = 1; return 0;
+        case 'd':
+            o->db = optarg;
+            break;
+        case 'u':
+            o->f.user = optarg;
+            break;
+        case 't':
+            o->f.target = optarg;
+            break;
+        case 'g':
+            o->grep = optarg;
+            break;
+        case 'j':
+            o->json = 1;
+            break;
+        case 'h':
+            *ret_help = 1;
+            return 0;
         case 'S':
         case 'U':
             if (ng_parse_time(optarg, now, c == 'S' ? &o->f.since_ns : &o->f.until_ns) < 0) {
-                ng_err("invalid time '%s' (ISO 8601 such as 2026-11-29T08:10Z, or 2h, 3d)",
-                       optarg);
+                ng_err("invalid time '%s' (ISO 8601 such as 2026-11-29T08:10Z, or 2h, 3d)", optarg);
                 return -EINVAL;
             }
             break;
@@ -133,15 +148,14 @@ static int print_json(const struct ng_session_info *in)
         if (in->ns & (1u << i))
             json_array_append_new(ns, json_string(ng_ns_table[i].name));
     json_t *o = json_pack(
-        "{s:s,s:s,s:o,s:o,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:o,s:o,s:I}", "id", id,
-        "start", start, "end", in->has_end ? json_string(end) : json_null(), "user",
-        jstr0(in->user_name), "uid", (json_int_t)in->uid, "target_pid",
-        (json_int_t)in->target_pid, "container", jstr0(in->container), "namespaces", ns,
-        "argv", json_argv(in->argv, in->argv_len), "reason", jstr0(in->reason), "rule",
-        jstr0(in->rule), "exit", in->has_end ? json_integer(in->exit_status) : json_null(),
-        "end_reason", in->has_end ? jstr0(in->end_reason) : json_null(), "state",
-        ng_store_state_name(in->state), "host", jstr0(in->host), "program",
-        jstr0(in->program), "events", (json_int_t)in->last_seq);
+        "{s:s,s:s,s:o,s:o,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:o,s:o,s:I}", "id", id, "start",
+        start, "end", in->has_end ? json_string(end) : json_null(), "user", jstr0(in->user_name),
+        "uid", (json_int_t)in->uid, "target_pid", (json_int_t)in->target_pid, "container",
+        jstr0(in->container), "namespaces", ns, "argv", json_argv(in->argv, in->argv_len), "reason",
+        jstr0(in->reason), "rule", jstr0(in->rule), "exit",
+        in->has_end ? json_integer(in->exit_status) : json_null(), "end_reason",
+        in->has_end ? jstr0(in->end_reason) : json_null(), "state", ng_store_state_name(in->state),
+        "host", jstr0(in->host), "program", jstr0(in->program), "events", (json_int_t)in->last_seq);
     /* ASCII only: no C1 control or odd character reaches a terminal raw. */
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     json_decref(o);
@@ -239,9 +253,8 @@ static int list(struct ng_store *s, const struct sessions_opts *o)
     if (r < 0)
         return r;
     if (!o->json)
-        printf("%-8s  %-19s  %8s  %-12s  %-12s  %-20s  %-*s  %4s  %s\n", "ID", "START",
-               "DURATION", "USER", "TARGET", "NAMESPACES", COMMAND_WIDTH, "COMMAND", "EXIT",
-               "STATE");
+        printf("%-8s  %-19s  %8s  %-12s  %-12s  %-20s  %-*s  %4s  %s\n", "ID", "START", "DURATION",
+               "USER", "TARGET", "NAMESPACES", COMMAND_WIDTH, "COMMAND", "EXIT", "STATE");
     while ((r = ng_store_sessions_next(it, &in)) == 1) {
         if (o->grep) {
             r = ng_store_session_grep(s, in->id, o->grep, strlen(o->grep));

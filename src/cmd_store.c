@@ -15,8 +15,8 @@ int ng_cmd_drop(const struct ng_caller *caller)
 
     /* Started without privilege (not setuid, not root): nothing to drop,
      * and setgroups would fail with EPERM. */
-    if (getresuid(&ru, &eu, &su) == 0 && getresgid(&rg, &eg, &sg) == 0 && ru != 0 &&
-        ru == eu && eu == su && rg == eg && eg == sg && !caller->setuid_start)
+    if (getresuid(&ru, &eu, &su) == 0 && getresgid(&rg, &eg, &sg) == 0 && ru != 0 && ru == eu &&
+        eu == su && rg == eg && eg == sg && !caller->setuid_start)
         return 0;
     int r = ng_harden_drop_to_caller(caller);
 

@@ -45,7 +45,7 @@ int ng_store_errno(sqlite3 *db, int rc)
         return -EPERM;
     case SQLITE_CONSTRAINT:
         return (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) ? -EEXIST
-                                                                                   : -EINVAL;
+                                                                                      : -EINVAL;
     case SQLITE_INTERRUPT:
         return -ETIMEDOUT;
     case SQLITE_TOOBIG:
@@ -132,8 +132,8 @@ static int same_text(sqlite3_stmt *a, sqlite3_stmt *b, int col)
     return la == 0 || memcmp(pa, pb, (size_t)la) == 0;
 }
 
-#define SCHEMA_ROWS                                                                            \
-    "SELECT type, name, tbl_name, sql FROM sqlite_schema "                                   \
+#define SCHEMA_ROWS                                                                                \
+    "SELECT type, name, tbl_name, sql FROM sqlite_schema "                                         \
     "WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
 
 /* Merge the two name-ordered lists: every object must be the shipped one,

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #define NG_STORE_APPLICATION_ID 1853056884 /* "nsgt" */
-#define NG_STORE_BUSY_MS 10000
+#define NG_STORE_BUSY_MS        10000
 /* A reader statement step running longer than this is interrupted. */
 #define NG_STORE_STEP_NS (10LL * 1000000000LL)
 
@@ -29,7 +29,7 @@ struct ng_store {
     sqlite3 *db;
     int readonly;
     int version;
-    int live_dirfd; /* <db>-live/, -1 when absent (readers) */
+    int live_dirfd;        /* <db>-live/, -1 when absent (readers) */
     int64_t step_deadline; /* CLOCK_MONOTONIC ns, readers only */
 };
 

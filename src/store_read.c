@@ -89,8 +89,9 @@ int ng_store_find_session(struct ng_store *s, const char *prefix, uint8_t ret_id
 
     if (r < 0)
         return r;
-    r = ng_store_prepare(s, "SELECT id FROM sessions WHERE id >= ?1 AND (?2 IS NULL OR id < ?2) "
-                            "ORDER BY id LIMIT 2",
+    r = ng_store_prepare(s,
+                         "SELECT id FROM sessions WHERE id >= ?1 AND (?2 IS NULL OR id < ?2) "
+                         "ORDER BY id LIMIT 2",
                          &st);
     if (r < 0)
         return r;
@@ -127,13 +128,13 @@ struct ng_session_iter {
     char *end_reason;
 };
 
-#define LIST_SQL                                                                              \
-    "SELECT id, start_ns, host, user_name, tty, target_container, program, reason, rule, "   \
-    "uid, gid, target_pid, argv, record_input, mode, ns_user, ns_cgroup, ns_ipc, ns_uts, "   \
-    "ns_net, ns_pid, ns_mnt, ns_time FROM sessions "                                         \
-    "WHERE (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR user_name = ?2) "                      \
-    "AND (?3 IS NULL OR target_pid = ?4 OR substr(target_container, 1, length(?3)) = ?3) "   \
-    "AND (?5 = 0 OR start_ns >= ?5) AND (?6 = 0 OR start_ns <= ?6) "                         \
+#define LIST_SQL                                                                                   \
+    "SELECT id, start_ns, host, user_name, tty, target_container, program, reason, rule, "         \
+    "uid, gid, target_pid, argv, record_input, mode, ns_user, ns_cgroup, ns_ipc, ns_uts, "         \
+    "ns_net, ns_pid, ns_mnt, ns_time FROM sessions "                                               \
+    "WHERE (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR user_name = ?2) "                            \
+    "AND (?3 IS NULL OR target_pid = ?4 OR substr(target_container, 1, length(?3)) = ?3) "         \
+    "AND (?5 = 0 OR start_ns >= ?5) AND (?6 = 0 OR start_ns <= ?6) "                               \
     "ORDER BY start_ns DESC, id"
 #define LIST_NS_COL 15
 
@@ -158,12 +159,14 @@ int ng_store_sessions_begin(struct ng_store *s, const struct ng_session_filter *
         r = ng_store_prepare(s, LIST_SQL, &it->list);
     }
     if (r == 0)
-        r = ng_store_prepare(s, "SELECT seq, kind, data FROM events WHERE session = ? "
-                                "ORDER BY seq DESC LIMIT 1",
+        r = ng_store_prepare(s,
+                             "SELECT seq, kind, data FROM events WHERE session = ? "
+                             "ORDER BY seq DESC LIMIT 1",
                              &it->last);
     if (r == 0)
-        r = ng_store_prepare(s, "SELECT seq FROM seals WHERE session = ? "
-                                "ORDER BY sealno DESC LIMIT 1",
+        r = ng_store_prepare(s,
+                             "SELECT seq FROM seals WHERE session = ? "
+                             "ORDER BY sealno DESC LIMIT 1",
                              &it->seal);
     if (r < 0) {
         ng_store_sessions_end(it);
@@ -419,8 +422,8 @@ static int kmp_prepare(const char *needle, size_t m, uint8_t **ret_pat, size_t *
     return 0;
 }
 
-int ng_store_session_grep(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
-                          const char *needle, size_t len)
+int ng_store_session_grep(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const char *needle,
+                          size_t len)
 {
     struct ng_event_iter *it = NULL;
     struct ng_event ev;

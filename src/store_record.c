@@ -83,11 +83,11 @@ static uint8_t *join_argv(char *const *argv, size_t *ret_len)
     return b;
 }
 
-#define HEADER_COLS                                                                          \
-    "id, start_ns, start_boot_ns, host, user_name, uid, gid, groups, login_uid, "            \
-    "audit_session, tty, target_pid, target_container, target_cgroup, target_exe, "          \
-    "target_comm, target_uid, ns_user, ns_cgroup, ns_ipc, ns_uts, ns_net, ns_pid, ns_mnt, "  \
-    "ns_time, program, argv, run_as_uid, run_as_gid, run_as_groups, run_as_caps, reason, "   \
+#define HEADER_COLS                                                                                \
+    "id, start_ns, start_boot_ns, host, user_name, uid, gid, groups, login_uid, "                  \
+    "audit_session, tty, target_pid, target_container, target_cgroup, target_exe, "                \
+    "target_comm, target_uid, ns_user, ns_cgroup, ns_ipc, ns_uts, ns_net, ns_pid, ns_mnt, "        \
+    "ns_time, program, argv, run_as_uid, run_as_gid, run_as_groups, run_as_caps, reason, "         \
     "rule, policy_hash, record_input, mode, hash_alg, nsgate_version, header_hash"
 #define HEADER_NCOLS 39
 
@@ -161,8 +161,9 @@ static int hash_header(struct ng_session *sess)
     if (r == 0) {
         sqlite3_bind_blob(sel, 1, sess->id, NG_STORE_ID_LEN, SQLITE_STATIC);
         int rc = sqlite3_step(sel);
-        r = rc == SQLITE_ROW ? ng_chain_header_hash(sel, sess->header_hash)
-                             : rc == SQLITE_DONE ? -EIO : ng_store_errno(s->db, rc);
+        r = rc == SQLITE_ROW    ? ng_chain_header_hash(sel, sess->header_hash)
+            : rc == SQLITE_DONE ? -EIO
+                                : ng_store_errno(s->db, rc);
     }
     if (r == 0) {
         sqlite3_bind_blob(upd, 1, sess->header_hash, NG_HASH_LEN, SQLITE_STATIC);
@@ -187,8 +188,9 @@ static int insert_header(struct ng_session *sess, const struct ng_session_header
     if (r == 0 && argv_len > NG_STORE_EVENT_MAX)
         r = -E2BIG;
     if (r == 0)
-        r = ng_store_prepare(s, "INSERT INTO sessions (" HEADER_COLS ") VALUES (?,?,?,?,?,?,?,?,"
-                                "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        r = ng_store_prepare(s,
+                             "INSERT INTO sessions (" HEADER_COLS ") VALUES (?,?,?,?,?,?,?,?,"
+                             "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                              &ins);
     if (r == 0 && sqlite3_bind_parameter_count(ins) != HEADER_NCOLS)
         r = -EINVAL;
@@ -237,8 +239,9 @@ int ng_store_session_begin(struct ng_store *s, const struct ng_session_header *h
     if (r == 0)
         r = insert_header(sess, h);
     if (r == 0)
-        r = ng_store_prepare(s, "INSERT INTO events (session, seq, t_ns, kind, data, hash) "
-                                "VALUES (?, ?, ?, ?, ?, ?)",
+        r = ng_store_prepare(s,
+                             "INSERT INTO events (session, seq, t_ns, kind, data, hash) "
+                             "VALUES (?, ?, ?, ?, ?, ?)",
                              &sess->ins);
     if (r < 0) {
         ng_store_session_free(sess);
@@ -277,8 +280,9 @@ static int insert_end(struct ng_session *sess, const struct end_row *end)
 {
     struct ng_store *s = sess->store;
     sqlite3_stmt *st;
-    int r = ng_store_prepare(s, "INSERT OR REPLACE INTO cache_session_end (session, end_ns, "
-                                "exit_status, end_reason, last_seq) VALUES (?, ?, ?, ?, ?)",
+    int r = ng_store_prepare(s,
+                             "INSERT OR REPLACE INTO cache_session_end (session, end_ns, "
+                             "exit_status, end_reason, last_seq) VALUES (?, ?, ?, ?, ?)",
                              &st);
     if (r < 0)
         return r;
@@ -383,8 +387,8 @@ int ng_store_session_end(struct ng_session *sess, int exit_status, const char *e
         return -EINVAL;
     if (!sess->err && sess->nev > 0)
         (void)write_batch(sess, NULL); /* on failure: err set, state rolled back */
-    json_t *o = json_pack("{s:I,s:i,s:s}", "end_ns", (json_int_t)end.end_ns, "exit",
-                          exit_status, "reason", end.reason);
+    json_t *o = json_pack("{s:I,s:i,s:s}", "end_ns", (json_int_t)end.end_ns, "exit", exit_status,
+                          "reason", end.reason);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (!text)

@@ -42,10 +42,11 @@ int ng_store_add_seal(struct ng_store *s, const struct ng_seal_fields *f,
         f->epoch > INT64_MAX)
         return -ERANGE;
     /* One statement: numbering and insert are atomic without a transaction. */
-    r = ng_store_prepare(s, "INSERT INTO seals (session, sealno, seq, head, prev_seal_hash, "
-                            "wall_ns, boot_ns, epoch, signature) VALUES (?1, (SELECT "
-                            "coalesce(max(sealno), 0) + 1 FROM seals WHERE session = ?1), "
-                            "?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    r = ng_store_prepare(s,
+                         "INSERT INTO seals (session, sealno, seq, head, prev_seal_hash, "
+                         "wall_ns, boot_ns, epoch, signature) VALUES (?1, (SELECT "
+                         "coalesce(max(sealno), 0) + 1 FROM seals WHERE session = ?1), "
+                         "?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                          &st);
     if (r < 0)
         return r;
@@ -142,8 +143,7 @@ static int ledger_tail(struct ng_store *s, int64_t *seq, uint8_t hash[NG_HASH_LE
     memset(hash, 0, NG_HASH_LEN);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        if (sqlite3_column_type(st, 1) != SQLITE_BLOB ||
-            sqlite3_column_bytes(st, 1) != NG_HASH_LEN)
+        if (sqlite3_column_type(st, 1) != SQLITE_BLOB || sqlite3_column_bytes(st, 1) != NG_HASH_LEN)
             r = -EBADMSG;
         else {
             *seq = sqlite3_column_int64(st, 0);
@@ -161,8 +161,9 @@ static int ledger_insert(struct ng_store *s, int64_t seq, const uint8_t session[
                          const uint8_t value[NG_HASH_LEN], const uint8_t hash[NG_HASH_LEN])
 {
     sqlite3_stmt *st;
-    int r = ng_store_prepare(s, "INSERT INTO ledger (seq, session, kind, wall_ns, event_seq, "
-                                "value, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    int r = ng_store_prepare(s,
+                             "INSERT INTO ledger (seq, session, kind, wall_ns, event_seq, "
+                             "value, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
                              &st);
     if (r < 0)
         return r;
@@ -197,8 +198,7 @@ int ng_store_ledger_append(struct ng_store *s, const uint8_t session[NG_STORE_ID
     r = ledger_tail(s, &seq, prev);
     if (r == 0) {
         seq++;
-        ng_chain_ledger_hash(seq, session, ledger_kinds[kind], wall, event_seq, value, prev,
-                             hash);
+        ng_chain_ledger_hash(seq, session, ledger_kinds[kind], wall, event_seq, value, prev, hash);
         r = ledger_insert(s, seq, session, ledger_kinds[kind], wall, event_seq, value, hash);
     }
     if (r == 0)

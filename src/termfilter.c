@@ -63,8 +63,8 @@ static void start_seq(struct ng_termfilter *f, int state, const uint8_t *intro, 
 }
 
 /* An 8-bit control, raw or UTF-8 encoded (intro holds its bytes). */
-static size_t c1(struct ng_termfilter *f, uint8_t c, const uint8_t *intro, size_t n,
-                 uint8_t *out, size_t o)
+static size_t c1(struct ng_termfilter *f, uint8_t c, const uint8_t *intro, size_t n, uint8_t *out,
+                 size_t o)
 {
     switch (c) {
     case 0x9b:

@@ -38,10 +38,10 @@
 
 #include "nsgate/util.h"
 
-#define NG_HASH_LEN 32
-#define NG_HASH_ALG "blake2b-256"
+#define NG_HASH_LEN      32
+#define NG_HASH_ALG      "blake2b-256"
 #define NG_DOMAIN_HEADER "nsgate-header-v1"
-#define NG_DOMAIN_EVENT "nsgate-event-v1"
+#define NG_DOMAIN_EVENT  "nsgate-event-v1"
 #define NG_DOMAIN_LEDGER "nsgate-ledger-v1"
 
 enum ng_hash_class {

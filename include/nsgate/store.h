@@ -76,10 +76,10 @@ struct ng_session_header {
     const char *tty;
     pid_t target_pid;
     const char *container, *cgroup, *exe, *comm, *target_uid; /* attributes */
-    ng_nsset ns;                       /* namespaces entered */
-    uint64_t ns_ino[NG_NS_COUNT];      /* their inodes, by enum ng_ns */
+    ng_nsset ns;                                              /* namespaces entered */
+    uint64_t ns_ino[NG_NS_COUNT];                             /* their inodes, by enum ng_ns */
     const char *program;
-    char *const *argv;                 /* NULL-terminated */
+    char *const *argv; /* NULL-terminated */
     uint32_t run_as_uid, run_as_gid;
     const uint32_t *run_as_groups;
     size_t run_as_ngroups;
@@ -192,8 +192,8 @@ struct ng_session_info {
     const char *argv; /* NUL-separated, argv_len bytes */
     size_t argv_len;
     int record_input, pty;
-    int64_t last_seq;  /* 0: no events */
-    int has_end;       /* the last event is a well-formed 'x' */
+    int64_t last_seq; /* 0: no events */
+    int has_end;      /* the last event is a well-formed 'x' */
     int64_t end_ns;
     int exit_status;
     const char *end_reason;
@@ -205,7 +205,8 @@ struct ng_session_iter;
 int ng_store_sessions_begin(struct ng_store *s, const struct ng_session_filter *f,
                             struct ng_session_iter **ret) NG_MUST_CHECK;
 /* 1 and *ret filled, 0 at the end, or a negative errno. */
-int ng_store_sessions_next(struct ng_session_iter *it, const struct ng_session_info **ret) NG_MUST_CHECK;
+int ng_store_sessions_next(struct ng_session_iter *it,
+                           const struct ng_session_info **ret) NG_MUST_CHECK;
 void ng_store_sessions_end(struct ng_session_iter *it);
 
 struct ng_event {
@@ -226,7 +227,7 @@ void ng_store_events_end(struct ng_event_iter *it);
 
 /* Does the session's recorded output or input (o, e, i) contain needle,
  * ASCII case-insensitively, also across event boundaries? 1, 0 or < 0. */
-int ng_store_session_grep(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
-                          const char *needle, size_t len) NG_MUST_CHECK;
+int ng_store_session_grep(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const char *needle,
+                          size_t len) NG_MUST_CHECK;
 
 #endif

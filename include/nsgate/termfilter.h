@@ -23,9 +23,9 @@
 
 struct ng_termfilter {
     int state;
-    int osc; /* the string may also end with BEL */
-    int utf8_cont; /* continuation bytes still expected */
-    int c2; /* a held 0xC2 byte: U+0080..U+009F would follow */
+    int osc;         /* the string may also end with BEL */
+    int utf8_cont;   /* continuation bytes still expected */
+    int c2;          /* a held 0xC2 byte: U+0080..U+009F would follow */
     size_t n, intro; /* bytes held in seq; of which the introducer */
     uint8_t seq[NG_TERMFILTER_SEQ_MAX];
 };

@@ -90,7 +90,7 @@ static void header_of(const char *create, const char *insert, uint8_t out[32], i
 }
 
 #define T_COLS "id BLOB, n INTEGER, s TEXT, r REAL, z INTEGER, header_hash BLOB"
-#define T_ROW "X'000102030405060708090a0b0c0d0e0f', 42, 'x', 0.25, NULL, X'00'"
+#define T_ROW  "X'000102030405060708090a0b0c0d0e0f', 42, 'x', 0.25, NULL, X'00'"
 
 static void test_header_hash(void **state)
 {
@@ -130,18 +130,18 @@ static void test_storage_class_covered(void **state)
     uint8_t a[32], b[32], c[32];
 
     /* Integer 5, text '5' and blob x'35' all differ (integrity.md 1). */
-    header_of("CREATE TABLE t(v ANY, header_hash BLOB) STRICT",
-              "INSERT INTO t VALUES(5, X'')", a, 0);
-    header_of("CREATE TABLE t(v ANY, header_hash BLOB) STRICT",
-              "INSERT INTO t VALUES('5', X'')", b, 0);
-    header_of("CREATE TABLE t(v ANY, header_hash BLOB) STRICT",
-              "INSERT INTO t VALUES(X'35', X'')", c, 0);
+    header_of("CREATE TABLE t(v ANY, header_hash BLOB) STRICT", "INSERT INTO t VALUES(5, X'')", a,
+              0);
+    header_of("CREATE TABLE t(v ANY, header_hash BLOB) STRICT", "INSERT INTO t VALUES('5', X'')", b,
+              0);
+    header_of("CREATE TABLE t(v ANY, header_hash BLOB) STRICT", "INSERT INTO t VALUES(X'35', X'')",
+              c, 0);
     assert_memory_not_equal(a, b, 32);
     assert_memory_not_equal(b, c, 32);
     assert_memory_not_equal(a, c, 32);
     /* Column names are covered: the same value under another name differs. */
-    header_of("CREATE TABLE t(w ANY, header_hash BLOB) STRICT",
-              "INSERT INTO t VALUES(5, X'')", b, 0);
+    header_of("CREATE TABLE t(w ANY, header_hash BLOB) STRICT", "INSERT INTO t VALUES(5, X'')", b,
+              0);
     assert_memory_not_equal(a, b, 32);
 }
 
@@ -173,12 +173,9 @@ static void test_length_prefix(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_typed_fields),
-        cmocka_unit_test(test_event_hash),
-        cmocka_unit_test(test_ledger_hash),
-        cmocka_unit_test(test_header_hash),
-        cmocka_unit_test(test_storage_class_covered),
-        cmocka_unit_test(test_length_prefix),
+        cmocka_unit_test(test_typed_fields),          cmocka_unit_test(test_event_hash),
+        cmocka_unit_test(test_ledger_hash),           cmocka_unit_test(test_header_hash),
+        cmocka_unit_test(test_storage_class_covered), cmocka_unit_test(test_length_prefix),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

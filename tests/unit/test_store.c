@@ -115,16 +115,17 @@ static void check_chain(const uint8_t id[16], int64_t want_events)
     assert_string_equal(sqlite3_column_name(st, hc), "header_hash");
     assert_memory_equal(sqlite3_column_blob(st, hc), head, 32);
     sqlite3_finalize(st);
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT seq, t_ns, kind, data, hash FROM events "
-                                            "WHERE session=? ORDER BY seq",
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT seq, t_ns, kind, data, hash FROM events "
+                                        "WHERE session=? ORDER BY seq",
                                         -1, &st, NULL),
                      0);
     sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         assert_int_equal(sqlite3_column_int64(st, 0), ++n);
-        ng_chain_event_hash(id, n, sqlite3_column_int64(st, 1),
-                            (char)sqlite3_column_text(st, 2)[0], sqlite3_column_blob(st, 3),
-                            (size_t)sqlite3_column_bytes(st, 3), head, h);
+        ng_chain_event_hash(id, n, sqlite3_column_int64(st, 1), (char)sqlite3_column_text(st, 2)[0],
+                            sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), head,
+                            h);
         assert_memory_equal(sqlite3_column_blob(st, 4), h, 32);
         memcpy(head, h, 32);
     }
@@ -230,8 +231,10 @@ static void test_record_and_read_back(void **state)
     assert_int_equal(info->state, NG_STATE_SEALED);
     ng_store_sessions_end(it);
     sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(s->db, "SELECT group_concat(sealno || ':' || seq) "
-                                               "FROM seals WHERE session = ?", -1, &st, NULL),
+    assert_int_equal(sqlite3_prepare_v2(s->db,
+                                        "SELECT group_concat(sealno || ':' || seq) "
+                                        "FROM seals WHERE session = ?",
+                                        -1, &st, NULL),
                      SQLITE_OK);
     sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -423,10 +426,9 @@ static void test_prefix_lookup(void **state)
     char p[160], text[NG_UUID_STR];
     struct ng_store *s;
     uint8_t id[16];
-    static const char *ids[] = {"12345678aaaa4aaa8aaaaaaaaaaaaaaa",
-                                "12345678bbbb4bbb8bbbbbbbbbbbbbbb",
-                                "9abcdef0000040008000000000000000",
-                                "ffffffffffff4fff8fffffffffffffff"};
+    static const char *ids[] = {
+        "12345678aaaa4aaa8aaaaaaaaaaaaaaa", "12345678bbbb4bbb8bbbbbbbbbbbbbbb",
+        "9abcdef0000040008000000000000000", "ffffffffffff4fff8fffffffffffffff"};
 
     snprintf(p, sizeof(p), "%s/p/s.db", tmpdir);
     assert_int_equal(ng_store_open(p, &s), 0);
@@ -536,7 +538,7 @@ static void test_certs_and_ledger(void **state)
     snprintf(p, sizeof(p), "%s/k/s.db", tmpdir);
     assert_int_equal(ng_store_open(p, &s), 0);
     assert_int_equal(ng_store_add_cert(s, root, 900, &c), 0);
-    assert_int_equal(ng_store_add_cert(s, root, 900, &c), 0); /* copied again: fine */
+    assert_int_equal(ng_store_add_cert(s, root, 900, &c), 0);      /* copied again: fine */
     assert_int_equal(ng_store_add_cert(s, root, 60, &c), -EEXIST); /* other length */
     c.sig[0] ^= 1;
     assert_int_equal(ng_store_add_cert(s, root, 900, &c), -EEXIST); /* other cert */
@@ -554,9 +556,9 @@ static void test_certs_and_ledger(void **state)
 
     /* The stored entries chain as chain.h says. */
     sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(s->db, "SELECT wall_ns, hash FROM ledger ORDER BY seq",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(s->db, "SELECT wall_ns, hash FROM ledger ORDER BY seq", -1, &st, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     ng_chain_ledger_hash(1, id, "start", sqlite3_column_int64(st, 0), 0, v, zero, h);
     assert_memory_equal(h, h1, 32);
@@ -625,8 +627,9 @@ static void test_concurrent_recorders(void **state)
             int64_t lseq;
             uint8_t lhash[32];
             rc = rc ?: ng_store_session_begin(s, &h, &sess);
-            rc = rc ?: ng_store_ledger_append(s, ng_store_session_id(sess), NG_LEDGER_START, 0,
-                                              ng_store_session_header_hash(sess), &lseq, lhash);
+            rc = rc
+                     ?: ng_store_ledger_append(s, ng_store_session_id(sess), NG_LEDGER_START, 0,
+                                               ng_store_session_header_hash(sess), &lseq, lhash);
             for (int k = 0; rc == 0 && k < EVENTS; k++) {
                 rc = ng_store_event(sess, 'o', chunk, sizeof(chunk));
                 if (rc == 0 && k % 50 == 0)
@@ -635,8 +638,9 @@ static void test_concurrent_recorders(void **state)
             rc = rc ?: ng_store_session_end(sess, 0, "exit");
             uint8_t head[32];
             int64_t last = sess ? ng_store_session_committed(sess, head) : 0;
-            rc = rc ?: ng_store_ledger_append(s, ng_store_session_id(sess), NG_LEDGER_END, last,
-                                              head, &lseq, lhash);
+            rc = rc
+                     ?: ng_store_ledger_append(s, ng_store_session_id(sess), NG_LEDGER_END, last,
+                                               head, &lseq, lhash);
             _exit(rc == 0 ? 0 : 1);
         }
     }
@@ -667,16 +671,16 @@ static void test_concurrent_recorders(void **state)
     uint8_t prev[32] = {0}, hh[32];
     int64_t seq = 0;
     assert_int_equal(sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT seq, session, kind, wall_ns, event_seq, "
-                                            "value, hash FROM ledger ORDER BY seq",
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT seq, session, kind, wall_ns, event_seq, "
+                                        "value, hash FROM ledger ORDER BY seq",
                                         -1, &st, NULL),
                      SQLITE_OK);
     while (sqlite3_step(st) == SQLITE_ROW) {
         assert_int_equal(sqlite3_column_int64(st, 0), ++seq);
         ng_chain_ledger_hash(seq, sqlite3_column_blob(st, 1),
-                             (const char *)sqlite3_column_text(st, 2),
-                             sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
-                             sqlite3_column_blob(st, 5), prev, hh);
+                             (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3),
+                             sqlite3_column_int64(st, 4), sqlite3_column_blob(st, 5), prev, hh);
         assert_memory_equal(sqlite3_column_blob(st, 6), hh, 32);
         memcpy(prev, hh, 32);
     }

@@ -34,8 +34,14 @@ static void check_n(const char *in, size_t len, const char *want, size_t wlen)
 static void test_passes_drawing(void **state)
 {
     check("plain text\r\n", "plain text\r\n");
-    check("\x1b[1;31mred\x1b[0m \x1b[2J\x1b[H\x1b[?25l", "\x1b[1;31mred\x1b[0m \x1b[2J\x1b[H\x1b[?25l");
-    check("\x1b(B\x1b" "7\x1b" "8\x1b=", "\x1b(B\x1b" "7\x1b" "8\x1b=");
+    check("\x1b[1;31mred\x1b[0m \x1b[2J\x1b[H\x1b[?25l",
+          "\x1b[1;31mred\x1b[0m \x1b[2J\x1b[H\x1b[?25l");
+    check("\x1b(B\x1b"
+          "7\x1b"
+          "8\x1b=",
+          "\x1b(B\x1b"
+          "7\x1b"
+          "8\x1b=");
     check("h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
     check("\xc2\xa0nbsp", "\xc2\xa0nbsp");
     check("bad \xff\xfe utf8", "bad \xff\xfe utf8");
@@ -45,13 +51,21 @@ static void test_passes_drawing(void **state)
 
 static void test_strips_strings(void **state)
 {
-    check("a\x1b]0;title\x07" "b", "ab");
-    check("a\x1b]52;c;ZXZpbA==\x1b\\b", "ab");        /* clipboard write */
-    check("a\x1bP$q\"p\x1b\\b", "ab");                 /* DECRQSS */
+    check("a\x1b]0;title\x07"
+          "b",
+          "ab");
+    check("a\x1b]52;c;ZXZpbA==\x1b\\b", "ab"); /* clipboard write */
+    check("a\x1bP$q\"p\x1b\\b", "ab");         /* DECRQSS */
     check("a\x1b_apc\x1b\\b\x1b^pm\x1b\\c\x1bXsos\x1b\\d", "abcd");
-    check("a\x9d" "0;t\x9c" "b", "ab");                /* 8-bit OSC ... ST */
-    check("a\xc2\x9d" "0;t\x07" "b", "ab");            /* UTF-8 encoded C1 */
-    check("a\x1bPq#0;2;0;0;0#0~~@@\x1b\\b", "ab");     /* sixel */
+    check("a\x9d"
+          "0;t\x9c"
+          "b",
+          "ab"); /* 8-bit OSC ... ST */
+    check("a\xc2\x9d"
+          "0;t\x07"
+          "b",
+          "ab");                                   /* UTF-8 encoded C1 */
+    check("a\x1bPq#0;2;0;0;0#0~~@@\x1b\\b", "ab"); /* sixel */
     /* ESC inside a string ends it and starts a new sequence. */
     check("a\x1b]0;t\x1b[1mb", "a\x1b[1mb");
     /* BEL does not end a DCS. */
@@ -60,18 +74,26 @@ static void test_strips_strings(void **state)
 
 static void test_strips_queries(void **state)
 {
-    check("a\x1b[c\x1b[0c\x1b[>c\x1b[=cb", "ab");      /* DA1, DA2, DA3 */
-    check("a\x1b[6n\x1b[5n\x1b[?6nb", "ab");           /* DSR, CPR */
-    check("a\x1b[18t\x1b[21t\x1b[8;50;100tb", "ab");   /* window reports and ops */
-    check("a\x1b[?2026$p\x1b[4$pb", "ab");             /* DECRQM */
-    check("a\x1b[>qb", "ab");                          /* XTVERSION */
-    check("a\x1b[?ub\x1b[?4m", "ab");                  /* kitty query, XTQMODKEYS */
-    check("a\x1b[1;1;1;1;1;1*yb", "ab");               /* DECRQCRA */
-    check("a\x1bZ\x9a" "b", "ab");                     /* DECID */
-    check("a\x05" "b", "ab");                          /* ENQ */
-    check("a\x9b" "6nb", "ab");                        /* 8-bit CSI */
-    check("a\xc2\x9b" "6nb", "ab");
-    check("a\x1b[>4;1mb", "a\x1b[>4;1mb");             /* a setting, not a query */
+    check("a\x1b[c\x1b[0c\x1b[>c\x1b[=cb", "ab");    /* DA1, DA2, DA3 */
+    check("a\x1b[6n\x1b[5n\x1b[?6nb", "ab");         /* DSR, CPR */
+    check("a\x1b[18t\x1b[21t\x1b[8;50;100tb", "ab"); /* window reports and ops */
+    check("a\x1b[?2026$p\x1b[4$pb", "ab");           /* DECRQM */
+    check("a\x1b[>qb", "ab");                        /* XTVERSION */
+    check("a\x1b[?ub\x1b[?4m", "ab");                /* kitty query, XTQMODKEYS */
+    check("a\x1b[1;1;1;1;1;1*yb", "ab");             /* DECRQCRA */
+    check("a\x1bZ\x9a"
+          "b",
+          "ab"); /* DECID */
+    check("a\x05"
+          "b",
+          "ab"); /* ENQ */
+    check("a\x9b"
+          "6nb",
+          "ab"); /* 8-bit CSI */
+    check("a\xc2\x9b"
+          "6nb",
+          "ab");
+    check("a\x1b[>4;1mb", "a\x1b[>4;1mb"); /* a setting, not a query */
 }
 
 static void test_overlong_and_cancel(void **state)
@@ -82,8 +104,11 @@ static void test_overlong_and_cancel(void **state)
     in[sizeof(in) - 2] = 'm';
     in[sizeof(in) - 1] = 'b';
     check_n(in, sizeof(in), want, 2);
-    check("a\x1b[12\x18" "b", "a\x18" "b");            /* CAN cancels */
-    check("a\x1b[12\x1b[1mb", "a\x1b[1mb");             /* ESC restarts */
+    check("a\x1b[12\x18"
+          "b",
+          "a\x18"
+          "b");                             /* CAN cancels */
+    check("a\x1b[12\x1b[1mb", "a\x1b[1mb"); /* ESC restarts */
 }
 
 int main(void)
