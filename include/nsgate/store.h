@@ -56,6 +56,7 @@ int ng_store_open(const char *path, struct ng_store **ret) NG_MUST_CHECK;
  * at path is refused. -ENOENT when the file does not exist. */
 int ng_store_open_readonly(const char *path, struct ng_store **ret) NG_MUST_CHECK;
 
+/* Free every session of s (ng_store_session_free) first. NULL is fine. */
 void ng_store_close(struct ng_store *s);
 
 /* The schema version of the open store (PRAGMA user_version). */
