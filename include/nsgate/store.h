@@ -1,0 +1,234 @@
+/* The session store: one SQLite database (recording.md "What is stored",
+ * schema/001-initial.sql). Recorders append; readers treat the file as
+ * hostile (integrity.md 6). Every function returns 0 (or a count) or a
+ * negative errno, never prints and never exits:
+ *   -ENOSPC   disk full (SQLITE_FULL), the recorder ends the session, exit 74
+ *   -EIO      other I/O error          -ENOMEM  out of memory
+ *   -EBUSY    locked past the busy timeout
+ *   -EBADMSG  not an nsgate store, corrupt, or a schema nsgate did not ship
+ *   -EPROTONOSUPPORT  a newer schema version than this nsgate knows
+ *   -ENOENT   no such database or session       -ENOTUNIQ  ambiguous prefix
+ *   -ELOOP    a symlink at the database path
+ *   -EPERM    the directory is not root-owned or is writable by group/other
+ * What was committed before a failure stays readable. */
+#ifndef NSGATE_STORE_H
+#define NSGATE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "nsgate/chain.h"
+#include "nsgate/fskey.h"
+#include "nsgate/ns.h"
+#include "nsgate/seal.h"
+#include "nsgate/util.h"
+#include "nsgate/uuid.h"
+
+#define NG_STORE_ID_LEN 16
+/* Events are buffered and written in one transaction per batch, flushed when
+ * the buffer passes this size (or on ng_store_flush): memory stays constant. */
+#define NG_STORE_BATCH_BYTES (256 * 1024)
+/* Largest single event; the relay reads in much smaller chunks. */
+#define NG_STORE_EVENT_MAX (1024 * 1024)
+/* Shortest session ID prefix accepted on the command line (cli.md). */
+#define NG_STORE_PREFIX_MIN 6
+
+struct ng_store;
+struct ng_session;
+
+/* ---- opening ---------------------------------------------------------- */
+
+/* Recorder: open or create the store at path. The directory holding it is
+ * created root-owned 0700 when missing (its parent must exist), otherwise it
+ * must be owned by root (or by the effective uid, for unprivileged tests)
+ * and not writable by group or other. A symlink at path is refused (-ELOOP);
+ * the file is opened O_NOFOLLOW and checked on the open descriptor. WAL mode,
+ * persistent WAL (read-only reviewers can open it), a busy timeout for
+ * concurrent recorders. An empty file gets the schema; an older version is
+ * migrated; a newer one is refused. */
+int ng_store_open(const char *path, struct ng_store **ret) NG_MUST_CHECK;
+
+/* Reader: open read-only as hostile input: defensive mode, no trusted schema,
+ * triggers and views off, no mmap, size limits, a progress handler that ends
+ * any statement running longer than a few seconds; the schema must be one
+ * nsgate shipped (extra objects only cache_* tables and indexes). A symlink
+ * at path is refused. -ENOENT when the file does not exist. */
+int ng_store_open_readonly(const char *path, struct ng_store **ret) NG_MUST_CHECK;
+
+/* Free every session of s (ng_store_session_free) first. NULL is fine. */
+void ng_store_close(struct ng_store *s);
+
+/* The schema version of the open store (PRAGMA user_version). */
+int ng_store_version(const struct ng_store *s);
+
+/* ---- recording ---------------------------------------------------------- */
+
+/* What the recorder knows when the session starts (the sessions row). Text
+ * pointers may be NULL where the column allows NULL. */
+struct ng_session_header {
+    const char *host;
+    const char *user_name;
+    uint32_t uid, gid;
+    const uint32_t *groups;
+    size_t ngroups;
+    int64_t login_uid;     /* -1: unset */
+    int64_t audit_session; /* -1: unset */
+    const char *tty;
+    pid_t target_pid;
+    const char *container, *cgroup, *exe, *comm, *target_uid; /* attributes */
+    ng_nsset ns;                                              /* namespaces entered */
+    uint64_t ns_ino[NG_NS_COUNT];                             /* their inodes, by enum ng_ns */
+    const char *program;
+    char *const *argv; /* NULL-terminated */
+    uint32_t run_as_uid, run_as_gid;
+    const uint32_t *run_as_groups;
+    size_t run_as_ngroups;
+    const char *run_as_caps;
+    const char *reason;
+    const char *rule;
+    uint8_t policy_hash[NG_HASH_LEN];
+    int record_input;
+    int pty; /* 1: terminal mode, 0: pipe mode */
+};
+
+/* Start a session: a new random UUID v4, start time now (CLOCK_REALTIME and
+ * CLOCK_BOOTTIME), the header row inserted with its header hash in one
+ * transaction, and the session marked open (a lock held until
+ * ng_store_session_free: see store_live.c). */
+int ng_store_session_begin(struct ng_store *s, const struct ng_session_header *h,
+                           struct ng_session **ret) NG_MUST_CHECK;
+
+/* Append one event: kind one of o i e r m (x is written by session_end).
+ * Assigns the next seq, t_ns = CLOCK_BOOTTIME - start, chains the hash, and
+ * buffers it; a full buffer is written in one transaction. -EMSGSIZE above
+ * NG_STORE_EVENT_MAX, -EINVAL for a bad kind. After a write failure every
+ * further event returns that error (the batch is lost, earlier ones stay). */
+int ng_store_event(struct ng_session *sess, char kind, const void *data, size_t len) NG_MUST_CHECK;
+
+/* Write the buffered events now (one transaction). */
+int ng_store_flush(struct ng_session *sess) NG_MUST_CHECK;
+
+/* Append the final 'x' event, data {"end_ns":N,"exit":N,"reason":"..."}
+ * (end time wall clock UTC ns), write everything, and fill the
+ * cache_session_end copy. Tried even after a write failure (chained onto
+ * what was committed), so the exit is on record whenever space allows. */
+int ng_store_session_end(struct ng_session *sess, int exit_status,
+                         const char *end_reason) NG_MUST_CHECK;
+
+/* Release the session (and its open-lock). Unwritten events are dropped:
+ * call ng_store_flush or ng_store_session_end first. NULL is fine. */
+void ng_store_session_free(struct ng_session *sess);
+
+const uint8_t *ng_store_session_id(const struct ng_session *sess);
+const uint8_t *ng_store_session_header_hash(const struct ng_session *sess);
+/* The last seq written to the database and the chain head there: what a
+ * seal may cover (0 and the header hash before the first event). */
+int64_t ng_store_session_committed(const struct ng_session *sess, uint8_t head[NG_HASH_LEN]);
+/* The last seq assigned (including buffered events) and its head. */
+int64_t ng_store_session_seq(const struct ng_session *sess, uint8_t head[NG_HASH_LEN]);
+
+/* ---- seals, certificates, ledger (store_seal.c) -------------------------- */
+
+/* Store a seal made by the sealer (seal.h): the signed fields and the
+ * signature, numbered 1, 2, ... per chain in the order stored. f->chain_id is
+ * a session ID or ng_seal_ledger_id. Its own transaction. */
+int ng_store_add_seal(struct ng_store *s, const struct ng_seal_fields *f,
+                      const uint8_t sig[NG_SEAL_SIG_BYTES]) NG_MUST_CHECK;
+
+/* Copy a certificate of the key chain under root_pk (fskey.h) into the
+ * store, with the chain's epoch length. Copying one already there is fine;
+ * a different certificate for the same root and epoch, or another epoch
+ * length for the root, is -EEXIST. */
+int ng_store_add_cert(struct ng_store *s, const uint8_t root_pk[NG_FSKEY_PK_BYTES],
+                      uint64_t epoch_len_ns, const struct ng_fskey_cert *c) NG_MUST_CHECK;
+
+enum ng_ledger_kind { NG_LEDGER_START = 0, NG_LEDGER_CHECKPOINT, NG_LEDGER_END };
+
+/* Append to the host-wide ledger (integrity.md 5): value is the session's
+ * header hash (start) or its chain head at event_seq (checkpoint, end).
+ * Chained onto the last entry under the write lock, so concurrent recorders
+ * append in turn; returns the entry's seq and hash, which the sealer seals
+ * under ng_seal_ledger_id. */
+int ng_store_ledger_append(struct ng_store *s, const uint8_t session[NG_STORE_ID_LEN],
+                           enum ng_ledger_kind kind, int64_t event_seq,
+                           const uint8_t value[NG_HASH_LEN], int64_t *ret_seq,
+                           uint8_t ret_hash[NG_HASH_LEN]) NG_MUST_CHECK;
+
+/* ---- IDs ------------------------------------------------------------------ */
+
+/* The text form of IDs is ng_uuid_format (uuid.h). */
+
+/* Find the one session whose ID starts with prefix (text form, dashes
+ * optional, case-insensitive, at least NG_STORE_PREFIX_MIN characters).
+ * -EINVAL for a malformed or short prefix, -ENOENT, -ENOTUNIQ. */
+int ng_store_find_session(struct ng_store *s, const char *prefix,
+                          uint8_t ret_id[NG_STORE_ID_LEN]) NG_MUST_CHECK;
+
+/* ---- reading ---------------------------------------------------------- */
+
+enum ng_session_state {
+    NG_STATE_SEALED = 0, /* exit event present and the last seal covers it */
+    NG_STATE_OPEN,       /* a live recorder holds it */
+    NG_STATE_INCOMPLETE, /* no recorder, and no exit event or an unsealed tail */
+};
+const char *ng_store_state_name(enum ng_session_state st);
+
+struct ng_session_filter {
+    const uint8_t *id;  /* exactly this session, or NULL */
+    const char *user;   /* user_name equals, or NULL */
+    const char *target; /* pid equals, or container ID starts with, or NULL */
+    int64_t since_ns;   /* start_ns >= since_ns, 0 for none */
+    int64_t until_ns;   /* start_ns <= until_ns, 0 for none */
+};
+
+/* One session as listed; pointers valid until the next _next or _end call.
+ * Text is as stored (untrusted: escape before showing). */
+struct ng_session_info {
+    uint8_t id[NG_STORE_ID_LEN];
+    int64_t start_ns;
+    const char *host, *user_name, *tty, *container, *program, *reason, *rule;
+    int64_t uid, gid, target_pid;
+    ng_nsset ns;
+    const char *argv; /* NUL-separated, argv_len bytes */
+    size_t argv_len;
+    int record_input, pty;
+    int64_t last_seq; /* 0: no events */
+    int has_end;      /* the last event is a well-formed 'x' */
+    int64_t end_ns;
+    int exit_status;
+    const char *end_reason;
+    enum ng_session_state state;
+};
+
+struct ng_session_iter;
+/* Sessions matching filter, newest first, streamed. */
+int ng_store_sessions_begin(struct ng_store *s, const struct ng_session_filter *f,
+                            struct ng_session_iter **ret) NG_MUST_CHECK;
+/* 1 and *ret filled, 0 at the end, or a negative errno. */
+int ng_store_sessions_next(struct ng_session_iter *it,
+                           const struct ng_session_info **ret) NG_MUST_CHECK;
+void ng_store_sessions_end(struct ng_session_iter *it);
+
+struct ng_event {
+    int64_t seq, t_ns;
+    char kind;
+    const uint8_t *data; /* valid until the next _next or _end call */
+    size_t len;
+    const uint8_t *hash;
+    size_t hash_len;
+};
+
+struct ng_event_iter;
+/* A session's events in seq order, streamed with one prepared statement. */
+int ng_store_events_begin(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                          struct ng_event_iter **ret) NG_MUST_CHECK;
+int ng_store_events_next(struct ng_event_iter *it, struct ng_event *ret) NG_MUST_CHECK;
+void ng_store_events_end(struct ng_event_iter *it);
+
+/* Does the session's recorded output or input (o, e, i) contain needle,
+ * ASCII case-insensitively, also across event boundaries? 1, 0 or < 0. */
+int ng_store_session_grep(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const char *needle,
+                          size_t len) NG_MUST_CHECK;
+
+#endif

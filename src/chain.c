@@ -1,0 +1,162 @@
+/* Typed, length-prefixed BLAKE2b-256 hashing for the session chain; the
+ * encoding is specified in chain.h and must never change for a domain tag
+ * (a new encoding takes a new tag, e.g. "nsgate-event-v2"). */
+#include "nsgate/chain.h"
+#include "nsgate/be.h"
+
+#include <errno.h>
+#include <string.h>
+
+int ng_chain_init(void)
+{
+    /* Returns 1 when already initialized; thread-safe in libsodium. */
+    return sodium_init() < 0 ? -EIO : 0;
+}
+
+static void add_field(struct ng_hash *h, enum ng_hash_class c, const void *p, size_t len)
+{
+    uint8_t pre[9];
+
+    pre[0] = (uint8_t)c;
+    ng_be64_put(pre + 1, (uint64_t)len);
+    crypto_generichash_update(&h->st, pre, sizeof(pre));
+    if (len)
+        crypto_generichash_update(&h->st, p, len);
+}
+
+void ng_hash_init(struct ng_hash *h, const char *domain)
+{
+    crypto_generichash_init(&h->st, NULL, 0, NG_HASH_LEN);
+    ng_hash_add_text(h, domain, strlen(domain));
+}
+
+void ng_hash_add_int(struct ng_hash *h, int64_t v)
+{
+    uint8_t b[8];
+
+    ng_be64_put(b, (uint64_t)v);
+    add_field(h, NG_HC_INTEGER, b, sizeof(b));
+}
+
+void ng_hash_add_real(struct ng_hash *h, double v)
+{
+    uint64_t bits;
+    uint8_t b[8];
+
+    memcpy(&bits, &v, sizeof(bits));
+    ng_be64_put(b, bits);
+    add_field(h, NG_HC_REAL, b, sizeof(b));
+}
+
+void ng_hash_add_text(struct ng_hash *h, const void *s, size_t len)
+{
+    add_field(h, NG_HC_TEXT, s, len);
+}
+
+void ng_hash_add_blob(struct ng_hash *h, const void *p, size_t len)
+{
+    add_field(h, NG_HC_BLOB, p, len);
+}
+
+void ng_hash_add_null(struct ng_hash *h)
+{
+    add_field(h, NG_HC_NULL, NULL, 0);
+}
+
+void ng_hash_final(struct ng_hash *h, uint8_t out[NG_HASH_LEN])
+{
+    crypto_generichash_final(&h->st, out, NG_HASH_LEN);
+}
+
+int ng_hash_add_column(struct ng_hash *h, sqlite3_stmt *st, int col)
+{
+    const void *p;
+
+    switch (sqlite3_column_type(st, col)) {
+    case SQLITE_INTEGER:
+        ng_hash_add_int(h, sqlite3_column_int64(st, col));
+        return 0;
+    case SQLITE_FLOAT:
+        ng_hash_add_real(h, sqlite3_column_double(st, col));
+        return 0;
+    case SQLITE_TEXT:
+        /* Bytes as stored (the store is UTF-8): no conversion, no NUL stop. */
+        p = sqlite3_column_text(st, col);
+        if (!p)
+            return -ENOMEM;
+        ng_hash_add_text(h, p, (size_t)sqlite3_column_bytes(st, col));
+        return 0;
+    case SQLITE_BLOB:
+        p = sqlite3_column_blob(st, col);
+        if (!p && sqlite3_column_bytes(st, col) > 0)
+            return -ENOMEM;
+        ng_hash_add_blob(h, p, (size_t)sqlite3_column_bytes(st, col));
+        return 0;
+    case SQLITE_NULL:
+        ng_hash_add_null(h);
+        return 0;
+    default:
+        return -EBADMSG;
+    }
+}
+
+int ng_chain_header_hash(sqlite3_stmt *st, uint8_t out[NG_HASH_LEN])
+{
+    struct ng_hash h;
+    int n = sqlite3_column_count(st);
+    int seen = 0;
+
+    ng_hash_init(&h, NG_DOMAIN_HEADER);
+    for (int i = 0; i < n; i++) {
+        const char *name = sqlite3_column_name(st, i);
+        if (!name)
+            return -ENOMEM;
+        if (strcmp(name, "header_hash") == 0) {
+            seen++;
+            continue;
+        }
+        if (sqlite3_column_type(st, i) == SQLITE_NULL)
+            continue; /* see chain.h: migrations add NULL columns */
+        ng_hash_add_text(&h, name, strlen(name));
+        int r = ng_hash_add_column(&h, st, i);
+        if (r < 0)
+            return r;
+    }
+    if (seen != 1)
+        return -EBADMSG;
+    ng_hash_final(&h, out);
+    return 0;
+}
+
+void ng_chain_event_hash(const uint8_t id[16], int64_t seq, int64_t t_ns, char kind,
+                         const void *data, size_t len, const uint8_t prev[NG_HASH_LEN],
+                         uint8_t out[NG_HASH_LEN])
+{
+    struct ng_hash h;
+
+    ng_hash_init(&h, NG_DOMAIN_EVENT);
+    ng_hash_add_blob(&h, id, 16);
+    ng_hash_add_int(&h, seq);
+    ng_hash_add_int(&h, t_ns);
+    ng_hash_add_text(&h, &kind, 1);
+    ng_hash_add_blob(&h, data, len);
+    ng_hash_add_blob(&h, prev, NG_HASH_LEN);
+    ng_hash_final(&h, out);
+}
+
+void ng_chain_ledger_hash(int64_t seq, const uint8_t id[16], const char *kind, int64_t wall_ns,
+                          int64_t event_seq, const uint8_t value[NG_HASH_LEN],
+                          const uint8_t prev[NG_HASH_LEN], uint8_t out[NG_HASH_LEN])
+{
+    struct ng_hash h;
+
+    ng_hash_init(&h, NG_DOMAIN_LEDGER);
+    ng_hash_add_int(&h, seq);
+    ng_hash_add_blob(&h, id, 16);
+    ng_hash_add_text(&h, kind, strlen(kind));
+    ng_hash_add_int(&h, wall_ns);
+    ng_hash_add_int(&h, event_seq);
+    ng_hash_add_blob(&h, value, NG_HASH_LEN);
+    ng_hash_add_blob(&h, prev, NG_HASH_LEN);
+    ng_hash_final(&h, out);
+}

@@ -1,0 +1,17 @@
+/* Helpers shared by the commands that read the session store (sessions,
+ * replay; later verify and export). They print the error and return the
+ * exit status, 0 on success. */
+#ifndef NSGATE_CMD_STORE_H
+#define NSGATE_CMD_STORE_H
+
+#include "nsgate/cmd.h"
+#include "nsgate/store.h"
+
+#define NG_DEFAULT_DB NSGATE_STATEDIR "/sessions.db"
+
+/* Drop privileges for good (cli.md "Privileges of the subcommands"). */
+int ng_cmd_drop(const struct ng_caller *caller);
+int ng_cmd_store_open(const char *path, struct ng_store **ret);
+int ng_cmd_store_find(struct ng_store *s, const char *prefix, uint8_t id[NG_STORE_ID_LEN]);
+
+#endif

@@ -1,0 +1,59 @@
+/* Internals shared by the store's source files (store.c opening and
+ * schema, store_record.c the recorder, store_read.c the readers,
+ * store_live.c the open-session locks). Not a public header. */
+#ifndef NSGATE_STORE_INTERNAL_H
+#define NSGATE_STORE_INTERNAL_H
+
+#include "nsgate/store.h"
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define NG_STORE_APPLICATION_ID 1853056884 /* "nsgt" */
+#define NG_STORE_BUSY_MS        10000
+/* A reader statement step running longer than this is interrupted. */
+#define NG_STORE_STEP_NS (10LL * 1000000000LL)
+
+struct ng_store_migration {
+    int version;
+    const char *name; /* file under schema/ */
+    const char *sql;
+};
+extern const struct ng_store_migration ng_store_migrations[];
+extern const size_t ng_store_nmigrations;
+
+struct ng_store {
+    sqlite3 *db;
+    int readonly;
+    int version;
+    int live_dirfd;        /* <db>-live/, -1 when absent (readers) */
+    int64_t step_deadline; /* CLOCK_MONOTONIC ns, readers only */
+};
+
+/* Map an SQLite result to a negative errno (store.h). */
+int ng_store_errno(sqlite3 *db, int rc);
+int ng_store_exec(struct ng_store *s, const char *sql) NG_MUST_CHECK;
+void ng_store_rollback(struct ng_store *s);
+/* sqlite3_step with the reader's time budget armed. */
+int ng_store_step(struct ng_store *s, sqlite3_stmt *st);
+int ng_store_prepare(struct ng_store *s, const char *sql, sqlite3_stmt **ret) NG_MUST_CHECK;
+int64_t ng_store_clock_ns(clockid_t clk);
+/* Give a new file or directory the database directory's group, and group
+ * read (and search) access when that directory grants it. */
+int ng_store_share_with_dir(int fd, const struct stat *dir, mode_t private_mode) NG_MUST_CHECK;
+
+/* Open-session locks (store_live.c): one file per live session in the
+ * directory "<db>-live", holding an flock for as long as the recorder runs. */
+/* create: the database directory's stat (the lock directory is created
+ * with its group); NULL for readers, which only open it. */
+int ng_store_live_open_dir(const char *db_path, const struct stat *create,
+                           int *ret_fd) NG_MUST_CHECK;
+int ng_store_live_acquire(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                          int *ret_fd) NG_MUST_CHECK;
+void ng_store_live_release(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], int fd);
+int ng_store_live_held(const struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN]);
+
+#endif

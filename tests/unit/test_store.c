@@ -1,0 +1,708 @@
+/* The session store against real SQLite files in a temporary directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../src/store_internal.h"
+#include "nsgate/chain.h"
+#include "nsgate/store.h"
+
+static char tmpdir[64];
+static char dbpath[128];
+
+static int setup(void **state)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ng-store-XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    snprintf(dbpath, sizeof(dbpath), "%s/db/sessions.db", tmpdir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static char arg0[] = "/bin/sh", arg1[] = "-c", arg2[] = "echo \xff\xfe";
+static char *const test_argv[] = {arg0, arg1, arg2, NULL};
+static const uint32_t test_groups[] = {10, 20};
+
+static void fill_header(struct ng_session_header *h, const char *user, pid_t pid,
+                        const char *container)
+{
+    memset(h, 0, sizeof(*h));
+    h->host = "host1";
+    h->user_name = user;
+    h->uid = 1000;
+    h->gid = 1000;
+    h->groups = test_groups;
+    h->ngroups = 2;
+    h->login_uid = -1;
+    h->audit_session = 7;
+    h->target_pid = pid;
+    h->container = container;
+    h->comm = "sleep";
+    h->ns = (1u << NG_NS_NET) | (1u << NG_NS_PID);
+    h->ns_ino[NG_NS_NET] = 4026531993u;
+    h->ns_ino[NG_NS_PID] = 4026531836u;
+    h->program = "/bin/sh";
+    h->argv = test_argv;
+    h->run_as_groups = test_groups;
+    h->run_as_ngroups = 1;
+    h->reason = "INC-1";
+    h->rule = "ops";
+    memset(h->policy_hash, 0x5a, sizeof(h->policy_hash));
+    h->record_input = 1;
+    h->pty = 1;
+}
+
+static struct ng_session *begin(struct ng_store *s, const char *user, pid_t pid,
+                                const char *container)
+{
+    struct ng_session_header h;
+    struct ng_session *sess = NULL;
+
+    fill_header(&h, user, pid, container);
+    assert_int_equal(ng_store_session_begin(s, &h, &sess), 0);
+    return sess;
+}
+
+static void test_schema_file_matches(void **state)
+{
+    char path[4096], *src = strdup(__FILE__);
+    snprintf(path, sizeof(path), "%s/../../schema/%s", dirname(src), ng_store_migrations[0].name);
+    free(src);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    assert_int_equal(n, strlen(ng_store_migrations[0].sql));
+    assert_memory_equal(buf, ng_store_migrations[0].sql, n);
+    assert_int_equal(ng_store_migrations[ng_store_nmigrations - 1].version,
+                     (int)ng_store_nmigrations);
+}
+
+/* Recompute the chain from the database with nothing but sqlite and chain.h. */
+static void check_chain(const uint8_t id[16], int64_t want_events)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    uint8_t head[32], h[32];
+    int64_t n = 0;
+
+    assert_int_equal(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM sessions WHERE id=?", -1, &st, NULL), 0);
+    sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(ng_chain_header_hash(st, head), 0);
+    int hc = sqlite3_column_count(st) - 1;
+    assert_string_equal(sqlite3_column_name(st, hc), "header_hash");
+    assert_memory_equal(sqlite3_column_blob(st, hc), head, 32);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT seq, t_ns, kind, data, hash FROM events "
+                                        "WHERE session=? ORDER BY seq",
+                                        -1, &st, NULL),
+                     0);
+    sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        assert_int_equal(sqlite3_column_int64(st, 0), ++n);
+        ng_chain_event_hash(id, n, sqlite3_column_int64(st, 1), (char)sqlite3_column_text(st, 2)[0],
+                            sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), head,
+                            h);
+        assert_memory_equal(sqlite3_column_blob(st, 4), h, 32);
+        memcpy(head, h, 32);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_int_equal(n, want_events);
+}
+
+static const struct ng_session_info *list_one(struct ng_store *r, const uint8_t *id,
+                                              struct ng_session_iter **it)
+{
+    struct ng_session_filter f = {.id = id};
+    const struct ng_session_info *info = NULL;
+
+    assert_int_equal(ng_store_sessions_begin(r, &f, it), 0);
+    assert_int_equal(ng_store_sessions_next(*it, &info), 1);
+    return info;
+}
+
+static void test_record_and_read_back(void **state)
+{
+    static const char bin[] = "a\0b\xff\xfe\x1b]0;x\x07";
+    struct ng_store *s, *r;
+    struct ng_session_iter *it;
+    struct ng_event_iter *ei;
+    struct ng_event ev;
+    uint8_t id[16], head[32];
+
+    assert_int_equal(ng_store_open(dbpath, &s), 0);
+    assert_int_equal(ng_store_version(s), 1);
+    struct ng_session *sess = begin(s, "alice", 42, "abcdef012345");
+    memcpy(id, ng_store_session_id(sess), 16);
+    assert_int_equal(id[6] >> 4, 4); /* UUID v4 */
+    assert_int_equal(id[8] & 0xc0, 0x80);
+    assert_int_equal(ng_store_event(sess, 'o', bin, sizeof(bin) - 1), 0);
+    assert_int_equal(ng_store_event(sess, 'e', "", 0), 0);
+    assert_int_equal(ng_store_event(sess, 'r', "80x24", 5), 0);
+    assert_int_equal(ng_store_event(sess, 'x', "", 0), -EINVAL);
+    assert_int_equal(ng_store_event(sess, 'q', "", 0), -EINVAL);
+    assert_int_equal(ng_store_session_seq(sess, NULL), 3);
+    assert_int_equal(ng_store_session_committed(sess, head), 0);
+    assert_memory_equal(head, ng_store_session_header_hash(sess), 32);
+
+    assert_int_equal(ng_store_open_readonly(dbpath, &r), 0);
+    const struct ng_session_info *info = list_one(r, id, &it);
+    assert_int_equal(info->state, NG_STATE_OPEN);
+    assert_int_equal(info->last_seq, 0); /* still buffered */
+    ng_store_sessions_end(it);
+
+    assert_int_equal(ng_store_session_end(sess, 3, "exit"), 0);
+    assert_int_equal(ng_store_session_committed(sess, NULL), 4);
+    assert_int_equal(ng_store_event(sess, 'o', "late", 4), -EINVAL);
+    assert_int_equal(ng_store_session_end(sess, 0, "again"), -EINVAL);
+    ng_store_session_free(sess);
+
+    info = list_one(r, id, &it);
+    assert_int_equal(info->state, NG_STATE_INCOMPLETE); /* not sealed */
+    assert_string_equal(info->user_name, "alice");
+    assert_string_equal(info->container, "abcdef012345");
+    assert_int_equal(info->target_pid, 42);
+    assert_int_equal(info->ns, (1u << NG_NS_NET) | (1u << NG_NS_PID));
+    assert_int_equal(info->argv_len, sizeof("/bin/sh-cecho \xff\xfe") - 1 + 3);
+    assert_memory_equal(info->argv, "/bin/sh\0-c\0echo \xff\xfe\0", info->argv_len);
+    assert_true(info->has_end);
+    assert_int_equal(info->exit_status, 3);
+    assert_string_equal(info->end_reason, "exit");
+    assert_true(info->end_ns >= info->start_ns);
+    assert_int_equal(info->last_seq, 4);
+    ng_store_sessions_end(it);
+
+    assert_int_equal(ng_store_events_begin(r, id, &ei), 0);
+    assert_int_equal(ng_store_events_next(ei, &ev), 1);
+    assert_int_equal(ev.kind, 'o');
+    assert_int_equal(ev.len, sizeof(bin) - 1);
+    assert_memory_equal(ev.data, bin, ev.len);
+    assert_int_equal(ng_store_events_next(ei, &ev), 1);
+    assert_int_equal(ev.kind, 'e');
+    assert_int_equal(ev.len, 0);
+    assert_int_equal(ng_store_events_next(ei, &ev), 1);
+    assert_int_equal(ev.kind, 'r');
+    assert_int_equal(ng_store_events_next(ei, &ev), 1);
+    assert_int_equal(ev.kind, 'x');
+    assert_int_equal(ev.seq, 4);
+    assert_int_equal(ng_store_events_next(ei, &ev), 0);
+    ng_store_events_end(ei);
+    check_chain(id, 4);
+
+    /* Seals are numbered per chain; one covering the exit event makes the
+     * session sealed, a later heartbeat over an earlier seq would not. */
+    struct ng_seal_fields seal = {.last_seq = 3, .wall_ns = 1, .boot_ns = 1};
+    uint8_t sig[NG_SEAL_SIG_BYTES] = {0};
+    memcpy(seal.chain_id, id, 16);
+    assert_int_equal(ng_store_add_seal(s, &seal, sig), 0);
+    info = list_one(r, id, &it);
+    assert_int_equal(info->state, NG_STATE_INCOMPLETE); /* tail not sealed */
+    ng_store_sessions_end(it);
+    seal.last_seq = 4;
+    assert_int_equal(ng_store_add_seal(s, &seal, sig), 0);
+    assert_int_equal(ng_store_add_seal(r, &seal, sig), -EROFS);
+    seal.epoch = UINT64_MAX;
+    assert_int_equal(ng_store_add_seal(s, &seal, sig), -ERANGE);
+    info = list_one(r, id, &it);
+    assert_int_equal(info->state, NG_STATE_SEALED);
+    ng_store_sessions_end(it);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(s->db,
+                                        "SELECT group_concat(sealno || ':' || seq) "
+                                        "FROM seals WHERE session = ?",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "1:3,2:4");
+    sqlite3_finalize(st);
+    ng_store_close(r);
+    ng_store_close(s);
+}
+
+static void test_batching(void **state)
+{
+    static uint8_t chunk[1024], big[300 * 1024];
+    struct ng_store *s;
+    uint8_t head[32], head2[32];
+
+    memset(chunk, 'z', sizeof(chunk));
+    memset(big, 'B', sizeof(big));
+    assert_int_equal(ng_store_open(dbpath, &s), 0);
+    struct ng_session *sess = begin(s, "bob", 1, NULL);
+    for (int i = 0; i < 256; i++)
+        assert_int_equal(ng_store_event(sess, 'o', chunk, sizeof(chunk)), 0);
+    /* Exactly 256 KiB buffered: nothing written yet. */
+    assert_int_equal(ng_store_session_committed(sess, NULL), 0);
+    assert_int_equal(ng_store_event(sess, 'o', chunk, sizeof(chunk)), 0);
+    assert_int_equal(ng_store_session_committed(sess, NULL), 256);
+    assert_int_equal(ng_store_session_seq(sess, head), 257);
+    assert_int_equal(ng_store_flush(sess), 0);
+    assert_int_equal(ng_store_session_committed(sess, head2), 257);
+    assert_memory_equal(head, head2, 32);
+    /* Bigger than the buffer: written at once, in a batch of its own. */
+    assert_int_equal(ng_store_event(sess, 'o', big, sizeof(big)), 0);
+    assert_int_equal(ng_store_session_committed(sess, NULL), 258);
+    assert_int_equal(ng_store_event(sess, 'o', big, NG_STORE_EVENT_MAX + 1), -EMSGSIZE);
+    assert_int_equal(ng_store_session_end(sess, 0, "exit"), 0);
+    check_chain(ng_store_session_id(sess), 259);
+    ng_store_session_free(sess);
+    ng_store_close(s);
+}
+
+static void test_disk_full(void **state)
+{
+    static uint8_t chunk[64 * 1024];
+    struct ng_store *s, *r;
+    int rc = 0, i;
+    uint8_t id[16];
+
+    assert_int_equal(ng_store_open(dbpath, &s), 0);
+    struct ng_session *sess = begin(s, "carol", 1, NULL);
+    memcpy(id, ng_store_session_id(sess), 16);
+    assert_int_equal(ng_store_event(sess, 'o', "kept", 4), 0);
+    assert_int_equal(ng_store_flush(sess), 0);
+    /* The file may grow only a little more: SQLITE_FULL, as on a full disk. */
+    sqlite3_stmt *st;
+    char sql[64];
+    assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA page_count", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %d", sqlite3_column_int(st, 0) + 40);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    for (i = 0; i < 200 && rc == 0; i++)
+        rc = ng_store_event(sess, 'o', chunk, sizeof(chunk));
+    assert_int_equal(rc, -ENOSPC);
+    assert_int_equal(ng_store_event(sess, 'o', "x", 1), -ENOSPC); /* sticky */
+    int64_t committed = ng_store_session_committed(sess, NULL);
+    assert_true(committed >= 1);
+    int end_rc = ng_store_session_end(sess, 74, "storage"); /* may or may not fit */
+    assert_true(end_rc == 0 || end_rc == -ENOSPC);
+    ng_store_session_free(sess);
+    ng_store_close(s);
+
+    /* Everything committed is readable and chains. */
+    assert_int_equal(ng_store_open_readonly(dbpath, &r), 0);
+    struct ng_event_iter *ei;
+    struct ng_event ev;
+    assert_int_equal(ng_store_events_begin(r, id, &ei), 0);
+    assert_int_equal(ng_store_events_next(ei, &ev), 1);
+    assert_memory_equal(ev.data, "kept", 4);
+    int64_t n = 1;
+    while (ng_store_events_next(ei, &ev) == 1)
+        n++;
+    ng_store_events_end(ei);
+    ng_store_close(r);
+    assert_int_equal(n, committed + (end_rc == 0));
+    check_chain(id, n);
+}
+
+static void test_path_checks(void **state)
+{
+    char link[160], gw[160], other[160];
+    struct ng_store *s;
+
+    /* A symlink at the database path. */
+    snprintf(other, sizeof(other), "%s/other.db", tmpdir);
+    snprintf(link, sizeof(link), "%s/db/link.db", tmpdir);
+    assert_int_equal(ng_store_open(dbpath, &s), 0);
+    ng_store_close(s);
+    assert_int_equal(symlink(dbpath, link), 0);
+    assert_int_equal(ng_store_open(link, &s), -ELOOP);
+    assert_int_equal(ng_store_open_readonly(link, &s), -ELOOP);
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(symlink(other, link), 0); /* dangling: not created through it */
+    assert_int_equal(ng_store_open(link, &s), -ELOOP);
+    assert_int_equal(access(other, F_OK), -1);
+    assert_int_equal(unlink(link), 0);
+
+    /* A group-writable or other-writable directory. */
+    snprintf(gw, sizeof(gw), "%s/gw", tmpdir);
+    assert_int_equal(mkdir(gw, 0700), 0);
+    assert_int_equal(chmod(gw, 0770), 0);
+    snprintf(gw, sizeof(gw), "%s/gw/sessions.db", tmpdir);
+    assert_int_equal(ng_store_open(gw, &s), -EPERM);
+    snprintf(gw, sizeof(gw), "%s/gw", tmpdir);
+    assert_int_equal(chmod(gw, 0702), 0);
+    snprintf(gw, sizeof(gw), "%s/gw/sessions.db", tmpdir);
+    assert_int_equal(ng_store_open(gw, &s), -EPERM);
+
+    /* A missing directory is created 0700. */
+    struct stat st;
+    snprintf(gw, sizeof(gw), "%s/new/s.db", tmpdir);
+    assert_int_equal(ng_store_open(gw, &s), 0);
+    ng_store_close(s);
+    snprintf(gw, sizeof(gw), "%s/new", tmpdir);
+    assert_int_equal(stat(gw, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0700);
+
+    /* Readers: no such file. */
+    snprintf(gw, sizeof(gw), "%s/new/none.db", tmpdir);
+    assert_int_equal(ng_store_open_readonly(gw, &s), -ENOENT);
+}
+
+static void raw_exec(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void test_schema_versions(void **state)
+{
+    char p[160];
+    struct ng_store *s;
+
+    snprintf(p, sizeof(p), "%s/v/s.db", tmpdir);
+    assert_int_equal(ng_store_open(p, &s), 0);
+    ng_store_close(s);
+    /* Extra cache_ tables are derived data: accepted. */
+    raw_exec(p, "CREATE TABLE cache_extra(x)");
+    assert_int_equal(ng_store_open_readonly(p, &s), 0);
+    ng_store_close(s);
+    /* A view, a trigger or a changed table is not the shipped schema. */
+    raw_exec(p, "CREATE VIEW cache_v AS SELECT 1");
+    assert_int_equal(ng_store_open_readonly(p, &s), -EBADMSG);
+    raw_exec(p, "DROP VIEW cache_v; CREATE TRIGGER t AFTER INSERT ON events BEGIN SELECT 1; END");
+    assert_int_equal(ng_store_open_readonly(p, &s), -EBADMSG);
+    assert_int_equal(ng_store_open(p, &s), -EBADMSG);
+    raw_exec(p, "DROP TRIGGER t; ALTER TABLE events ADD COLUMN evil TEXT");
+    assert_int_equal(ng_store_open_readonly(p, &s), -EBADMSG);
+
+    /* A newer version is refused by recorders and readers. */
+    snprintf(p, sizeof(p), "%s/v/n.db", tmpdir);
+    assert_int_equal(ng_store_open(p, &s), 0);
+    ng_store_close(s);
+    raw_exec(p, "PRAGMA user_version = 2");
+    assert_int_equal(ng_store_open(p, &s), -EPROTONOSUPPORT);
+    assert_int_equal(ng_store_open_readonly(p, &s), -EPROTONOSUPPORT);
+
+    /* Some other application's database. */
+    snprintf(p, sizeof(p), "%s/v/o.db", tmpdir);
+    raw_exec(p, "CREATE TABLE t(x)");
+    assert_int_equal(ng_store_open(p, &s), -EBADMSG);
+    raw_exec(p, "PRAGMA application_id = 7");
+    assert_int_equal(ng_store_open_readonly(p, &s), -EBADMSG);
+}
+
+static void set_id(struct ng_store *s, const uint8_t *old, const char *hex)
+{
+    char sql[200];
+    sqlite3_stmt *st;
+    snprintf(sql, sizeof(sql), "UPDATE sessions SET id = X'%s' WHERE id = ?", hex);
+    assert_int_equal(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_blob(st, 1, old, 16, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+}
+
+static void test_prefix_lookup(void **state)
+{
+    char p[160], text[NG_UUID_STR];
+    struct ng_store *s;
+    uint8_t id[16];
+    static const char *ids[] = {
+        "12345678aaaa4aaa8aaaaaaaaaaaaaaa", "12345678bbbb4bbb8bbbbbbbbbbbbbbb",
+        "9abcdef0000040008000000000000000", "ffffffffffff4fff8fffffffffffffff"};
+
+    snprintf(p, sizeof(p), "%s/p/s.db", tmpdir);
+    assert_int_equal(ng_store_open(p, &s), 0);
+    for (size_t i = 0; i < 4; i++) {
+        struct ng_session *sess = begin(s, "dave", 1, NULL);
+        assert_int_equal(ng_store_session_end(sess, 0, "exit"), 0);
+        set_id(s, ng_store_session_id(sess), ids[i]);
+        ng_store_session_free(sess);
+    }
+    assert_int_equal(ng_store_find_session(s, "123456", id), -ENOTUNIQ);
+    assert_int_equal(ng_store_find_session(s, "12345678-a", id), 0);
+    ng_uuid_format(id, text);
+    assert_string_equal(text, "12345678-aaaa-4aaa-8aaa-aaaaaaaaaaaa");
+    assert_int_equal(ng_store_find_session(s, "12345678BBBB", id), 0);
+    assert_int_equal(id[4], 0xbb);
+    assert_int_equal(ng_store_find_session(s, "9abcdef0-0000-4000-8000-000000000000", id), 0);
+    assert_int_equal(ng_store_find_session(s, "ffffff", id), 0);
+    assert_int_equal(id[15], 0xff);
+    assert_int_equal(ng_store_find_session(s, "12345", id), -EINVAL);
+    assert_int_equal(ng_store_find_session(s, "1234567-8", id), -EINVAL);
+    assert_int_equal(ng_store_find_session(s, "12345g", id), -EINVAL);
+    assert_int_equal(ng_store_find_session(s, "000000", id), -ENOENT);
+    assert_int_equal(ng_store_find_session(s, "9abcdf", id), -ENOENT);
+    ng_store_close(s);
+}
+
+static int count(struct ng_store *r, const struct ng_session_filter *f)
+{
+    struct ng_session_iter *it;
+    const struct ng_session_info *info;
+    int n = 0, rc;
+    int64_t prev = INT64_MAX;
+
+    assert_int_equal(ng_store_sessions_begin(r, f, &it), 0);
+    while ((rc = ng_store_sessions_next(it, &info)) == 1) {
+        assert_true(info->start_ns <= prev); /* newest first */
+        prev = info->start_ns;
+        n++;
+    }
+    assert_int_equal(rc, 0);
+    ng_store_sessions_end(it);
+    return n;
+}
+
+static void test_filters_and_grep(void **state)
+{
+    char p[160];
+    struct ng_store *s, *r;
+    uint8_t a[16], b[16];
+
+    snprintf(p, sizeof(p), "%s/f/s.db", tmpdir);
+    assert_int_equal(ng_store_open(p, &s), 0);
+    struct ng_session *sa = begin(s, "erin", 100, "0123456789ab");
+    struct ng_session *sb = begin(s, "frank", 200, NULL);
+    memcpy(a, ng_store_session_id(sa), 16);
+    memcpy(b, ng_store_session_id(sb), 16);
+    /* Two recorders, one file, interleaved. */
+    assert_int_equal(ng_store_event(sa, 'o', "hel", 3), 0);
+    assert_int_equal(ng_store_event(sb, 'o', "nothing", 7), 0);
+    assert_int_equal(ng_store_flush(sb), 0);
+    assert_int_equal(ng_store_event(sa, 'o', "LO Wor\0ld", 9), 0);
+    assert_int_equal(ng_store_session_end(sa, 0, "exit"), 0);
+    assert_int_equal(ng_store_session_end(sb, 0, "exit"), 0);
+    ng_store_session_free(sa);
+    ng_store_session_free(sb);
+
+    assert_int_equal(ng_store_open_readonly(p, &r), 0);
+    struct ng_session_filter f = {0};
+    assert_int_equal(count(r, &f), 2);
+    f.user = "erin";
+    assert_int_equal(count(r, &f), 1);
+    f.user = NULL;
+    f.target = "200";
+    assert_int_equal(count(r, &f), 1);
+    f.target = "01234";
+    assert_int_equal(count(r, &f), 1);
+    f.target = "1234";
+    assert_int_equal(count(r, &f), 0);
+    f.target = NULL;
+    f.since_ns = ng_store_clock_ns(CLOCK_REALTIME) + 1000000000LL;
+    assert_int_equal(count(r, &f), 0);
+    f.since_ns = 0;
+    f.until_ns = 1;
+    assert_int_equal(count(r, &f), 0);
+
+    assert_int_equal(ng_store_session_grep(r, a, "hello wor", 9), 1); /* across events */
+    assert_int_equal(ng_store_session_grep(r, a, "wor\0l", 5), 1);
+    assert_int_equal(ng_store_session_grep(r, a, "exit", 4), 0); /* x events not searched */
+    assert_int_equal(ng_store_session_grep(r, b, "hello", 5), 0);
+    assert_int_equal(ng_store_session_grep(r, b, "NOTH", 4), 1);
+    ng_store_close(r);
+    ng_store_close(s);
+}
+
+static void test_certs_and_ledger(void **state)
+{
+    char p[160];
+    struct ng_store *s;
+    uint8_t root[32], other[32], id[16], v[32], h1[32], h2[32], h[32], zero[32] = {0};
+    struct ng_fskey_cert c = {.epoch = 0, .start_ns = 1000};
+    int64_t seq;
+
+    memset(root, 1, sizeof(root));
+    memset(other, 2, sizeof(other));
+    memset(c.pk, 3, sizeof(c.pk));
+    memset(c.sig, 4, sizeof(c.sig));
+    snprintf(p, sizeof(p), "%s/k/s.db", tmpdir);
+    assert_int_equal(ng_store_open(p, &s), 0);
+    assert_int_equal(ng_store_add_cert(s, root, 900, &c), 0);
+    assert_int_equal(ng_store_add_cert(s, root, 900, &c), 0);      /* copied again: fine */
+    assert_int_equal(ng_store_add_cert(s, root, 60, &c), -EEXIST); /* other length */
+    c.sig[0] ^= 1;
+    assert_int_equal(ng_store_add_cert(s, root, 900, &c), -EEXIST); /* other cert */
+    assert_int_equal(ng_store_add_cert(s, other, 900, &c), 0);      /* another root */
+    c.epoch = 1;
+    assert_int_equal(ng_store_add_cert(s, root, 900, &c), 0);
+
+    memset(id, 9, sizeof(id));
+    memset(v, 7, sizeof(v));
+    assert_int_equal(ng_store_ledger_append(s, id, NG_LEDGER_START, 0, v, &seq, h1), 0);
+    assert_int_equal(seq, 1);
+    assert_int_equal(ng_store_ledger_append(s, id, NG_LEDGER_END, 5, v, &seq, h2), 0);
+    assert_int_equal(seq, 2);
+    assert_int_equal(ng_store_ledger_append(s, id, 7, 5, v, &seq, h), -EINVAL);
+
+    /* The stored entries chain as chain.h says. */
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(s->db, "SELECT wall_ns, hash FROM ledger ORDER BY seq", -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    ng_chain_ledger_hash(1, id, "start", sqlite3_column_int64(st, 0), 0, v, zero, h);
+    assert_memory_equal(h, h1, 32);
+    assert_memory_equal(sqlite3_column_blob(st, 1), h1, 32);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    ng_chain_ledger_hash(2, id, "end", sqlite3_column_int64(st, 0), 5, v, h1, h);
+    assert_memory_equal(h, h2, 32);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    ng_store_close(s);
+}
+
+static void test_reviewers_group(void **state)
+{
+    char d[160], f[256];
+    struct ng_store *s;
+    struct stat st;
+
+    if (geteuid() != 0)
+        skip(); /* chown to a foreign group needs root */
+    snprintf(d, sizeof(d), "%s/rg", tmpdir);
+    assert_int_equal(mkdir(d, 0750), 0);
+    assert_int_equal(chown(d, 0, 12345), 0);
+    assert_int_equal(chmod(d, 0750), 0);
+    snprintf(f, sizeof(f), "%s/s.db", d);
+    assert_int_equal(ng_store_open(f, &s), 0);
+    struct ng_session *sess = begin(s, "gina", 1, NULL);
+    assert_int_equal(ng_store_event(sess, 'o', "x", 1), 0);
+    assert_int_equal(ng_store_flush(sess), 0);
+    const char *files[] = {"s.db", "s.db-wal", "s.db-shm", "s.db-live"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(f, sizeof(f), "%s/%s", d, files[i]);
+        assert_int_equal(lstat(f, &st), 0);
+        assert_int_equal(st.st_gid, 12345);
+        assert_int_equal(st.st_mode & 07777, i == 3 ? 0750 : 0640);
+    }
+    char idtext[NG_UUID_STR];
+    ng_uuid_format(ng_store_session_id(sess), idtext);
+    snprintf(f, sizeof(f), "%s/s.db-live/%s", d, idtext);
+    assert_int_equal(lstat(f, &st), 0);
+    assert_int_equal(st.st_gid, 12345);
+    assert_int_equal(st.st_mode & 07777, 0640);
+    ng_store_session_free(sess);
+    ng_store_close(s);
+}
+
+/* Many recorders, one file: every session complete, every chain intact. */
+static void test_concurrent_recorders(void **state)
+{
+    enum { PROCS = 8, EVENTS = 300 };
+    char p[160];
+    struct ng_store *s;
+
+    snprintf(p, sizeof(p), "%s/c/s.db", tmpdir);
+    assert_int_equal(ng_store_open(p, &s), 0); /* created once, before the race */
+    ng_store_close(s);
+    for (int i = 0; i < PROCS; i++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            static uint8_t chunk[2048];
+            int rc = ng_store_open(p, &s);
+            struct ng_session_header h;
+            struct ng_session *sess = NULL;
+            fill_header(&h, "conc", 1, NULL);
+            int64_t lseq;
+            uint8_t lhash[32];
+            rc = rc ?: ng_store_session_begin(s, &h, &sess);
+            rc = rc
+                     ?: ng_store_ledger_append(s, ng_store_session_id(sess), NG_LEDGER_START, 0,
+                                               ng_store_session_header_hash(sess), &lseq, lhash);
+            for (int k = 0; rc == 0 && k < EVENTS; k++) {
+                rc = ng_store_event(sess, 'o', chunk, sizeof(chunk));
+                if (rc == 0 && k % 50 == 0)
+                    rc = ng_store_flush(sess);
+            }
+            rc = rc ?: ng_store_session_end(sess, 0, "exit");
+            uint8_t head[32];
+            int64_t last = sess ? ng_store_session_committed(sess, head) : 0;
+            rc = rc
+                     ?: ng_store_ledger_append(s, ng_store_session_id(sess), NG_LEDGER_END, last,
+                                               head, &lseq, lhash);
+            _exit(rc == 0 ? 0 : 1);
+        }
+    }
+    for (int i = 0; i < PROCS; i++) {
+        int status;
+        assert_true(wait(&status) > 0);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    struct ng_session_iter *it;
+    const struct ng_session_info *info;
+    struct ng_session_filter f = {0};
+    int n = 0;
+    assert_int_equal(ng_store_open_readonly(p, &s), 0);
+    assert_int_equal(ng_store_sessions_begin(s, &f, &it), 0);
+    while (ng_store_sessions_next(it, &info) == 1) {
+        assert_int_equal(info->last_seq, EVENTS + 1);
+        assert_true(info->has_end);
+        n++;
+    }
+    ng_store_sessions_end(it);
+    ng_store_close(s);
+    assert_int_equal(n, PROCS);
+
+    /* The ledger: 2 entries per session, seq 1..2*PROCS, each chained onto
+     * the one before, although the recorders appended at the same time. */
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    uint8_t prev[32] = {0}, hh[32];
+    int64_t seq = 0;
+    assert_int_equal(sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT seq, session, kind, wall_ns, event_seq, "
+                                        "value, hash FROM ledger ORDER BY seq",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        assert_int_equal(sqlite3_column_int64(st, 0), ++seq);
+        ng_chain_ledger_hash(seq, sqlite3_column_blob(st, 1),
+                             (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3),
+                             sqlite3_column_int64(st, 4), sqlite3_column_blob(st, 5), prev, hh);
+        assert_memory_equal(sqlite3_column_blob(st, 6), hh, 32);
+        memcpy(prev, hh, 32);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_int_equal(seq, 2 * PROCS);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_schema_file_matches),
+        cmocka_unit_test(test_record_and_read_back),
+        cmocka_unit_test(test_batching),
+        cmocka_unit_test(test_disk_full),
+        cmocka_unit_test(test_path_checks),
+        cmocka_unit_test(test_schema_versions),
+        cmocka_unit_test(test_prefix_lookup),
+        cmocka_unit_test(test_filters_and_grep),
+        cmocka_unit_test(test_certs_and_ledger),
+        cmocka_unit_test(test_reviewers_group),
+        cmocka_unit_test(test_concurrent_recorders),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
