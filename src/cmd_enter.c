@@ -316,9 +316,6 @@ static int prepare(struct session *s)
 
     if ((r = plan_creds(s)) || (r = prepare_program(s)))
         return r;
-    /* Before the first setns: out of the caller's cgroup into our own. */
-    if ((r = ng_cgroup_move_self()) < 0)
-        return ng_err("cannot move into nsgate's own cgroup: %s", strerror(-r)), NG_EXIT_INTERNAL;
     if (ng_read_file_at(s->rq.t.proc_fd, "cgroup", cgtext, sizeof(cgtext)) < 0)
         return ng_err("target %d is gone", (int)s->rq.t.pid), NG_EXIT_TARGET;
     r = ng_cgroup_session_create(&s->cg, cgtext, s->c->join_cgroup, s->id_text);
@@ -478,6 +475,11 @@ static int setup(struct session *s, int argc, char **argv)
                      : env_policy && s->caller->uid == 0 ? env_policy
                                                          : NSGATE_SYSCONFDIR "/policy.ini";
     s->use_pty = s->o.pty == NG_PTY_FORCE || (s->o.pty == NG_PTY_AUTO && isatty(0) && isatty(1));
+    /* As early as possible, and before the first setns: out of the caller's
+     * cgroup (which the caller may freeze or limit) into our own. */
+    int r = ng_cgroup_move_self();
+    if (r < 0)
+        return ng_err("cannot move into nsgate's own cgroup: %s", strerror(-r)), NG_EXIT_INTERNAL;
     return 0;
 }
 

@@ -73,7 +73,7 @@ start_target() {
     # wait until the target has exec'ed its final program (every target of
     # these tests ends as sleep or the probe)
     for i in $(seq 1 250); do
-        case "$(cat /proc/$TPID/comm 2>/dev/null)" in sleep | ng_probe | probe) break ;; esac
+        case "$(cat /proc/$TPID/comm 2>/dev/null)" in sleep | ng_probe | probe | secretd) break ;; esac
         sleep 0.02
     done
     sleep 0.05
