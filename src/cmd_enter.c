@@ -12,9 +12,11 @@
 #include "nsgate/opts.h"
 #include "nsgate/policy.h"
 #include "nsgate/progenv.h"
+#include "nsgate/recorder.h"
 #include "nsgate/relay.h"
 #include "nsgate/request.h"
 #include "nsgate/selfexe.h"
+#include "nsgate/store.h"
 #include "nsgate/tty.h"
 #include "nsgate/util.h"
 #include "nsgate/uuid.h"
@@ -23,11 +25,14 @@
 #include <pwd.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +64,13 @@ struct session {
     int audit_ok;       /* records can be written */
     char acct[64];      /* the caller's user name, for the audit trail */
     char nslist[96];
+    const char *db_path;
+    const char *keys_dir;
+    struct ng_store *store;
+    struct ng_session *sess;
+    struct ng_recorder rec;
+    int rec_ok;
+    int started;        /* USER_START sent */
 };
 
 static void close_pair(int p[2])
@@ -82,6 +94,10 @@ static void session_cleanup(struct session *s)
     ng_tty_close(&s->tty);
     ng_request_close(&s->rq);
     ng_audit_close(&s->audit);
+    if (s->rec_ok)
+        ng_recorder_free(&s->rec);
+    ng_store_session_free(s->sess);
+    ng_store_close(s->store);
     if (s->have_dec)
         ng_policy_decision_free(&s->dec);
     ng_policy_free(s->policy);
@@ -309,6 +325,99 @@ static int open_descriptors(struct session *s)
     return block_signals(s);
 }
 
+static void read_self_id(const char *file, int64_t *ret)
+{
+    char buf[32];
+    uint64_t v;
+    *ret = -1;
+    if (ng_read_file_at(AT_FDCWD, file, buf, sizeof(buf)) > 0) {
+        buf[strcspn(buf, "\n")] = '\0';
+        if (ng_parse_u64(buf, 0, UINT32_MAX - 1, &v) == 0)
+            *ret = (int64_t)v;
+    }
+}
+
+/* The sessions row: everything known before entry (recording.md). */
+static int begin_session(struct session *s)
+{
+    struct ng_session_header h;
+    struct utsname un;
+    char caps[160];
+    const struct ng_creds *cr = &s->creds;
+    uint32_t groups[NG_MAX_GROUPS];
+
+    memset(&h, 0, sizeof(h));
+    h.id = s->id;
+    h.host = uname(&un) == 0 ? un.nodename : "?";
+    h.user_name = s->acct;
+    h.uid = s->caller->uid;
+    h.gid = s->caller->gid;
+    for (size_t i = 0; i < s->rq.caller.ngroups; i++)
+        groups[i] = s->rq.caller.groups[i];
+    h.groups = groups;
+    h.ngroups = s->rq.caller.ngroups;
+    read_self_id("/proc/self/loginuid", &h.login_uid);
+    read_self_id("/proc/self/sessionid", &h.audit_session);
+    h.tty = isatty(0) ? ttyname(0) : NULL;
+    h.target_pid = s->rq.t.pid;
+    h.container = s->rq.t.attrs.v[NG_ATTR_CONTAINER];
+    h.cgroup = s->rq.t.attrs.v[NG_ATTR_CGROUP];
+    h.exe = s->rq.t.attrs.v[NG_ATTR_EXE];
+    h.comm = s->rq.t.attrs.v[NG_ATTR_COMM];
+    h.target_uid = s->rq.t.attrs.v[NG_ATTR_UID];
+    h.ns = s->rq.ns;
+    for (int i = 0; i < NG_NS_COUNT; i++)
+        h.ns_ino[i] = s->rq.t.ns[i].ino;
+    h.program = s->argv[0];
+    h.argv = s->argv;
+    h.run_as_uid = cr->ids.uid;
+    h.run_as_gid = cr->ids.gid;
+    h.run_as_groups = cr->ids.groups;
+    h.run_as_ngroups = cr->ids.ngroups;
+    snprintf(caps, sizeof(caps), "inh=%#llx prm=%#llx eff=%#llx bnd=%#llx amb=%#llx",
+             (unsigned long long)cr->inh, (unsigned long long)cr->prm,
+             (unsigned long long)cr->eff, (unsigned long long)cr->bnd,
+             (unsigned long long)cr->amb);
+    h.run_as_caps = caps;
+    h.reason = s->o.reason;
+    h.rule = s->dec.rule_name;
+    crypto_generichash(h.policy_hash, sizeof(h.policy_hash), (const unsigned char *)s->policy_buf,
+                       strlen(s->policy_buf), NULL, 0);
+    h.record_input = s->c->record_input;
+    h.pty = s->use_pty;
+    return ng_store_session_begin(s->store, &h, &s->sess);
+}
+
+/* recording.md: no session starts unless it can be recorded. */
+static int open_store(struct session *s)
+{
+    char dir[4096];
+    struct statvfs vfs;
+    int r = ng_store_open(s->db_path, &s->store);
+
+    if (r < 0)
+        return ng_err("cannot open the session store %s: %s", s->db_path, strerror(-r)),
+               NG_EXIT_STORAGE;
+    snprintf(dir, sizeof(dir), "%s", s->db_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    if (statvfs(slash ? dir : ".", &vfs) == 0 &&
+        (uint64_t)vfs.f_bavail * vfs.f_frsize < s->c->min_free)
+        return ng_err("the session store's filesystem has less free space than min_free; "
+                      "no session starts"),
+               NG_EXIT_STORAGE;
+    if ((r = begin_session(s)) < 0)
+        return ng_err("cannot record the session: %s", strerror(-r)), NG_EXIT_STORAGE;
+    if (ng_recorder_init(&s->rec, s->sess, s->c->record_input,
+                         s->use_pty ? s->tty.master : -1) < 0)
+        return ng_err("cannot set up the recorder"), NG_EXIT_INTERNAL;
+    s->rec_ok = 1;
+    s->rec.audit = s->audit_ok ? &s->audit : NULL;
+    s->rec.audit_required = s->audit_required;
+    return 0;
+}
+
 static int prepare(struct session *s)
 {
     char cgtext[8192];
@@ -326,7 +435,7 @@ static int prepare(struct session *s)
             return ng_err("target %d is gone", (int)s->rq.t.pid), NG_EXIT_TARGET;
         return ng_err("cannot set up the session: %s", strerror(-r)), NG_EXIT_INTERNAL;
     }
-    return 0;
+    return open_store(s);
 }
 
 __attribute__((noreturn)) static void child(struct session *s)
@@ -406,6 +515,9 @@ static void relay_config(struct session *s, struct ng_relay_cfg *cfg)
     cfg->idle_timeout_ms = s->c->idle_timeout_ms;
     cfg->max_output = s->c->max_output;
     cfg->tick_ms = (int)s->c->seal_interval_ms;
+    cfg->ops.record = ng_recorder_record;
+    cfg->ops.tick = ng_recorder_tick;
+    cfg->ops.ctx = &s->rec;
     s->in[1] = -1; /* the relay closes it at end of input */
 }
 
@@ -423,6 +535,69 @@ static const char *end_text(const struct ng_relay_result *res)
     return (unsigned)res->reason < NG_ARRAY_SIZE(t) ? t[res->reason] : "";
 }
 
+static const char *end_word(const struct ng_relay_result *res)
+{
+    static const char *const w[] = {
+        [NG_END_EXIT] = "exit",          [NG_END_MAX_SESSION] = "max-session",
+        [NG_END_IDLE] = "idle-timeout",  [NG_END_SIGNAL] = "signal",
+        [NG_END_RECORD_FAIL] = "record-failure", [NG_END_OUTPUT_LIMIT] = "output-limit",
+        [NG_END_AUDIT_LOST] = "audit-lost",
+    };
+    return (unsigned)res->reason < NG_ARRAY_SIZE(w) ? w[res->reason] : "error";
+}
+
+static void hex32(const uint8_t *b, char out[65])
+{
+    sodium_bin2hex(out, 65, b, 32);
+}
+
+/* USER_START: namespaces entered, recording live. */
+static int audit_started(struct session *s)
+{
+    char hdr[65];
+    hex32(ng_store_session_header_hash(s->sess), hdr);
+    struct ng_audit_start e = {
+        .acct = s->acct, .opid = s->rq.t.pid,
+        .container = s->rq.t.attrs.v[NG_ATTR_CONTAINER], .argv = s->argv,
+        .reason = s->o.reason, .uuid = s->id_text, .hdr = hdr, .ok = 1,
+    };
+    int r = s->audit_ok ? ng_audit_log_start(&s->audit, &e) : 0;
+    if (r < 0 && s->audit_required)
+        return r;
+    s->started = 1;
+    return 0;
+}
+
+static void audit_error(struct session *s, const char *what)
+{
+    struct ng_audit_error e = {.uuid = s->id_text, .what = what};
+    if (s->audit_ok && ng_audit_log_error(&s->audit, &e) < 0)
+        ng_warn("cannot write to the audit trail");
+}
+
+/* The x event, then USER_END with the final sequence number and head. */
+static int finish_session(struct session *s, int status, const char *reason, int left)
+{
+    char m[64], head[65];
+    uint8_t h[32];
+    int r = 0;
+
+    if (left > 0) {
+        int n = snprintf(m, sizeof(m), "left-over processes killed: %d", left);
+        r = ng_store_event(s->sess, 'm', m, (size_t)n);
+    }
+    int e = ng_store_session_end(s->sess, status, reason);
+    if (r == 0)
+        r = e;
+    int64_t seq = ng_store_session_seq(s->sess, h);
+    hex32(h, head);
+    struct ng_audit_end ev = {.acct = s->acct, .uuid = s->id_text, .seqno = (uint64_t)seq,
+                              .head = head, .exit_status = status, .reason = reason};
+    if (s->audit_ok && s->started && ng_audit_log_end(&s->audit, &ev) < 0)
+        ng_warn("cannot write the end of the session to the audit trail");
+    return r;
+}
+
 static int run(struct session *s)
 {
     struct ng_relay_result res;
@@ -432,15 +607,26 @@ static int run(struct session *s)
     if (ng_target_alive(&s->rq.t) < 0)
         return ng_err("target %d is gone", (int)s->rq.t.pid), NG_EXIT_TARGET;
     if (!s->o.quiet)
-        fprintf(stderr, "nsgate: session %s started (target %d, rule %s)\n", s->id_text,
-                (int)s->rq.t.pid, s->dec.rule_name);
+        fprintf(stderr, "nsgate: session %s started (target %d, rule %s); recorded%s\n",
+                s->id_text, (int)s->rq.t.pid, s->dec.rule_name,
+                s->audit_ok ? " and audited" : ", NOT audited (audit trail unavailable)");
     s->child = fork();
     if (s->child < 0)
         return ng_err("fork: %s", strerror(errno)), NG_EXIT_INTERNAL;
     if (s->child == 0)
         child(s);
-    if ((r = await_exec(s)) != 0)
+    if ((r = await_exec(s)) != 0) {
+        audit_error(s, "entry failed before the program started");
+        (void)finish_session(s, r, "entry-failed", 0);
         return r;
+    }
+    if (audit_started(s) < 0) {
+        ng_err("cannot write the session start to the audit trail; ending it");
+        ng_relay_terminate(s->child, 0);
+        (void)ng_cgroup_session_kill(&s->cg, 2000);
+        (void)finish_session(s, NG_EXIT_AUDIT, "audit-lost", 0);
+        return NG_EXIT_AUDIT;
+    }
     relay_config(s, &cfg);
     if (s->use_pty && ng_tty_raw(&s->tty) < 0)
         ng_warn("cannot put the terminal in raw mode");
@@ -454,6 +640,15 @@ static int run(struct session *s)
     else
         left = ng_cgroup_session_kill(&s->cg, 2000);
     int status = ng_relay_exit_status(&res);
+    if (res.reason == NG_END_RECORD_FAIL || res.reason == NG_END_AUDIT_LOST)
+        audit_error(s, res.reason == NG_END_RECORD_FAIL ? "recording failed" : "audit trail lost");
+    if (finish_session(s, status, end_word(&res), left) < 0 && res.reason == NG_END_EXIT) {
+        ng_err("the end of session %s could not be recorded", s->id_text);
+        status = NG_EXIT_STORAGE;
+    }
+    if (res.reason == NG_END_RECORD_FAIL)
+        ng_err("recording failed (%s): the session was stopped; what was recorded is kept",
+               strerror(-res.record_err));
     if (!s->o.quiet)
         fprintf(stderr, "nsgate: session %s ended, exit %d%s%s\n", s->id_text, status,
                 end_text(&res), left > 0 ? "; left-over processes killed" : "");
@@ -471,9 +666,17 @@ static int setup(struct session *s, int argc, char **argv)
         return fputs(ng_enter_usage, stdout), -1;
     if (s->caller->uid != 0 && (s->o.policy_path || s->o.db_path || s->o.keys_dir))
         return ng_err("--policy, --db and --keys are for root only"), NG_EXIT_DENIED;
+    int root = s->caller->uid == 0; /* NSGATE_* are kept for real root only anyway */
+    const char *env_db = getenv("NSGATE_DB"), *env_keys = getenv("NSGATE_KEYS");
     s->policy_path = s->o.policy_path ? s->o.policy_path
-                     : env_policy && s->caller->uid == 0 ? env_policy
-                                                         : NSGATE_SYSCONFDIR "/policy.ini";
+                     : env_policy && root ? env_policy
+                                          : NSGATE_SYSCONFDIR "/policy.ini";
+    s->db_path = s->o.db_path ? s->o.db_path
+                 : env_db && root ? env_db
+                                  : NSGATE_STATEDIR "/sessions.db";
+    s->keys_dir = s->o.keys_dir ? s->o.keys_dir
+                  : env_keys && root ? env_keys
+                                     : NSGATE_STATEDIR "/keys";
     s->use_pty = s->o.pty == NG_PTY_FORCE || (s->o.pty == NG_PTY_AUTO && isatty(0) && isatty(1));
     /* As early as possible, and before the first setns: out of the caller's
      * cgroup (which the caller may freeze or limit) into our own. */

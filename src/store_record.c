@@ -230,7 +230,9 @@ int ng_store_session_begin(struct ng_store *s, const struct ng_session_header *h
     sess->buf = malloc(NG_STORE_BATCH_BYTES);
     sess->start_boot = ng_store_clock_ns(CLOCK_BOOTTIME);
     r = sess->buf ? 0 : -ENOMEM;
-    if (r == 0)
+    if (r == 0 && h->id) /* chosen at decision time, already in the audit trail */
+        memcpy(sess->id, h->id, NG_STORE_ID_LEN);
+    else if (r == 0)
         r = ng_uuid_new(sess->id);
     /* Locked before the row exists, so no reader ever sees it unlocked
      * while it is being recorded. */

@@ -67,6 +67,7 @@ int ng_store_version(const struct ng_store *s);
 /* What the recorder knows when the session starts (the sessions row). Text
  * pointers may be NULL where the column allows NULL. */
 struct ng_session_header {
+    const uint8_t *id; /* the session ID to use, or NULL for a new random one */
     const char *host;
     const char *user_name;
     uint32_t uid, gid;
@@ -92,7 +93,7 @@ struct ng_session_header {
     int pty; /* 1: terminal mode, 0: pipe mode */
 };
 
-/* Start a session: a new random UUID v4, start time now (CLOCK_REALTIME and
+/* Start a session: h->id or a new random UUID v4, start time now (CLOCK_REALTIME and
  * CLOCK_BOOTTIME), the header row inserted with its header hash in one
  * transaction, and the session marked open (a lock held until
  * ng_store_session_free: see store_live.c). */

@@ -22,6 +22,8 @@ host_access = yes
 POLICY
 chmod 644 "$T/etc/policy.ini"
 export NSGATE_POLICY="$T/etc/policy.ini"
+export NSGATE_DB="$T/var/sessions.db"   # created root-owned 0700 by nsgate
+export NSGATE_KEYS="$T/var/keys"
 TARGETS=""
 CGROUPS=""
 PASS=0

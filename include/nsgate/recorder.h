@@ -1,0 +1,50 @@
+/* The recorder: what the relay hands every chunk to. It masks password input
+ * (recording.md "Input masking"), appends events to the store, and at every
+ * tick flushes, seals and re-checks the audit trail. Fail closed: any error
+ * ends the session (the relay turns it into exit 74 or 75). */
+#ifndef NSGATE_RECORDER_H
+#define NSGATE_RECORDER_H
+
+#include "nsgate/audit.h"
+#include "nsgate/relay.h"
+#include "nsgate/store.h"
+
+#include <regex.h>
+#include <stddef.h>
+
+#define NG_MASK_MAX 256
+#define NG_LASTLINE_MAX 256
+
+struct ng_recorder {
+    struct ng_session *sess;
+    const struct ng_audit *audit; /* NULL: no re-check (best-effort, trail unavailable) */
+    int audit_required;
+    int record_input;
+    int pty_master; /* terminal mode: read the slave's termios here; -1 in pipe mode */
+    /* masking state */
+    regex_t prompt;
+    int prompt_ok;
+    char lastline[NG_LASTLINE_MAX + 1];
+    size_t lastlen;
+    int armed;   /* output arrived since the last masked stretch */
+    int masking;
+    size_t masked;
+    /* the sealer's hook, called at every tick after the flush */
+    int (*seal)(void *ctx);
+    void *seal_ctx;
+};
+
+int ng_recorder_init(struct ng_recorder *r, struct ng_session *sess, int record_input,
+                     int pty_master);
+void ng_recorder_free(struct ng_recorder *r);
+
+/* struct ng_relay_ops callbacks; ctx is the recorder. */
+int ng_recorder_record(void *ctx, char kind, const void *data, size_t len);
+int ng_recorder_tick(void *ctx, enum ng_end_reason *reason);
+
+/* Pure parts, for unit tests: does the last output line look like a
+ * password prompt? Does the terminal state call for masking? */
+int ng_recorder_is_prompt(const struct ng_recorder *r);
+int ng_recorder_termios_masks(unsigned lflag);
+
+#endif

@@ -1,0 +1,154 @@
+/* Recording of the relayed bytes (see recorder.h). */
+#include "nsgate/recorder.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+
+/* recording.md: sudo's passprompt_regex, case-insensitive. */
+static const char prompt_re[] = "(password|passphrase|pin)[^\n]*:[ \t]*$";
+
+int ng_recorder_init(struct ng_recorder *r, struct ng_session *sess, int record_input,
+                     int pty_master)
+{
+    memset(r, 0, sizeof(*r));
+    r->sess = sess;
+    r->record_input = record_input;
+    r->pty_master = pty_master;
+    r->armed = 1;
+    if (regcomp(&r->prompt, prompt_re, REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0)
+        return -EINVAL;
+    r->prompt_ok = 1;
+    return 0;
+}
+
+void ng_recorder_free(struct ng_recorder *r)
+{
+    if (r->prompt_ok)
+        regfree(&r->prompt);
+    r->prompt_ok = 0;
+}
+
+int ng_recorder_termios_masks(unsigned lflag)
+{
+    /* The kernel's own rule for password input in tty auditing. */
+    return !(lflag & ECHO) && (lflag & ICANON);
+}
+
+int ng_recorder_is_prompt(const struct ng_recorder *r)
+{
+    return r->prompt_ok && regexec(&r->prompt, r->lastline, 0, NULL, 0) == 0;
+}
+
+/* Keep the last line of output (bounded), NULs made harmless for regexec. */
+static void track_output(struct ng_recorder *r, const char *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+        if (c == '\n') {
+            r->lastlen = 0;
+            continue;
+        }
+        if (r->lastlen == NG_LASTLINE_MAX) {
+            memmove(r->lastline, r->lastline + 1, NG_LASTLINE_MAX - 1);
+            r->lastlen--;
+        }
+        r->lastline[r->lastlen++] = c ? c : ' ';
+    }
+    r->lastline[r->lastlen] = '\0';
+}
+
+static int end_mask(struct ng_recorder *r)
+{
+    char m[32];
+    if (!r->masking)
+        return 0;
+    r->masking = 0;
+    r->armed = 0; /* no new stretch before new output: typed-ahead commands are kept */
+    int n = snprintf(m, sizeof(m), "masked %zu", r->masked);
+    return ng_store_event(r->sess, 'm', m, (size_t)n);
+}
+
+static int should_mask(struct ng_recorder *r)
+{
+    struct termios t;
+    if (r->pty_master < 0 || !r->armed || tcgetattr(r->pty_master, &t) < 0)
+        return 0;
+    return ng_recorder_termios_masks(t.c_lflag) && ng_recorder_is_prompt(r);
+}
+
+static int record_input(struct ng_recorder *r, const char *p, size_t len)
+{
+    char stars[NG_MASK_MAX];
+    size_t i = 0;
+
+    while (i < len) {
+        if (!r->masking && should_mask(r)) {
+            r->masking = 1;
+            r->masked = 0;
+        }
+        if (!r->masking) {
+            /* Unmasked up to the end of the chunk: a new stretch can only
+             * start after output, which cannot arrive inside this chunk. */
+            return ng_store_event(r->sess, 'i', p + i, len - i);
+        }
+        size_t n = 0;
+        while (i + n < len && p[i + n] != '\r' && p[i + n] != '\n' &&
+               r->masked + n < NG_MASK_MAX)
+            n++;
+        memset(stars, '*', n);
+        int e = n ? ng_store_event(r->sess, 'i', stars, n) : 0;
+        r->masked += n;
+        i += n;
+        if (e == 0 && (i < len || r->masked == NG_MASK_MAX))
+            e = end_mask(r); /* CR/LF reached, or 256 bytes */
+        if (e < 0)
+            return e;
+    }
+    return 0;
+}
+
+int ng_recorder_record(void *ctx, char kind, const void *data, size_t len)
+{
+    struct ng_recorder *r = ctx;
+    int e;
+
+    switch (kind) {
+    case 'i':
+        if (!r->record_input)
+            return 0;
+        if (r->pty_master < 0) /* pipe input is never masked */
+            return ng_store_event(r->sess, 'i', data, len);
+        return record_input(r, data, len);
+    case 'o':
+    case 'e':
+        if ((e = end_mask(r)) < 0)
+            return e;
+        r->armed = 1;
+        track_output(r, data, len);
+        return ng_store_event(r->sess, kind, data, len);
+    default:
+        return ng_store_event(r->sess, kind, data, len);
+    }
+}
+
+int ng_recorder_tick(void *ctx, enum ng_end_reason *reason)
+{
+    struct ng_recorder *r = ctx;
+    const char *why = NULL;
+    int e = ng_store_flush(r->sess);
+
+    if (e == 0 && r->seal)
+        e = r->seal(r->seal_ctx);
+    if (e < 0) {
+        *reason = NG_END_RECORD_FAIL;
+        return e;
+    }
+    /* audit.md: the trail is re-checked at every seal; lost = end now. */
+    if (r->audit && r->audit_required && ng_audit_still_available(r->audit, &why) < 0) {
+        *reason = NG_END_AUDIT_LOST;
+        return -ENOLINK;
+    }
+    return 0;
+}
