@@ -210,7 +210,7 @@ static int state_of(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
 
 int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller)
 {
-    struct replay_opts o = {.db = NG_DEFAULT_DB, .speed = 1.0, .max_pause = -1};
+    struct replay_opts o = {.db = ng_cmd_default_db(), .speed = 1.0, .max_pause = -1};
     enum ng_session_state state = NG_STATE_INCOMPLETE;
     char text[NG_UUID_STR];
     uint8_t id[NG_STORE_ID_LEN] = {0};

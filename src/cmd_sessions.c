@@ -275,7 +275,7 @@ static int list(struct ng_store *s, const struct sessions_opts *o)
 
 int ng_cmd_sessions(int argc, char **argv, const struct ng_caller *caller)
 {
-    struct sessions_opts o = {.db = NG_DEFAULT_DB};
+    struct sessions_opts o = {.db = ng_cmd_default_db()};
     struct ng_store *s;
     int help = 0, st;
 

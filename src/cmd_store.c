@@ -3,6 +3,7 @@
 #include "cmd_store.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -85,4 +86,10 @@ int ng_cmd_store_find(struct ng_store *s, const char *prefix, uint8_t id[NG_STOR
         ng_err("cannot read the session store: %s", strerror(-r));
         return NG_EXIT_STORAGE;
     }
+}
+
+const char *ng_cmd_default_db(void)
+{
+    const char *e = getenv("NSGATE_DB");
+    return e && *e && getuid() == 0 ? e : NG_DEFAULT_DB;
 }

@@ -9,6 +9,9 @@
 
 #define NG_DEFAULT_DB NSGATE_STATEDIR "/sessions.db"
 
+/* NSGATE_DB (kept in the environment for real root only), else the default. */
+const char *ng_cmd_default_db(void);
+
 /* Drop privileges for good (cli.md "Privileges of the subcommands"). */
 int ng_cmd_drop(const struct ng_caller *caller);
 int ng_cmd_store_open(const char *path, struct ng_store **ret);

@@ -96,6 +96,13 @@ static void flush_to(struct relay *r, int fd, struct buf *b, int *ok)
     if (w > 0) {
         b->off += (size_t)w;
         b->len -= (size_t)w;
+        if (b->len == 0)
+            b->off = 0; /* drained: the whole buffer is free again */
+        else if (b->off >= BUF_CAP / 2) {
+            /* Keep room to read into while the caller is slow. */
+            memmove(b->data, b->data + b->off, b->len);
+            b->off = 0;
+        }
     } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
         *ok = 0;
         b->off = b->len = 0;
