@@ -652,6 +652,8 @@ static int run(struct session *s)
     if (!s->o.quiet)
         fprintf(stderr, "nsgate: session %s ended, exit %d%s%s\n", s->id_text, status,
                 end_text(&res), left > 0 ? "; left-over processes killed" : "");
+    else if (res.reason != NG_END_EXIT) /* why it was ended is shown even with -q */
+        fprintf(stderr, "nsgate: session %s ended%s\n", s->id_text, end_text(&res));
     return status;
 }
 
