@@ -230,13 +230,14 @@ static int next_event(struct chain *c)
         ng_verify_fail(c, want, "event after the exit event");
         return 0;
     }
-    const char *kind = (const char *)sqlite3_column_text(st, 2);
+    /* types first: sqlite3_column_text would convert the value in place */
     if (!ng_verify_col_int(st, 1) || sqlite3_column_type(st, 2) != SQLITE_TEXT ||
-        sqlite3_column_bytes(st, 2) != 1 || !kind || !ng_verify_col_blob(st, 3, -1) ||
-        !ng_verify_col_blob(st, 4, NG_HASH_LEN)) {
+        !ng_verify_col_blob(st, 3, -1) || !ng_verify_col_blob(st, 4, NG_HASH_LEN) ||
+        sqlite3_column_bytes(st, 2) != 1) {
         ng_verify_fail(c, want, "malformed event row (a value of the wrong type or size)");
         return 0;
     }
+    const char *kind = (const char *)sqlite3_column_text(st, 2);
     int64_t t_ns = sqlite3_column_int64(st, 1);
     const void *data = sqlite3_column_blob(st, 3);
     size_t len = (size_t)sqlite3_column_bytes(st, 3);

@@ -35,10 +35,15 @@ static int next_entry(struct chain *c)
         ng_verify_fail(c, want, "malformed ledger row (a value of the wrong type or size)");
         return 0;
     }
+    const char *kind = (const char *)sqlite3_column_text(st, 2);
+    if (!kind || strlen(kind) != (size_t)sqlite3_column_bytes(st, 2)) { /* hashed up to NUL */
+        ng_verify_fail(c, want, "malformed ledger row (a NUL in its kind)");
+        return 0;
+    }
     uint8_t h[NG_HASH_LEN];
     int64_t wall = sqlite3_column_int64(st, 3);
-    ng_chain_ledger_hash(seq, sqlite3_column_blob(st, 1), (const char *)sqlite3_column_text(st, 2),
-                         wall, sqlite3_column_int64(st, 4), sqlite3_column_blob(st, 5), c->head, h);
+    ng_chain_ledger_hash(seq, sqlite3_column_blob(st, 1), kind, wall, sqlite3_column_int64(st, 4),
+                         sqlite3_column_blob(st, 5), c->head, h);
     if (sodium_memcmp(h, sqlite3_column_blob(st, 6), NG_HASH_LEN) != 0) {
         ng_verify_fail(c, want, "entry hash does not match its content or its predecessor");
         return 0;

@@ -21,14 +21,14 @@ static const uint32_t rec_groups[] = {10, 20};
 
 /* Keys whose epoch 0 started 2.5 epochs ago: the first seal certifies
  * epochs 1 and 2, so the store holds a chain of three certificates. */
-static int rec_keys(const char *dir, uint64_t back_ns)
+__attribute__((unused)) static int rec_keys(const char *dir, uint64_t back_ns)
 {
     struct ng_fskey_created c;
     return ng_fskey_create(dir, REC_EPOCH_NS, 0, ng_fskey_now_ns() - back_ns, &c);
 }
 
-static int rec_begin(struct ng_store *s, struct ng_sealer *sl, const char *user,
-                     struct ng_session **ret)
+__attribute__((unused)) static int rec_begin(struct ng_store *s, struct ng_sealer *sl,
+                                             const char *user, struct ng_session **ret)
 {
     struct ng_session_header h;
     memset(&h, 0, sizeof(h));
@@ -65,7 +65,8 @@ static int rec_begin(struct ng_store *s, struct ng_sealer *sl, const char *user,
 }
 
 /* n output events, a tick after every `every` of them. */
-static int rec_events(struct ng_sealer *sl, struct ng_session *sess, int n, int every)
+__attribute__((unused)) static int rec_events(struct ng_sealer *sl, struct ng_session *sess, int n,
+                                              int every)
 {
     char buf[64];
     for (int i = 0; i < n; i++) {
@@ -80,7 +81,8 @@ static int rec_events(struct ng_sealer *sl, struct ng_session *sess, int n, int 
 }
 
 /* A whole session: begin, events, end, free. */
-static int rec_session(struct ng_store *s, struct ng_sealer *sl, const char *user, int n)
+__attribute__((unused)) static int rec_session(struct ng_store *s, struct ng_sealer *sl,
+                                               const char *user, int n)
 {
     struct ng_session *sess;
     int r = rec_begin(s, sl, user, &sess);
@@ -98,9 +100,9 @@ struct rec_out {
     int tampered, incomplete;
 };
 
-static void rec_printf(struct rec_out *o, const char *fmt, ...)
+__attribute__((unused)) static void rec_printf(struct rec_out *o, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static void rec_printf(struct rec_out *o, const char *fmt, ...)
+__attribute__((unused)) static void rec_printf(struct rec_out *o, const char *fmt, ...)
 {
     va_list ap;
     char line[512];
@@ -115,7 +117,7 @@ static void rec_printf(struct rec_out *o, const char *fmt, ...)
     o->len += (size_t)n;
 }
 
-static int rec_print(void *arg, const struct ng_verify_result *res)
+__attribute__((unused)) static int rec_print(void *arg, const struct ng_verify_result *res)
 {
     struct rec_out *o = arg;
     char id[NG_UUID_STR];
@@ -143,8 +145,8 @@ static int rec_print(void *arg, const struct ng_verify_result *res)
 
 /* Verify the whole store at db (sessions, missing, ledger) into o.
  * Returns 0, or the negative errno of opening or reading. */
-static int rec_verify(const char *db, const uint8_t root[32], uint64_t interval_ns,
-                      struct rec_out *o)
+__attribute__((unused)) static int rec_verify(const char *db, const uint8_t root[32],
+                                              uint64_t interval_ns, struct rec_out *o)
 {
     struct ng_store *s;
     struct ng_verifier *v;
