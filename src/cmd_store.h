@@ -14,4 +14,10 @@ int ng_cmd_drop(const struct ng_caller *caller);
 int ng_cmd_store_open(const char *path, struct ng_store **ret);
 int ng_cmd_store_find(struct ng_store *s, const char *prefix, uint8_t id[NG_STORE_ID_LEN]);
 
+/* The root public key for verification (cli.md verify): from --key FILE
+ * (64 hex digits, one line), --keys DIR, or the default key directory with
+ * a warning that a key read from this host proves nothing against root on
+ * it. keys and key may be NULL. */
+int ng_cmd_root_key(const char *keys, const char *key, uint8_t root[NG_FSKEY_PK_BYTES]);
+
 #endif

@@ -86,55 +86,6 @@ static int parse(int argc, char **argv, struct verify_opts *o, int *help)
     return 0;
 }
 
-/* The root key: one line of 64 hex digits, as keygen printed it. */
-static int read_key_file(const char *path, uint8_t root[NG_FSKEY_PK_BYTES])
-{
-    char buf[160];
-    size_t bin;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-
-    if (fd >= 0)
-        close(fd);
-    if (n < 0) {
-        ng_err("cannot read the root key from %s: %s", path, strerror(errno));
-        return NG_EXIT_NOINPUT;
-    }
-    buf[n] = '\0';
-    buf[strcspn(buf, "\r\n")] = '\0';
-    if (strlen(buf) != 2 * NG_FSKEY_PK_BYTES ||
-        sodium_hex2bin(root, NG_FSKEY_PK_BYTES, buf, strlen(buf), NULL, &bin, NULL) != 0 ||
-        bin != NG_FSKEY_PK_BYTES) {
-        ng_err("%s does not hold a root key (one line of 64 hex digits, as keygen printed it)",
-               path);
-        return NG_EXIT_USAGE;
-    }
-    return 0;
-}
-
-static int root_key(const struct verify_opts *o, uint8_t root[NG_FSKEY_PK_BYTES])
-{
-    struct ng_fskey_cert *certs = NULL;
-    const char *dir = o->keys ? o->keys : NG_FSKEY_DEFAULT_DIR;
-    uint64_t len;
-    size_t n;
-
-    if (o->key)
-        return read_key_file(o->key, root);
-    if (!o->keys)
-        ng_warn("root key read from this host's key directory %s: that proves nothing against "
-                "someone who is root on this host; verify with --key FILE holding the key "
-                "kept off the host",
-                dir);
-    int r = ng_fskey_read_public(dir, root, &len, &certs, &n);
-    free(certs);
-    if (r < 0) {
-        ng_err("cannot read the root key from %s: %s (give --key FILE)", dir, strerror(-r));
-        return NG_EXIT_NOINPUT;
-    }
-    return 0;
-}
-
 static int print(void *arg, const struct ng_verify_result *res)
 {
     struct run *run = arg;
@@ -261,7 +212,7 @@ int ng_cmd_verify(int argc, char **argv, const struct ng_caller *caller)
         fputs(usage, stdout);
         return 0;
     }
-    st = root_key(&o, root);
+    st = ng_cmd_root_key(o.keys, o.key, root);
     if (st)
         return st;
     sodium_bin2hex(run.root16, sizeof(run.root16), root, 8);
