@@ -15,7 +15,7 @@
 #include <sqlite3.h>
 
 #include "nsgate/seal.h"
-#include "recorder.h"
+#include "minirec.h"
 #include <errno.h>
 
 #define LEN_NS (3600 * NG_FSKEY_SEC_NS) /* three certificates, room for a late seal */

@@ -12,7 +12,7 @@
 
 #include "nsgate/auditlog.h"
 #include "nsgate/seal.h"
-#include "recorder.h"
+#include "minirec.h"
 #include "tmpdir.h"
 
 #define INTERVAL_NS (500 * 1000000ULL) /* what verify assumes in these tests */

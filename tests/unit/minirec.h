@@ -1,8 +1,8 @@
 /* A mini recorder (store + sealer + real key directory) and an in-process
  * verify that prints what `nsgate verify` prints, for the verify, sealer and
  * tamper tests and the fuzz seed. Header-only (one executable per test). */
-#ifndef NSGATE_TEST_RECORDER_H
-#define NSGATE_TEST_RECORDER_H
+#ifndef NSGATE_TEST_MINIREC_H
+#define NSGATE_TEST_MINIREC_H
 
 #include <stdarg.h>
 #include <stdio.h>
