@@ -15,6 +15,7 @@
 #include "nsgate/recorder.h"
 #include "nsgate/relay.h"
 #include "nsgate/request.h"
+#include "nsgate/sealer.h"
 #include "nsgate/selfexe.h"
 #include "nsgate/store.h"
 #include "nsgate/tty.h"
@@ -68,6 +69,8 @@ struct session {
     const char *keys_dir;
     struct ng_store *store;
     struct ng_session *sess;
+    struct ng_sealer *sealer;
+    int sealing;        /* session_start done: ticks seal */
     struct ng_recorder rec;
     int rec_ok;
     int started;        /* USER_START sent */
@@ -97,6 +100,7 @@ static void session_cleanup(struct session *s)
     if (s->rec_ok)
         ng_recorder_free(&s->rec);
     ng_store_session_free(s->sess);
+    ng_sealer_close(s->sealer);
     ng_store_close(s->store);
     if (s->have_dec)
         ng_policy_decision_free(&s->dec);
@@ -407,6 +411,17 @@ static int open_store(struct session *s)
         return ng_err("the session store's filesystem has less free space than min_free; "
                       "no session starts"),
                NG_EXIT_STORAGE;
+    /* Only the public part of the key state is read here: the secret is read
+     * at the first seal, after the entering child is forked. */
+    r = ng_sealer_open(s->store, s->keys_dir, &s->sealer);
+    if (r == -ENOENT)
+        return ng_err("no sealing keys in %s: run nsgate keygen first; no session is "
+                      "recorded without sealing",
+                      s->keys_dir),
+               NG_EXIT_STORAGE;
+    if (r < 0)
+        return ng_err("cannot open the sealing keys in %s: %s", s->keys_dir, strerror(-r)),
+               NG_EXIT_STORAGE;
     if ((r = begin_session(s)) < 0)
         return ng_err("cannot record the session: %s", strerror(-r)), NG_EXIT_STORAGE;
     if (ng_recorder_init(&s->rec, s->sess, s->c->record_input,
@@ -551,6 +566,21 @@ static void hex32(const uint8_t *b, char out[65])
     sodium_bin2hex(out, 65, b, 32);
 }
 
+/* CRYPTO_KEY_USER for every epoch key the sealer made (epochs from+1..to). */
+static void audit_keys(struct session *s, uint64_t from, uint64_t to)
+{
+    struct ng_fskey_cert c;
+    char fp[65];
+    for (uint64_t e = from + 1; s->audit_ok && e <= to && e > from; e++) {
+        if (ng_sealer_read_cert(s->sealer, e, &c) < 0)
+            continue;
+        sodium_bin2hex(fp, sizeof(fp), c.pk, sizeof(c.pk));
+        struct ng_audit_key k = {.op = NG_AUDIT_KEY_CREATE, .fp = fp, .epoch = e};
+        if (ng_audit_log_key(&s->audit, &k) < 0)
+            ng_warn("cannot write an epoch change to the audit trail");
+    }
+}
+
 /* USER_START: namespaces entered, recording live. */
 static int audit_started(struct session *s)
 {
@@ -586,16 +616,41 @@ static int finish_session(struct session *s, int status, const char *reason, int
         int n = snprintf(m, sizeof(m), "left-over processes killed: %d", left);
         r = ng_store_event(s->sess, 'm', m, (size_t)n);
     }
-    int e = ng_store_session_end(s->sess, status, reason);
+    int e = ng_sealer_session_end(s->sealer, s->sess, status, reason);
     if (r == 0)
         r = e;
-    int64_t seq = ng_store_session_seq(s->sess, h);
+    uint64_t from = 0, to = 0;
+    ng_sealer_take_created(s->sealer, &from, &to);
+    audit_keys(s, from, to);
+    int64_t seq = ng_store_session_committed(s->sess, h);
     hex32(h, head);
     struct ng_audit_end ev = {.acct = s->acct, .uuid = s->id_text, .seqno = (uint64_t)seq,
                               .head = head, .exit_status = status, .reason = reason};
     if (s->audit_ok && s->started && ng_audit_log_end(&s->audit, &ev) < 0)
         ng_warn("cannot write the end of the session to the audit trail");
     return r;
+}
+
+/* The recorder's seal hook: seal, and at an epoch change checkpoint the
+ * session in the audit trail (integrity.md property 5). */
+static int seal_tick(void *ctx)
+{
+    struct session *s = ctx;
+    struct ng_sealer_epoch_change chg;
+    char head[65];
+
+    if (!s->sealing)
+        return 0;
+    int r = ng_sealer_tick(s->sealer, s->sess, s->c->seal_interval_ms, &chg);
+    if (r <= 0)
+        return r;
+    hex32(chg.head, head);
+    struct ng_audit_checkpoint cp = {
+        .uuid = s->id_text, .seqno = (uint64_t)chg.seq, .head = head, .epoch = chg.new_epoch};
+    if (s->audit_ok && ng_audit_log_checkpoint(&s->audit, &cp) < 0 && s->audit_required)
+        return -ENOLINK;
+    audit_keys(s, chg.created_from, chg.created_to);
+    return 0;
 }
 
 static int run(struct session *s)
@@ -620,6 +675,16 @@ static int run(struct session *s)
         (void)finish_session(s, r, "entry-failed", 0);
         return r;
     }
+    if ((r = ng_sealer_session_start(s->sealer, s->sess)) < 0) {
+        ng_err("cannot seal the session: %s; ending it", strerror(-r));
+        ng_relay_terminate(s->child, 0);
+        (void)ng_cgroup_session_kill(&s->cg, 2000);
+        (void)finish_session(s, NG_EXIT_STORAGE, "record-failure", 0);
+        return NG_EXIT_STORAGE;
+    }
+    s->sealing = 1;
+    s->rec.seal = seal_tick;
+    s->rec.seal_ctx = s;
     if (audit_started(s) < 0) {
         ng_err("cannot write the session start to the audit trail; ending it");
         ng_relay_terminate(s->child, 0);

@@ -9,7 +9,9 @@
 #include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char keygen_usage[] =
     "Usage: nsgate keygen [--keys DIR] [--epoch DURATION] [--force]\n"
@@ -71,7 +73,9 @@ static int parse_opts(int argc, char **argv, struct keygen_opts *o)
         {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
     int c;
 
-    *o = (struct keygen_opts){.dir = NG_FSKEY_DEFAULT_DIR, .epoch_ns = NG_FSKEY_DEFAULT_EPOCH_NS};
+    const char *env = getenv("NSGATE_KEYS"); /* kept for real root only */
+    *o = (struct keygen_opts){.dir = env && *env && getuid() == 0 ? env : NG_FSKEY_DEFAULT_DIR,
+                              .epoch_ns = NG_FSKEY_DEFAULT_EPOCH_NS};
     optind = 0; /* full re-initialisation of glibc getopt */
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {

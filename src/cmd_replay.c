@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "nsgate/termfilter.h"
+#include "nsgate/verify.h"
 #include "nsgate/util.h"
 
 static const char usage[] =
@@ -25,7 +26,7 @@ static const char usage[] =
     "characters. To a terminal, sequences that could act on it are removed unless --raw.\n";
 
 struct replay_opts {
-    const char *db;
+    const char *db, *keys, *key;
     double speed;
     double max_pause; /* < 0: no cap */
     int no_timing, raw, force;
@@ -66,10 +67,11 @@ static int parse(int argc, char **argv, struct replay_opts *o, int *ret_help)
         case 'd':
             o->db = optarg;
             break;
-        /* --keys/--key select the root key for verification, which arrives
-         * with the integrity work; accepted now so scripts need no change. */
         case 'K':
+            o->keys = optarg;
+            break;
         case 'k':
+            o->key = optarg;
             break;
         case 'T':
             o->no_timing = 1;
@@ -189,33 +191,52 @@ static int play(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const str
     return r;
 }
 
-/* Until verification lands (integrity work), the store's own state decides:
- * anything not sealed is replayed with a warning and exit 2. */
-static int state_of(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
-                    enum ng_session_state *ret)
+/* Verify the session first (cli.md): 0 OK, 2 INCOMPLETE (replayed with a
+ * warning), 1 TAMPERED (refused unless --force, then replayed after a
+ * warning, still 1); a negative errno when verification could not run. */
+static int verify_first(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                        const uint8_t root[NG_FSKEY_PK_BYTES], const struct replay_opts *o,
+                        const char *text)
 {
-    struct ng_session_filter f = {.id = id};
-    struct ng_session_iter *it;
-    const struct ng_session_info *in;
-    int r = ng_store_sessions_begin(s, &f, &it);
+    struct ng_verifier *v;
+    struct ng_verify_result res;
+    int r = ng_verify_new(s, root, NULL, &v);
 
+    if (r == 0)
+        r = ng_verify_session(v, id, NULL, 0, &res);
+    ng_verify_free(v);
     if (r < 0)
         return r;
-    r = ng_store_sessions_next(it, &in);
-    if (r == 1)
-        *ret = in->state;
-    ng_store_sessions_end(it);
-    return r == 1 ? 0 : r == 0 ? -ENOENT : r;
+    switch (res.word) {
+    case NG_VERIFY_OK:
+        return 0;
+    case NG_VERIFY_INCOMPLETE:
+        ng_warn("session %s is INCOMPLETE: %lld events, sealed up to %lld; what follows is not "
+                "proven",
+                text, (long long)res.events, (long long)(res.sealed < 0 ? 0 : res.sealed));
+        return 2;
+    case NG_VERIFY_MISSING:
+    case NG_VERIFY_TAMPERED:
+    default:
+        if (o->force)
+            ng_warn("session %s is TAMPERED at seq=%lld: %s; replaying anyway (--force): "
+                    "do not trust what follows",
+                    text, (long long)res.seq, res.what);
+        else
+            ng_err("session %s is TAMPERED at seq=%lld: %s; not replaying it (--force "
+                   "replays it anyway)",
+                   text, (long long)res.seq, res.what);
+        return 1;
+    }
 }
 
 int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller)
 {
     struct replay_opts o = {.db = ng_cmd_default_db(), .speed = 1.0, .max_pause = -1};
-    enum ng_session_state state = NG_STATE_INCOMPLETE;
     char text[NG_UUID_STR];
-    uint8_t id[NG_STORE_ID_LEN] = {0};
+    uint8_t id[NG_STORE_ID_LEN] = {0}, root[NG_FSKEY_PK_BYTES];
     struct ng_store *s;
-    int help = 0, st;
+    int help = 0, st, verdict = 0;
 
     st = ng_cmd_drop(caller);
     if (st)
@@ -228,17 +249,18 @@ int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller)
         fputs(usage, stdout);
         return 0;
     }
+    st = ng_cmd_root_key(o.keys, o.key, root);
+    if (st)
+        return st;
     st = ng_cmd_store_open(o.db, &s);
     if (st)
         return st;
     st = ng_cmd_store_find(s, o.session, id);
-    int r = st ? 0 : state_of(s, id, &state);
     ng_uuid_format(id, text);
-    if (!st && r == 0 && state != NG_STATE_SEALED)
-        ng_warn("session %s is %s: %s", text, ng_store_state_name(state),
-                state == NG_STATE_OPEN ? "still being recorded, replaying what is stored"
-                                       : "its end is missing or not sealed");
-    if (!st && r == 0)
+    int r = st ? 0 : verify_first(s, id, root, &o, text);
+    if (r > 0)
+        verdict = r, r = 0;
+    if (!st && r == 0 && (verdict != 1 || o.force))
         r = play(s, id, &o);
     ng_store_close(s);
     if (st)
@@ -247,5 +269,5 @@ int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller)
         ng_err("replay of %s failed: %s", text, strerror(-r));
         return NG_EXIT_STORAGE;
     }
-    return state == NG_STATE_SEALED ? 0 : 2;
+    return verdict;
 }

@@ -3,6 +3,8 @@
 #include "cmd_store.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,4 +94,59 @@ const char *ng_cmd_default_db(void)
 {
     const char *e = getenv("NSGATE_DB");
     return e && *e && getuid() == 0 ? e : NG_DEFAULT_DB;
+}
+
+const char *ng_cmd_default_keys(void)
+{
+    const char *e = getenv("NSGATE_KEYS");
+    return e && *e && getuid() == 0 ? e : NG_FSKEY_DEFAULT_DIR;
+}
+
+/* The root key: one line of 64 hex digits, as keygen printed it. */
+static int read_key_file(const char *path, uint8_t root[NG_FSKEY_PK_BYTES])
+{
+    char buf[160];
+    size_t bin;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+    if (fd >= 0)
+        close(fd);
+    if (n < 0) {
+        ng_err("cannot read the root key from %s: %s", path, strerror(errno));
+        return NG_EXIT_NOINPUT;
+    }
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if (strlen(buf) != 2 * NG_FSKEY_PK_BYTES ||
+        sodium_hex2bin(root, NG_FSKEY_PK_BYTES, buf, strlen(buf), NULL, &bin, NULL) != 0 ||
+        bin != NG_FSKEY_PK_BYTES) {
+        ng_err("%s does not hold a root key (one line of 64 hex digits, as keygen printed it)",
+               path);
+        return NG_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int ng_cmd_root_key(const char *keys, const char *key, uint8_t root[NG_FSKEY_PK_BYTES])
+{
+    struct ng_fskey_cert *certs = NULL;
+    const char *dir = keys ? keys : ng_cmd_default_keys();
+    uint64_t len;
+    size_t n;
+
+    if (key)
+        return read_key_file(key, root);
+    if (!keys)
+        ng_warn("root key read from this host's key directory %s: that proves nothing against "
+                "someone who is root on this host; verify with --key FILE holding the key "
+                "kept off the host",
+                dir);
+    int r = ng_fskey_read_public(dir, root, &len, &certs, &n);
+    free(certs);
+    if (r < 0) {
+        ng_err("cannot read the root key from %s: %s (give --key FILE)", dir, strerror(-r));
+        return NG_EXIT_NOINPUT;
+    }
+    return 0;
 }

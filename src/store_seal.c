@@ -211,3 +211,47 @@ int ng_store_ledger_append(struct ng_store *s, const uint8_t session[NG_STORE_ID
     memcpy(ret_hash, hash, NG_HASH_LEN);
     return 0;
 }
+
+static int blob_ok(sqlite3_stmt *st, int col, int len)
+{
+    return sqlite3_column_type(st, col) == SQLITE_BLOB && sqlite3_column_bytes(st, col) == len;
+}
+
+static int int_ok(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_INTEGER && sqlite3_column_int64(st, col) >= 0;
+}
+
+int ng_store_last_seal(struct ng_store *s, const uint8_t chain_id[NG_SEAL_ID_BYTES],
+                       struct ng_seal_fields *ret, uint8_t ret_sig[NG_SEAL_SIG_BYTES])
+{
+    sqlite3_stmt *st;
+    int r = ng_store_prepare(s,
+                             "SELECT seq, head, prev_seal_hash, wall_ns, boot_ns, epoch, "
+                             "signature FROM seals WHERE session = ? ORDER BY sealno DESC LIMIT 1",
+                             &st);
+    if (r < 0)
+        return r;
+    sqlite3_bind_blob(st, 1, chain_id, NG_SEAL_ID_BYTES, SQLITE_STATIC);
+    int rc = ng_store_step(s, st);
+    if (rc == SQLITE_DONE)
+        r = -ENOENT;
+    else if (rc != SQLITE_ROW)
+        r = ng_store_errno(s->db, rc);
+    else if (!int_ok(st, 0) || !blob_ok(st, 1, NG_SEAL_HASH_BYTES) ||
+             !blob_ok(st, 2, NG_SEAL_HASH_BYTES) || !int_ok(st, 3) || !int_ok(st, 4) ||
+             !int_ok(st, 5) || !blob_ok(st, 6, NG_SEAL_SIG_BYTES))
+        r = -EBADMSG;
+    else {
+        memcpy(ret->chain_id, chain_id, NG_SEAL_ID_BYTES);
+        ret->last_seq = (uint64_t)sqlite3_column_int64(st, 0);
+        memcpy(ret->head, sqlite3_column_blob(st, 1), NG_SEAL_HASH_BYTES);
+        memcpy(ret->prev_seal, sqlite3_column_blob(st, 2), NG_SEAL_HASH_BYTES);
+        ret->wall_ns = (uint64_t)sqlite3_column_int64(st, 3);
+        ret->boot_ns = (uint64_t)sqlite3_column_int64(st, 4);
+        ret->epoch = (uint64_t)sqlite3_column_int64(st, 5);
+        memcpy(ret_sig, sqlite3_column_blob(st, 6), NG_SEAL_SIG_BYTES);
+    }
+    sqlite3_finalize(st);
+    return r;
+}

@@ -144,6 +144,12 @@ int ng_store_add_seal(struct ng_store *s, const struct ng_seal_fields *f,
 int ng_store_add_cert(struct ng_store *s, const uint8_t root_pk[NG_FSKEY_PK_BYTES],
                       uint64_t epoch_len_ns, const struct ng_fskey_cert *c) NG_MUST_CHECK;
 
+/* The newest seal of a chain (the highest sealno), for a sealer that chains
+ * onto a seal another process made (the ledger's). -ENOENT when the chain has
+ * no seal yet, -EBADMSG when the row is malformed. */
+int ng_store_last_seal(struct ng_store *s, const uint8_t chain_id[NG_SEAL_ID_BYTES],
+                       struct ng_seal_fields *ret, uint8_t ret_sig[NG_SEAL_SIG_BYTES]) NG_MUST_CHECK;
+
 enum ng_ledger_kind { NG_LEDGER_START = 0, NG_LEDGER_CHECKPOINT, NG_LEDGER_END };
 
 /* Append to the host-wide ledger (integrity.md 5): value is the session's

@@ -24,6 +24,10 @@ chmod 644 "$T/etc/policy.ini"
 export NSGATE_POLICY="$T/etc/policy.ini"
 export NSGATE_DB="$T/var/sessions.db"   # created root-owned 0700 by nsgate
 export NSGATE_KEYS="$T/var/keys"
+mkdir -m 700 "$T/var"
+# Sealing keys (short epochs are not needed here); the root key as an
+# auditor would keep it.
+"$NSGATE" keygen --keys "$NSGATE_KEYS" >"$T/root.key" 2>/dev/null || { echo "keygen failed"; exit 1; }
 TARGETS=""
 CGROUPS=""
 PASS=0

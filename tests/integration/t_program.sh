@@ -28,7 +28,7 @@ got=$(exec 7</etc/hostname 9>"$T/x"; "$NSGATE" enter -q -t "$TPID" -n -p -- "$PR
 eq "only 0 1 2 inside" "0 1 2 " "$got"
 
 # Environment: nothing of the caller outside the allow-list.
-got=$(env -i NSGATE_POLICY="$NSGATE_POLICY" FOO=bar LD_PRELOAD=/tmp/evil.so LD_LIBRARY_PATH=/tmp PATH=/tmp:/usr/bin \
+got=$(env -i NSGATE_POLICY="$NSGATE_POLICY" NSGATE_DB="$NSGATE_DB" NSGATE_KEYS="$NSGATE_KEYS" FOO=bar LD_PRELOAD=/tmp/evil.so LD_LIBRARY_PATH=/tmp PATH=/tmp:/usr/bin \
     TERM=xterm-256color LANG='C.UTF-8' LC_TIME='$(reboot)' NSGATE_EVIL=1 HOME=/home/x \
     "$NSGATE" enter -q -t "$TPID" -n -- "$PROBE" env | grep -v '^NSGATE_SESSION=' | sort | tr '\n' ' ')
 eq "environment rebuilt from the allow-list" \

@@ -17,7 +17,7 @@ wait_file() { # FILE: wait up to 10 s for it to exist and be non-empty
 type_line() { tm send-keys -t t -l "$1"; tm send-keys -t t Enter; }
 
 start_target --pid --mount-proc --uts -- sh -c 'hostname pty-test; exec sleep 600'
-tm new-session -d -s t -x 100 -y 30 "env -i PATH=/usr/bin:/bin TERM=xterm NSGATE_POLICY=$NSGATE_POLICY bash --norc --noprofile"
+tm new-session -d -s t -x 100 -y 30 "env -i PATH=/usr/bin:/bin TERM=xterm NSGATE_POLICY=$NSGATE_POLICY NSGATE_DB=$NSGATE_DB NSGATE_KEYS=$NSGATE_KEYS bash --norc --noprofile"
 sleep 0.3
 type_line "stty -g > $T/before"
 wait_file "$T/before"

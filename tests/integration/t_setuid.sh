@@ -15,13 +15,13 @@ TUID=$(id -u "$USER_NAME")
 as_user() { setpriv --reuid="$USER_NAME" --regid="$USER_NAME" --init-groups "$@"; }
 
 # Build and install setuid-root into $T/prefix, configured for $T/etc, $T/var.
-mkdir -p "$T/var" && chmod 700 "$T/var"
 cmake -S "$NSGATE_SRC" -B "$T/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DNSGATE_SYSCONFDIR="$T/etc" -DNSGATE_STATEDIR="$T/var" -DNSGATE_INSTALL_SETUID=ON \
     -DCMAKE_INSTALL_PREFIX="$T/prefix" >/dev/null || exit 1
 cmake --build "$T/build" --target nsgate -j "$(nproc)" >/dev/null || exit 1
 cmake --install "$T/build" >/dev/null || exit 1
 B="$T/prefix/bin/nsgate"
+"$B" keygen >/dev/null 2>&1  # the default key directory of this build: $T/var/keys
 check "installed setuid-root" test -u "$B" -a "$(stat -c %u "$B")" = 0
 
 cat >"$T/etc/policy.ini" <<POLICY

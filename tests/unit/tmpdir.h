@@ -43,7 +43,7 @@ static int fx_teardown(void **state)
 }
 
 /* The whole file dir/name, malloc'd; *len set. */
-static uint8_t *fx_slurp(const char *dir, const char *name, size_t *len)
+__attribute__((unused)) static uint8_t *fx_slurp(const char *dir, const char *name, size_t *len)
 {
     char path[PATH_MAX];
     struct stat st;
