@@ -31,7 +31,7 @@ as_operator() { sh -c 'echo 4242 > /proc/self/loginuid && exec "$@"' sh "$@"; }
 
 # --- with no daemon and with auditing disabled, required refuses first ---
 auditctl -e 1 >/dev/null
-strace -f -qq -e trace=setns -o "$T/st1" "$NSGATE" enter -q --policy "$T/etc/req.ini" -t "$TPID" -n -- /bin/true 2>"$T/err"
+ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=setns -o "$T/st1" "$NSGATE" enter -q --policy "$T/etc/req.ini" -t "$TPID" -n -- /bin/true 2>"$T/err"
 eq "required, no audit daemon: 75" 75 "$?"
 check "... with a clear message" grep -q "audit trail is unavailable" "$T/err"
 check "... before any setns" sh -c "! grep -q 'setns(' '$T/st1'"
@@ -42,7 +42,7 @@ check "... with a warning" grep -q "warning: the audit trail is unavailable" "$T
 auditd_start
 AUDIT_ENABLED_BEFORE=$enabled_before
 auditctl -e 0 >/dev/null
-strace -f -qq -e trace=setns -o "$T/st2" "$NSGATE" enter -q --policy "$T/etc/req.ini" -t "$TPID" -n -- /bin/true 2>"$T/err"
+ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=setns -o "$T/st2" "$NSGATE" enter -q --policy "$T/etc/req.ini" -t "$TPID" -n -- /bin/true 2>"$T/err"
 eq "required, auditing disabled: 75" 75 "$?"
 check "... before any setns" sh -c "! grep -q 'setns(' '$T/st2'"
 "$NSGATE" enter -q --policy "$T/etc/best.ini" -t "$TPID" -n -- /bin/true 2>/dev/null
