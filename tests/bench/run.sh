@@ -164,7 +164,7 @@ if want tty; then
     visudo -cqf "$SUDOERS.tmp" && mv "$SUDOERS.tmp" "$SUDOERS" || { rm -f "$SUDOERS.tmp"; SUDOERS=""; echo "run.sh: sudoers drop-in rejected" >&2; exit 1; }
     F=$T/text
     export F
-    AFTER='du -sbc $T/var/tty.db* 2>/dev/null | tail -1 | sed "s/total/nsgate/" >>$T/sizes.tty; du -sb $T/script.log $T/sudo-io $T/tlog.log $T/rec.cast >>$T/sizes.tty 2>/dev/null; rmdb $T/var/tty.db; rm -rf $T/script.log $T/sudo-io $T/tlog.log $T/rec.cast' \
+    AFTER='[ -e $T/var/tty.db ] && du -sbc $T/var/tty.db* | tail -1 | sed "s/total/nsgate/" >>$T/sizes.tty; du -sb $T/script.log $T/sudo-io $T/tlog.log $T/rec.cast >>$T/sizes.tty 2>/dev/null; rmdb $T/var/tty.db; rm -rf $T/script.log $T/sudo-io $T/tlog.log $T/rec.cast' \
         alternate "$RUNS" \
         tty.nsgate "script -q -c \"\$NSGATE enter -q --policy \$T/etc/policy.ini --db \$T/var/tty.db --keys \$T/var/keys -t \$TP -n --pty -- /bin/cat \$F\" /dev/null" \
         tty.script "script -q -c \"script -q -c 'cat \$F' \$T/script.log\" /dev/null" \
