@@ -46,22 +46,89 @@ mkdir -p "$SLICE/docker-$CID.scope"
 echo "$TPID" >"$SLICE/docker-$CID.scope/cgroup.procs"
 echo "target pid $TPID, in cgroup /nsgate-demo.slice/docker-${CID:0:12}….scope"
 
-say "entering it by container ID prefix, all its namespaces, pipe mode"
+# A throw-away configuration: policy, store and keys live in $WORK, so the
+# demo leaves the host's /etc/nsgate and /var/lib/nsgate alone.
+mkdir -p "$WORK/etc" && chmod 755 "$WORK" "$WORK/etc"
+export NSGATE_POLICY="$WORK/etc/policy.ini" NSGATE_DB="$WORK/var/sessions.db" NSGATE_KEYS="$WORK/var/keys"
+mkdir -m 700 "$WORK/var"
+cat >"$NSGATE_POLICY" <<'POLICY'
+[defaults]
+# the demo must run without an audit daemon; production keeps "required"
+audit = best-effort
+
+[deny sensitive-services]
+users = *
+targets = comm:vault*, comm:secretd
+
+[allow sre-debug]
+users = root
+targets = container:*
+namespaces = all
+reason_pattern = ^DEMO-[0-9]+
+host_access = yes
+max_session = 15m
+POLICY
+chmod 644 "$NSGATE_POLICY"
+
+say "the policy decides first: nsgate check explains each decision"
+run "$NSGATE" check
+run "$NSGATE" check --container "${CID:0:12}" -a -r "DEMO-1: show nsgate" || true
+run "$NSGATE" check --container "${CID:0:12}" -a -r "just looking" || true
+run "$NSGATE" check --attr comm=secretd --attr "container=$CID" -n -r DEMO-2 || true
+echo "(allow exits 0, deny exits 77)"
+
+say "sealing keys: the root public key is what an auditor keeps off the host"
+echo "\$ $NSGATE keygen > root.key"
+"$NSGATE" keygen >"$WORK/root.key"
+cat "$WORK/root.key"
+
+say "entering by container ID prefix, all its namespaces; the session is recorded"
 run "$NSGATE" enter --container "${CID:0:12}" -a -r "DEMO-1: show nsgate" -- \
     /bin/sh -c 'echo "hostname: $(hostname)"; ip -o link | cut -d" " -f2; ps -e -o pid,comm; id'
 
-say "the same view through util-linux nsenter, for comparison"
+say "the same view through util-linux nsenter, for comparison (nothing recorded)"
 run nsenter -t "$TPID" -a /bin/sh -c 'echo "hostname: $(hostname)"; ip -o link | cut -d" " -f2'
 
+say "a denied request never enters anything"
+set +e
+"$NSGATE" enter --container "${CID:0:12}" -a -r "just looking" -- /bin/true
+echo "exit status: $? (denied by policy)"
+set -e
+
 say "what a program inside gets: a fresh environment, only descriptors 0 1 2"
-run "$NSGATE" enter -q -t "$TPID" -n -p -m -- /usr/bin/env
-run "$NSGATE" enter -q -t "$TPID" -n -p -m -- /bin/sh -c 'ls /proc/$$/fd' 
+run "$NSGATE" enter -q -t "$TPID" -n -p -m -r DEMO-3 -- /usr/bin/env
+run "$NSGATE" enter -q -t "$TPID" -n -p -m -r DEMO-3 -- /bin/sh -c 'ls /proc/$$/fd'
 
 say "exit status and signals pass through"
 set +e
-"$NSGATE" enter -q -t "$TPID" -n -- /bin/sh -c 'exit 3'; echo "exit status: $?"
-"$NSGATE" enter -q -t "$TPID" -n -- /bin/sh -c 'kill -TERM $$'; echo "exit status: $? (128+SIGTERM)"
-"$NSGATE" enter -q --container ffffffff -n -- /bin/true; echo "exit status: $? (no such container)"
+"$NSGATE" enter -q -t "$TPID" -n -r DEMO-4 -- /bin/sh -c 'exit 3'; echo "exit status: $?"
+"$NSGATE" enter -q -t "$TPID" -n -r DEMO-4 -- /bin/sh -c 'kill -TERM $$'; echo "exit status: $? (128+SIGTERM)"
+"$NSGATE" enter -q --container ffffffff -n -r DEMO-4 -- /bin/true; echo "exit status: $? (no such container)"
 set -e
+
+say "every session is in the store: list, search, replay"
+run "$NSGATE" sessions
+FIRST=$("$NSGATE" sessions --grep "hostname: demo-container" --json | tail -1 | jq -r .id)
+run "$NSGATE" replay --key "$WORK/root.key" --no-timing "$FIRST"
+
+say "verify: each session proven unchanged with nothing but the root public key"
+run "$NSGATE" verify --key "$WORK/root.key" || true
+
+say "a tampered copy is caught: one byte of recorded output changed"
+cp "$NSGATE_DB" "$WORK/tampered.db"
+sqlite3 "$WORK/tampered.db" "UPDATE events SET data = CAST(replace(CAST(data AS TEXT), 'demo-container', 'DEMO-container') AS BLOB) WHERE kind = 'o' AND CAST(data AS TEXT) LIKE '%demo-container%';"
+set +e
+run "$NSGATE" verify --db "$WORK/tampered.db" --key "$WORK/root.key" "$FIRST"
+echo "exit status: $? (1 = tampered)"
+set -e
+
+say "the kernel audit trail"
+if auditctl -s 2>/dev/null | grep -q '^pid [1-9]'; then
+    run ausearch -i -m USER_ACCT,USER_START,USER_END --start recent 2>/dev/null | grep -A0 "nsgate" | tail -8 || true
+else
+    echo "no audit daemon is registered, so this demo ran with audit = best-effort and"
+    echo "nothing reached the audit trail; with auditd running, ausearch -i -m USER_START"
+    echo "shows each session's uuid and header hash (see docs/audit.md)."
+fi
 
 say "done: target and cgroups are cleaned up"

@@ -157,7 +157,9 @@ static int parse_check_opts(int argc, char **argv, struct check_opts *o)
     int c;
 
     memset(o, 0, sizeof(*o));
-    o->policy = NSGATE_SYSCONFDIR "/policy.ini";
+    /* NSGATE_POLICY stays in the environment for real root only (harden.c). */
+    const char *env = getenv("NSGATE_POLICY");
+    o->policy = env && *env && getuid() == 0 ? env : NSGATE_SYSCONFDIR "/policy.ini";
     optind = 0; /* full re-initialisation of glibc getopt */
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+t:muinpUCTar:h", check_longopts, NULL)) != -1)

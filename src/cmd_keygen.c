@@ -3,6 +3,7 @@
  * module reports CRYPTO_KEY_USER from what ng_fskey_create and
  * ng_fskey_advance return (fskey.h: struct ng_fskey_created/advanced). */
 #include "nsgate/cmd.h"
+#include "nsgate/audit.h"
 #include "nsgate/fskey.h"
 
 #include <errno.h>
@@ -155,6 +156,23 @@ static void warn_fs(unsigned warnings, const char *dir)
                 dir);
 }
 
+/* CRYPTO_KEY_USER records are best-effort for keygen (cli.md): a warning
+ * when they cannot be written. */
+static void audit_key(enum ng_audit_key_op op, const uint8_t pk[NG_FSKEY_PK_BYTES], uint64_t epoch)
+{
+    struct ng_audit a;
+    const char *why = NULL;
+    char fp[2 * NG_FSKEY_PK_BYTES + 1];
+
+    sodium_bin2hex(fp, sizeof(fp), pk, NG_FSKEY_PK_BYTES);
+    struct ng_audit_key e = {.op = op, .fp = fp, .epoch = epoch};
+    int opened = ng_audit_open(&a);
+    if (opened < 0 || ng_audit_check(&a, 1, &why) < 0 || ng_audit_log_key(&a, &e) < 0)
+        ng_warn("the key %s (epoch %llu) could not be written to the audit trail%s%s", fp,
+                (unsigned long long)epoch, why ? ": " : "", why ? why : "");
+    ng_audit_close(&a);
+}
+
 static int do_create(const struct keygen_opts *o)
 {
     char hex[2 * NG_FSKEY_PK_BYTES + 1];
@@ -180,6 +198,9 @@ static int do_create(const struct keygen_opts *o)
                 "%s/retired/",
                 hex, (unsigned long long)c.retired.epoch, o->dir);
     }
+    if (c.retired_valid)
+        audit_key(NG_AUDIT_KEY_DESTROY, c.retired.pk, c.retired.epoch);
+    audit_key(NG_AUDIT_KEY_CREATE, c.root_pk, 0);
     sodium_bin2hex(hex, sizeof(hex), c.root_pk, NG_FSKEY_PK_BYTES);
     if (printf("%s\n", hex) < 0 || fflush(stdout) != 0) {
         ng_err("cannot write the root public key to standard output");
@@ -199,6 +220,11 @@ static int do_advance(const struct keygen_opts *o)
         return key_error("cannot open keys", o->dir, r);
     warn_fs(warnings, o->dir);
     r = ng_fskey_advance(k, ng_fskey_now_ns(), &adv);
+    for (uint64_t e = adv.from_epoch + 1; r == 0 && e <= adv.to_epoch; e++) {
+        struct ng_fskey_cert c;
+        if (ng_fskey_read_cert(k, e, &c) == 0)
+            audit_key(NG_AUDIT_KEY_CREATE, c.pk, e);
+    }
     ng_fskey_close(k);
     if (r < 0)
         return key_error("cannot advance keys", o->dir, r);
