@@ -49,6 +49,8 @@ check "jq parses every jsonl line" sh -c "jq -e . $T/s.jsonl >/dev/null"
 eq "the first line is the session" "$S OK" "$(head -1 "$T/s.jsonl" | jq -r '"\(.id) \(.verification.result)"')"
 hex=$(sqlite3 "$NSGATE_DB" "SELECT seq || ' ' || lower(hex(hash)) FROM events WHERE session = x'$(echo "$S" | tr -d -)' ORDER BY seq")
 eq "every event's hash is the one in the database" "$hex" "$(tail -n +2 "$T/s.jsonl" | jq -r '"\(.seq) \(.hash)"')"
+check "the chain recomputes from the jsonl alone (BLAKE2b, chain.h)" \
+    sh -c "python3 $NSGATE_SRC/scripts/jsonl-chain-check.py $T/s.jsonl >/dev/null"
 eq "jsonl data is the exact bytes (base64)" "$(b64 <"$T/replay.out")" \
     "$(tail -n +2 "$T/s.jsonl" | jq -r 'select(.kind == "o") | .data' | base64 -d | b64)"
 
