@@ -324,8 +324,8 @@ json_t *ng_export_verdict_marker(const struct ng_export_in *in)
 struct cast_writer {
     ng_export_write_fn write;
     void *warg;
-    int html;   /* events become elements of a JSON array in the page */
-    int nout;   /* events written (for the separators of html) */
+    int html; /* events become elements of a JSON array in the page */
+    int nout; /* events written (for the separators of html) */
     int64_t last_ns;
     int crlf; /* pipe mode: output LF shown as CR LF */
     struct {

@@ -100,12 +100,23 @@ static void text(struct out *o, const char *s, size_t len)
     for (size_t i = 0; e[i]; i++) {
         const char *ent = NULL;
         switch (e[i]) {
-        case '&': ent = "&amp;"; break;
-        case '<': ent = "&lt;"; break;
-        case '>': ent = "&gt;"; break;
-        case '"': ent = "&quot;"; break;
-        case '\'': ent = "&#39;"; break;
-        default: continue;
+        case '&':
+            ent = "&amp;";
+            break;
+        case '<':
+            ent = "&lt;";
+            break;
+        case '>':
+            ent = "&gt;";
+            break;
+        case '"':
+            ent = "&quot;";
+            break;
+        case '\'':
+            ent = "&#39;";
+            break;
+        default:
+            continue;
         }
         put(o, e + run, i - run);
         puts0(o, ent);
@@ -213,12 +224,12 @@ static void verdict(struct out *o, const struct ng_export_in *in)
         puts0(o, "<p id=\"verification\" class=\"incomplete\">Not verified.</p>\n");
     } else if (v->word == NG_VERIFY_OK) {
         puts0(o, "<p id=\"verification\" class=\"ok\">");
-        textf(o, "Verification: OK, %lld events, sealed (root key %s)", (long long)v->events,
-              hex);
+        textf(o, "Verification: OK, %lld events, sealed (root key %s)", (long long)v->events, hex);
     } else if (v->word == NG_VERIFY_INCOMPLETE) {
         puts0(o, "<p id=\"verification\" class=\"incomplete\">");
-        textf(o, "Verification: INCOMPLETE, %lld events, sealed up to %lld: what follows is "
-                 "not proven (root key %s)",
+        textf(o,
+              "Verification: INCOMPLETE, %lld events, sealed up to %lld: what follows is "
+              "not proven (root key %s)",
               (long long)v->events, (long long)(v->sealed < 0 ? 0 : v->sealed), hex);
     } else {
         puts0(o, "<p id=\"verification\" class=\"tampered\">");

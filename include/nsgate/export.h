@@ -53,9 +53,9 @@ struct ng_export_assets {
 struct ng_export_in {
     const struct ng_session_info *info; /* the session's metadata (untrusted text) */
     const struct ng_verify_result *verdict;
-    const uint8_t *root_pk;  /* the key verified against (NG_FSKEY_PK_BYTES), or NULL */
-    unsigned width, height;  /* terminal size: ng_export_first_size */
-    ng_export_next_fn next;  /* the session's events in seq order */
+    const uint8_t *root_pk; /* the key verified against (NG_FSKEY_PK_BYTES), or NULL */
+    unsigned width, height; /* terminal size: ng_export_first_size */
+    ng_export_next_fn next; /* the session's events in seq order */
     void *next_arg;
     const struct ng_export_assets *assets; /* html only: NULL for the built-in player */
 };

@@ -49,13 +49,16 @@ static int buf_write(void *arg, const void *data, size_t len)
     return 0;
 }
 
-#define EV(seq, ms, k, s) {seq, (int64_t)(ms) * 1000000, k, (const uint8_t *)(s), sizeof(s) - 1, hash, 32}
+#define EV(seq, ms, k, s)                                                                          \
+    {                                                                                              \
+        seq, (int64_t)(ms)*1000000, k, (const uint8_t *)(s), sizeof(s) - 1, hash, 32               \
+    }
 static const uint8_t hash[32] = {0xab, 1, 2, 3};
 static const char exit_json[] = "{\"end_ns\":5,\"exit\":3,\"reason\":\"exit\"}";
 
 static const struct ng_event events[] = {
     EV(1, 0, 'r', "100x30"),
-    EV(2, 10, 'o', "a\xe2\x82"),  /* the euro sign cut in two events */
+    EV(2, 10, 'o', "a\xe2\x82"), /* the euro sign cut in two events */
     EV(3, 20, 'o', "\xac\xff</script><script>alert(1)</script>\n"),
     EV(4, 30, 'e', "err\r\n"),
     EV(5, 40, 'i', "ls\r"),
@@ -107,11 +110,15 @@ static void test_utf8_clean(void **state)
     char out[64];
     size_t hold, n;
 
-    n = ng_export_utf8_clean((const uint8_t *)"a\xff" "b\xc0\x80\xed\xa0\x80\xf4\x90\x80\x80", 12,
-                             out, NULL);
+    n = ng_export_utf8_clean((const uint8_t *)"a\xff"
+                                              "b\xc0\x80\xed\xa0\x80\xf4\x90\x80\x80",
+                             12, out, NULL);
     /* overlong, surrogate, above U+10FFFF: one U+FFFD per byte */
     assert_int_equal(n, 1 + 3 + 1 + 3 * (2 + 3 + 4));
-    assert_memory_equal(out, "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", 14);
+    assert_memory_equal(out,
+                        "a\xef\xbf\xbd"
+                        "b\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
+                        14);
     n = ng_export_utf8_clean((const uint8_t *)"x\xf0\x9f\x98", 4, out, &hold);
     assert_int_equal(n, 1);
     assert_int_equal(hold, 3);
@@ -167,8 +174,9 @@ static void test_asciicast(void **state)
     check_event(&p, 0.020, "o", "\xe2\x82\xac\xef\xbf\xbd</script><script>alert(1)</script>\r\n");
     check_event(&p, 0.030, "o", "err\r\n");
     check_event(&p, 0.040, "i", "ls\r");
-    check_event(&p, 0.050, "o",
-                "\xe2\x80\xa8\xe2\x80\xa9\x1b]52;c;SGVsbG8=\a\x1b[6n\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    check_event(
+        &p, 0.050, "o",
+        "\xe2\x80\xa8\xe2\x80\xa9\x1b]52;c;SGVsbG8=\a\x1b[6n\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
     check_event(&p, 0.060, "m", "exit 3");
     assert_string_equal(p, "");
     free(text);
