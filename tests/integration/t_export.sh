@@ -97,6 +97,17 @@ check "the player renders the recorded text" sh -c "jq -r .terminal $T/page.json
 check "the player renders the injection as text" sh -c "jq -r .terminal $T/page.json | grep -qF '</script><script>alert(1)</script>'"
 check "the exit marker is listed" sh -c "jq -r .markers $T/page.json | grep -q 'exit 0'"
 
+# A terminal session with typed input: the input is a marker on the page.
+(sleep 0.5; printf 'typed-line\r'; sleep 0.5) |
+    script -qec "$NSGATE enter -q --pty -t $TPID -n -- /bin/sh -c 'read x; echo got \$x'" /dev/null >/dev/null
+S3=$(sid_of_last)
+"$NSGATE" export --key "$KEY" "$S3" 2>/dev/null | grep -qF '"i","typed-line\r"'
+check "typed input is an i event" test $? -eq 0
+"$NSGATE" export --key "$KEY" -f html -o "$T/s3.html" "$S3" 2>/dev/null
+page "$T/s3.html" >"$T/page.json" 2>"$T/page.err" || cat "$T/page.err"
+check "the page lists the input as a marker" sh -c "jq -r .markers $T/page.json | grep -qF 'input: typed-line\\r'"
+check "the player shows the session's output" sh -c "jq -r .terminal $T/page.json | grep -q 'got typed-line'"
+
 # ---- tampered -----------------------------------------------------------------
 sqlite3 "$NSGATE_DB" "UPDATE events SET data = CAST('hello forger' AS BLOB) WHERE session = x'$(echo "$S" | tr -d -)' AND seq = 1"
 "$NSGATE" export --key "$KEY" -f html -o "$T/t.html" "$S" 2>"$T/err"
