@@ -245,6 +245,20 @@ int ng_cgroup_session_kill(struct ng_cgroup_session *s, int timeout_ms)
     return left < 0 ? 0 : left;
 }
 
+void ng_cgroup_session_signal(const struct ng_cgroup_session *s, int sig)
+{
+    char buf[65536];
+    char *save = NULL;
+
+    if (s->dir_fd < 0 || ng_read_file_at(s->dir_fd, "cgroup.procs", buf, sizeof(buf)) < 0)
+        return;
+    for (char *t = strtok_r(buf, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+        pid_t pid;
+        if (ng_parse_pid(t, &pid) == 0)
+            (void)kill(pid, sig);
+    }
+}
+
 void ng_cgroup_session_release(struct ng_cgroup_session *s)
 {
     ng_cgroup_session_close_procs(s);

@@ -462,8 +462,11 @@ int ng_cmd_enter_run(struct session *s)
         ng_warn("cannot put the terminal in raw mode");
     ng_relay_run(&cfg, &res);
     ng_tty_restore(&s->tty);
-    if (res.reason != NG_END_EXIT)
+    if (res.reason != NG_END_EXIT) {
+        /* SIGHUP to every process of the session, SIGKILL after a grace. */
+        ng_cgroup_session_signal(&s->cg, SIGHUP);
         ng_relay_terminate(s->child, 2000);
+    }
     int left = 0;
     if (s->c->leave_processes)
         ng_cgroup_session_release(&s->cg);

@@ -48,7 +48,9 @@ static void setup_stdio(const struct ng_entry_plan *p)
     for (int fd = 0; fd < 3; fd++)
         if (p->stdio[fd] != fd && dup2(p->stdio[fd], fd) < 0)
             fail(p, 70, errno, "dup2 of standard streams");
-    if (p->ctty && ioctl(0, TIOCSCTTY, 0) < 0)
+    /* After a pid fork the program (inside the target's pid namespace) takes
+     * the terminal itself; see fork_if_needed. */
+    if (p->ctty && !ng_enter_needs_fork(p->ns) && ioctl(0, TIOCSCTTY, 0) < 0)
         fail(p, 70, errno, "TIOCSCTTY");
 }
 
@@ -130,6 +132,11 @@ static void fork_if_needed(const struct ng_entry_plan *p)
         fail(p, 70, errno, "fork after entering the pid namespace");
     if (pid == 0) {
         (void)close(p->status_fd);
+        /* Terminal mode: the program leads a session of its own inside the
+         * target's pid namespace, so its shell's job control never refers to
+         * a process it cannot see (the entering child stays outside). */
+        if (p->ctty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0))
+            fail(p, 70, errno, "setsid/TIOCSCTTY after the pid fork");
         return;
     }
     /* Keep nothing of the host but the status pipe while waiting. */

@@ -165,6 +165,16 @@ int ng_harden_process(unsigned flags, struct ng_caller *caller, const char **why
 
     if (euid == 0 && ruid != 0 && !ng_harden_binary_root_owned())
         return *why = "refusing to run setuid: the binary is not owned by root", -EPERM;
+    if ((flags & NG_HARDEN_PRIVILEGED) && euid != 0) {
+        char st_text[8192];
+        struct ng_proc_status st;
+        int nnp = ng_read_file_at(AT_FDCWD, "/proc/self/status", st_text, sizeof(st_text)) > 0 &&
+                  ng_parse_status(st_text, &st) == 0 && st.no_new_privs == 1;
+        return *why = nnp ? "refusing to run: no_new_privs is set, so the kernel did not grant "
+                            "nsgate's setuid privilege"
+                          : "not running as root: run it as root or install it setuid-root",
+               -EPERM;
+    }
     if (flags & NG_HARDEN_PRIVILEGED) {
         if (!in_initial_userns())
             return *why = "refusing to run outside the initial user namespace", -EPERM;

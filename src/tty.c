@@ -47,7 +47,7 @@ int ng_tty_raw(struct ng_tty *t)
         return -errno;
     raw = t->saved;
     cfmakeraw(&raw);
-    if (tcsetattr(t->caller_fd, TCSAFLUSH, &raw) < 0)
+    if (tcsetattr(t->caller_fd, TCSADRAIN, &raw) < 0)
         return -errno;
     t->raw = 1;
     return 0;
@@ -56,7 +56,7 @@ int ng_tty_raw(struct ng_tty *t)
 void ng_tty_restore(struct ng_tty *t)
 {
     if (t->raw && t->caller_fd >= 0) {
-        (void)tcsetattr(t->caller_fd, TCSAFLUSH, &t->saved);
+        (void)tcsetattr(t->caller_fd, TCSADRAIN, &t->saved);
         t->raw = 0;
     }
 }

@@ -41,6 +41,8 @@ void ng_cgroup_session_close_procs(struct ng_cgroup_session *s);
  * timeout_ms), remove it. Returns the number of processes that were left, or
  * a negative errno. */
 int ng_cgroup_session_kill(struct ng_cgroup_session *s, int timeout_ms);
+/* Send sig to every process in the group (ending a session gently). */
+void ng_cgroup_session_signal(const struct ng_cgroup_session *s, int sig);
 /* Remove the group without killing (leave_processes = yes). */
 void ng_cgroup_session_release(struct ng_cgroup_session *s);
 

@@ -23,6 +23,12 @@ eq "relative program: usage error 64" 64 "$?"
 "$NSGATE" enter -q -t "$TPID" -n -- /bin/../bin/true 2>"$T/err"
 eq "non-normalized program: usage error 64" 64 "$?"
 
+# Start-up refusals: outside the initial user namespace.
+unshare --user --map-root-user "$NSGATE" enter -q -t "$TPID" -n -- /bin/true 2>"$T/err"
+rc=$?
+check "enter refused outside the initial user namespace ($rc)" [ "$rc" -ne 0 ]
+check "... saying why" grep -q "outside the initial user namespace" "$T/err"
+
 # Descriptors: the caller leaves 7 and 9 open; inside only 0, 1, 2.
 got=$(exec 7</etc/hostname 9>"$T/x"; "$NSGATE" enter -q -t "$TPID" -n -p -- "$PROBE" fds | tr '\n' ' ')
 eq "only 0 1 2 inside" "0 1 2 " "$got"

@@ -48,6 +48,16 @@ wait_file "$T/after3"
 eq "nsgate got SIGTERM: 143" 143 "$(cat "$T/rc3")"
 eq "terminal restored after SIGTERM" "$(cat "$T/before")" "$(cat "$T/after3")"
 
+# A recording failure (a full disk): 74, terminal restored.
+printf '[defaults]\naudit = best-effort\nmin_free = 64K\n[allow r]\nusers = root\ntargets = *\nnamespaces = all\nhost_access = yes\n' >"$T/etc/small.ini"
+chmod 644 "$T/etc/small.ini"
+mkdir -p "$T/small" && mount -t tmpfs -o size=1m,mode=700 tmpfs "$T/small"
+type_line "$NSGATE enter -q --policy $T/etc/small.ini --db $T/small/s.db -t $TPID -u -- /usr/bin/yes; echo \$? > $T/rc5; stty -g > $T/after5"
+wait_file "$T/after5"
+umount "$T/small"
+eq "recording failure in terminal mode: 74" 74 "$(cat "$T/rc5")"
+eq "terminal restored after a recording failure" "$(cat "$T/before")" "$(cat "$T/after5")"
+
 # Ctrl-C reaches the program through the pty.
 type_line "$NSGATE enter -q -t $TPID -u -- /bin/sleep 100; echo \$? > $T/rc4"
 sleep 1

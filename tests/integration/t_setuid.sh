@@ -89,6 +89,10 @@ for opt in "--policy $T/u/open.ini" "--db $T/u/x.db" "--keys $T/u"; do
     check "... saying it is for root only" grep -q "root only" "$T/err"
 done
 
+setpriv --reuid="$USER_NAME" --regid="$USER_NAME" --init-groups --no-new-privs \
+    "$B" enter -q -t "$TPID" -n -- /bin/true 2>"$T/err"
+check "a setuid start with no_new_privs is refused ($?)" grep -q "no_new_privs is set" "$T/err"
+
 # 4. An unsafe policy denies everything (78), each with its own message.
 chmod 664 "$T/etc/policy.ini"
 as_user "$B" enter -q -t "$TPID" -n -- /bin/true 2>"$T/err"
