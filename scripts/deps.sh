@@ -8,9 +8,14 @@ set -eu
 # jansson (JSON output, see docs/dependencies.md).
 BUILD="build-essential cmake pkg-config libaudit-dev libsodium-dev libsqlite3-dev
 libcmocka-dev libjansson-dev"
-# Tests: real namespaces, terminals, tracing, fuzzing and the reference peers.
+# The web player of export -f html comes from the npm registry (web/, npm ci
+# at build time): npm itself from Debian unless one is already installed.
+command -v npm >/dev/null 2>&1 || BUILD="$BUILD nodejs npm"
+# Tests: real namespaces, terminals, tracing, fuzzing and the reference peers;
+# the players and the browser export is checked with, man and dpkg-dev for
+# the package test.
 TEST="util-linux iproute2 procps strace clang libclang-rt-14-dev jq tmux
-auditd valgrind sqlite3 coreutils passwd"
+auditd valgrind sqlite3 coreutils passwd asciinema chromium man-db dpkg-dev bash-completion"
 
 missing=""
 for p in $BUILD $TEST; do

@@ -43,7 +43,7 @@ struct session {
     char id_text[NG_UUID_STR];
     struct ng_cgroup_session cg;
     int host_proc_fd, root_fd, cwd_fd;
-    int in[2], out[2], err[2], errp[2], statp[2];
+    int in[2], out[2], err[2], errp[2], statp[2], gop[2];
     int sigfd;
     int use_pty;
     struct ng_tty tty;

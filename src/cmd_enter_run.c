@@ -89,7 +89,8 @@ static int open_descriptors(struct session *s)
                pipe2(s->err, O_CLOEXEC) < 0) {
         return -errno;
     }
-    if (pipe2(s->errp, O_CLOEXEC) < 0 || pipe2(s->statp, O_CLOEXEC) < 0)
+    if (pipe2(s->errp, O_CLOEXEC) < 0 || pipe2(s->statp, O_CLOEXEC) < 0 ||
+        pipe2(s->gop, O_CLOEXEC) < 0)
         return -errno;
     return block_signals(s);
 }
@@ -154,7 +155,31 @@ static int begin_session(struct session *s)
                        strlen(s->policy_buf), NULL, 0);
     h.record_input = s->c->record_input;
     h.pty = s->use_pty;
-    return ng_store_session_begin(s->store, &h, &s->sess);
+    return ng_sealer_session_open(s->sealer, &h, &s->sess);
+}
+
+static int seal_tick(void *ctx);
+
+/* After the fork, before the child may enter anything: the header, the
+ * ledger start and the first seals in one transaction, then the recorder.
+ * The child waits on the go pipe, so a failure here means nothing was
+ * entered. */
+static int start_recording(struct session *s)
+{
+    int r = begin_session(s);
+    if (r < 0)
+        return ng_err("cannot record the session: %s; nothing was entered", strerror(-r)),
+               NG_EXIT_STORAGE;
+    if (ng_recorder_init(&s->rec, s->sess, s->c->record_input,
+                         s->use_pty ? s->tty.master : -1) < 0)
+        return ng_err("cannot set up the recorder"), NG_EXIT_INTERNAL;
+    s->rec_ok = 1;
+    s->rec.audit = s->audit_ok ? &s->audit : NULL;
+    s->rec.audit_required = s->audit_required;
+    s->sealing = 1;
+    s->rec.seal = seal_tick;
+    s->rec.seal_ctx = s;
+    return 0;
 }
 
 /* recording.md: no session starts unless it can be recorded. */
@@ -187,14 +212,6 @@ static int open_store(struct session *s)
     if (r < 0)
         return ng_err("cannot open the sealing keys in %s: %s", s->keys_dir, strerror(-r)),
                NG_EXIT_STORAGE;
-    if ((r = begin_session(s)) < 0)
-        return ng_err("cannot record the session: %s", strerror(-r)), NG_EXIT_STORAGE;
-    if (ng_recorder_init(&s->rec, s->sess, s->c->record_input,
-                         s->use_pty ? s->tty.master : -1) < 0)
-        return ng_err("cannot set up the recorder"), NG_EXIT_INTERNAL;
-    s->rec_ok = 1;
-    s->rec.audit = s->audit_ok ? &s->audit : NULL;
-    s->rec.audit_required = s->audit_required;
     return 0;
 }
 
@@ -241,6 +258,7 @@ __attribute__((noreturn)) static void child(struct session *s)
         .ctty = s->use_pty,
         .err_fd = s->errp[1],
         .status_fd = s->statp[1],
+        .go_fd = s->gop[0],
     };
     if (s->use_pty)
         p.stdio[0] = p.stdio[1] = p.stdio[2] = s->tty.slave;
@@ -435,21 +453,20 @@ int ng_cmd_enter_run(struct session *s)
         return ng_err("fork: %s", strerror(errno)), NG_EXIT_INTERNAL;
     if (s->child == 0)
         child(s);
+    ng_closep(&s->gop[0]);
+    if ((r = start_recording(s)) != 0 || ng_write_all(s->gop[1], "g", 1) < 0) {
+        (void)kill(s->child, SIGKILL);
+        while (waitpid(s->child, NULL, 0) < 0 && errno == EINTR)
+            ;
+        (void)ng_cgroup_session_kill(&s->cg, 2000);
+        return r ? r : NG_EXIT_INTERNAL;
+    }
+    ng_closep(&s->gop[1]);
     if ((r = await_exec(s)) != 0) {
         audit_error(s, "entry failed before the program started");
         (void)finish_session(s, r, "entry-failed", 0);
         return r;
     }
-    if ((r = ng_sealer_session_start(s->sealer, s->sess)) < 0) {
-        ng_err("cannot seal the session: %s; ending it", strerror(-r));
-        ng_relay_terminate(s->child, 0);
-        (void)ng_cgroup_session_kill(&s->cg, 2000);
-        (void)finish_session(s, NG_EXIT_STORAGE, "record-failure", 0);
-        return NG_EXIT_STORAGE;
-    }
-    s->sealing = 1;
-    s->rec.seal = seal_tick;
-    s->rec.seal_ctx = s;
     if (audit_started(s) < 0) {
         ng_err("cannot write the session start to the audit trail; ending it");
         ng_relay_terminate(s->child, 0);

@@ -170,6 +170,10 @@ void ng_enter_child(const struct ng_entry_plan *p)
 
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
         fail(p, 70, errno, "PR_SET_PDEATHSIG");
+    /* Nothing is entered before the recorder says the session is on record. */
+    char go;
+    if (p->go_fd >= 0 && read(p->go_fd, &go, 1) != 1)
+        _exit(70);
     setup_stdio(p);
     if (p->cg && ng_cgroup_session_join(p->cg) < 0)
         fail(p, 70, errno, "cannot join the session's cgroup");

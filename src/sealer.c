@@ -111,16 +111,23 @@ static int ledger_add(struct ng_sealer *sl, const uint8_t id[NG_STORE_ID_LEN],
     struct ng_seal_fields prev, f = {0};
     uint8_t prev_sig[NG_SEAL_SIG_BYTES], sig[NG_SEAL_SIG_BYTES];
     int64_t seq;
-    int r = ng_store_ledger_append(sl->st, id, kind, event_seq, value, &seq, f.head);
+    int own = 0;
+    int r = ng_store_txn_begin(sl->st, &own);
 
     if (r < 0)
         return r;
-    r = ng_store_last_seal(sl->st, ng_seal_ledger_id, &prev, prev_sig);
-    if (r < 0 && r != -ENOENT)
-        return r;
-    memcpy(f.chain_id, ng_seal_ledger_id, NG_SEAL_ID_BYTES);
-    f.last_seq = (uint64_t)seq;
-    return seal_chain(sl, &f, r == 0 ? &prev : NULL, r == 0 ? prev_sig : NULL, sig);
+    r = ng_store_ledger_append(sl->st, id, kind, event_seq, value, &seq, f.head);
+    if (r == 0) {
+        r = ng_store_last_seal(sl->st, ng_seal_ledger_id, &prev, prev_sig);
+        int have_prev = r == 0;
+        if (r == -ENOENT)
+            r = 0;
+        memcpy(f.chain_id, ng_seal_ledger_id, NG_SEAL_ID_BYTES);
+        f.last_seq = (uint64_t)seq;
+        if (r == 0)
+            r = seal_chain(sl, &f, have_prev ? &prev : NULL, have_prev ? prev_sig : NULL, sig);
+    }
+    return ng_store_txn_end(sl->st, own, r);
 }
 
 /* Seal what the store has committed of the session. Key lock held. */
@@ -205,6 +212,44 @@ int ng_sealer_session_start(struct ng_sealer *sl, struct ng_session *sess)
     }
     ss->next = sl->sessions;
     sl->sessions = ss;
+    return 0;
+}
+
+int ng_sealer_session_open(struct ng_sealer *sl, const struct ng_session_header *h,
+                           struct ng_session **ret)
+{
+    struct sealed_session *ss = calloc(1, sizeof(*ss));
+    struct ng_session *sess = NULL;
+    int own = 0, r;
+
+    if (!ss)
+        return -ENOMEM;
+    /* Key lock first, then the database's write lock: the order every
+     * sealer takes them in, so no two recorders wait on each other. */
+    r = lock_key(sl);
+    if (r < 0) {
+        free(ss);
+        return r;
+    }
+    r = ng_store_txn_begin(sl->st, &own);
+    if (r == 0)
+        r = ng_store_session_begin(sl->st, h, &sess);
+    if (r == 0) {
+        memcpy(ss->id, ng_store_session_id(sess), NG_STORE_ID_LEN);
+        r = ledger_add(sl, ss->id, NG_LEDGER_START, 0, ng_store_session_header_hash(sess));
+    }
+    if (r == 0)
+        r = seal_session(sl, ss, sess);
+    r = ng_store_txn_end(sl->st, own, r);
+    ng_fskey_unlock(sl->key);
+    if (r < 0) {
+        ng_store_session_free(sess);
+        free(ss);
+        return r;
+    }
+    ss->next = sl->sessions;
+    sl->sessions = ss;
+    *ret = sess;
     return 0;
 }
 

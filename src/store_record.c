@@ -194,18 +194,16 @@ static int insert_header(struct ng_session *sess, const struct ng_session_header
                              &ins);
     if (r == 0 && sqlite3_bind_parameter_count(ins) != HEADER_NCOLS)
         r = -EINVAL;
+    int own = 0;
     if (r == 0)
-        r = ng_store_exec(s, "BEGIN IMMEDIATE");
+        r = ng_store_txn_begin(s, &own); /* or inside the sealer's transaction */
     if (r == 0) {
         bind_header(ins, sess, ng_store_clock_ns(CLOCK_REALTIME), h, groups, run_groups, argv,
                     argv_len);
         r = ng_store_errno(s->db, sqlite3_step(ins));
         if (r == 0)
             r = hash_header(sess);
-        if (r == 0)
-            r = ng_store_exec(s, "COMMIT");
-        if (r < 0)
-            ng_store_rollback(s);
+        r = ng_store_txn_end(s, own, r);
     }
     sqlite3_finalize(ins);
     free(groups);

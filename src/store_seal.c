@@ -183,7 +183,7 @@ int ng_store_ledger_append(struct ng_store *s, const uint8_t session[NG_STORE_ID
                            uint8_t ret_hash[NG_HASH_LEN])
 {
     uint8_t prev[NG_HASH_LEN], hash[NG_HASH_LEN];
-    int64_t seq, wall = ng_store_clock_ns(CLOCK_REALTIME);
+    int64_t seq = 0, wall = ng_store_clock_ns(CLOCK_REALTIME);
     int r;
 
     if (s->readonly)
@@ -192,7 +192,8 @@ int ng_store_ledger_append(struct ng_store *s, const uint8_t session[NG_STORE_ID
         return -EINVAL;
     /* Under the write lock from the read of the tail to the insert, so two
      * recorders never chain onto the same entry. */
-    r = ng_store_exec(s, "BEGIN IMMEDIATE");
+    int own = 0;
+    r = ng_store_txn_begin(s, &own);
     if (r < 0)
         return r;
     r = ledger_tail(s, &seq, prev);
@@ -201,12 +202,9 @@ int ng_store_ledger_append(struct ng_store *s, const uint8_t session[NG_STORE_ID
         ng_chain_ledger_hash(seq, session, ledger_kinds[kind], wall, event_seq, value, prev, hash);
         r = ledger_insert(s, seq, session, ledger_kinds[kind], wall, event_seq, value, hash);
     }
-    if (r == 0)
-        r = ng_store_exec(s, "COMMIT");
-    if (r < 0) {
-        ng_store_rollback(s);
+    r = ng_store_txn_end(s, own, r);
+    if (r < 0)
         return r;
-    }
     *ret_seq = seq;
     memcpy(ret_hash, hash, NG_HASH_LEN);
     return 0;
@@ -254,4 +252,29 @@ int ng_store_last_seal(struct ng_store *s, const uint8_t chain_id[NG_SEAL_ID_BYT
     }
     sqlite3_finalize(st);
     return r;
+}
+
+int ng_store_txn_begin(struct ng_store *s, int *owned)
+{
+    *owned = 0;
+    if (s->readonly)
+        return -EROFS;
+    if (!sqlite3_get_autocommit(s->db))
+        return 0; /* inside the caller's transaction */
+    int r = ng_store_exec(s, "BEGIN IMMEDIATE");
+    *owned = r == 0;
+    return r;
+}
+
+int ng_store_txn_end(struct ng_store *s, int owned, int result)
+{
+    if (!owned)
+        return result;
+    if (result == 0) {
+        result = ng_store_exec(s, "COMMIT");
+        if (result == 0)
+            return 0;
+    }
+    ng_store_rollback(s);
+    return result;
 }

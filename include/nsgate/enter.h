@@ -29,6 +29,7 @@ struct ng_entry_plan {
     int ctty;             /* stdio[0] is a pty slave to make the controlling terminal */
     int err_fd;           /* write end of the error pipe (close-on-exec) */
     int status_fd;        /* write end: the program's wait status after a pid fork */
+    int go_fd;            /* read end: one byte once the session is recorded, else EOF */
 };
 
 /* What the child sends when it fails before execve. */

@@ -47,6 +47,13 @@ int ng_sealer_open(struct ng_store *st, const char *keys_dir, struct ng_sealer *
  * header). */
 int ng_sealer_session_start(struct ng_sealer *sl, struct ng_session *sess) NG_MUST_CHECK;
 
+/* Begin a session and seal its start in one transaction: the header row,
+ * the ledger start entry and the first seals of the session and the ledger
+ * (the secret is read here: call it after the entering child is forked).
+ * A recorder killed at any point leaves either all of it or none. */
+int ng_sealer_session_open(struct ng_sealer *sl, const struct ng_session_header *h,
+                           struct ng_session **ret) NG_MUST_CHECK;
+
 /* At least every seal_interval, also when idle: flush, seal what is
  * committed. Returns 1 and fills *chg (may be NULL) when the epoch changed
  * since this session's previous seal (a ledger checkpoint was appended and

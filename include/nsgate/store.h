@@ -157,6 +157,15 @@ enum ng_ledger_kind { NG_LEDGER_START = 0, NG_LEDGER_CHECKPOINT, NG_LEDGER_END }
  * Chained onto the last entry under the write lock, so concurrent recorders
  * append in turn; returns the entry's seq and hash, which the sealer seals
  * under ng_seal_ledger_id. */
+/* One write transaction around several calls, so a recorder killed in
+ * between leaves nothing half-done (the sealer writes a session's header,
+ * its ledger start entry and both first seals at once; a ledger entry and
+ * its seal). Nested use joins the outer transaction: *owned says whether
+ * this call began it. txn_end commits (result 0) or rolls back, only when
+ * owned, and returns the result. Take the key lock before, never after. */
+int ng_store_txn_begin(struct ng_store *s, int *owned) NG_MUST_CHECK;
+int ng_store_txn_end(struct ng_store *s, int owned, int result) NG_MUST_CHECK;
+
 int ng_store_ledger_append(struct ng_store *s, const uint8_t session[NG_STORE_ID_LEN],
                            enum ng_ledger_kind kind, int64_t event_seq,
                            const uint8_t value[NG_HASH_LEN], int64_t *ret_seq,

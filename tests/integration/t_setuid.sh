@@ -17,7 +17,8 @@ as_user() { setpriv --reuid="$USER_NAME" --regid="$USER_NAME" --init-groups "$@"
 # Build and install setuid-root into $T/prefix, configured for $T/etc, $T/var.
 cmake -S "$NSGATE_SRC" -B "$T/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DNSGATE_SYSCONFDIR="$T/etc" -DNSGATE_STATEDIR="$T/var" -DNSGATE_INSTALL_SETUID=ON \
-    -DCMAKE_INSTALL_PREFIX="$T/prefix" >/dev/null || exit 1
+    -DCMAKE_INSTALL_PREFIX="$T/prefix" -DNSGATE_TESTS=OFF \
+    -DNSGATE_WEB_PLAYER_DIR="$NSGATE_BUILD/web/node_modules/asciinema-player" >/dev/null || exit 1
 cmake --build "$T/build" --target nsgate -j "$(nproc)" >/dev/null || exit 1
 cmake --install "$T/build" >/dev/null || exit 1
 B="$T/prefix/bin/nsgate"
@@ -166,4 +167,22 @@ as_user "$B" check -t "$TPID" -n >"$T/out" 2>&1
 eq "check of the real policy and a real target by the caller" "allow tester-net" "$(head -1 "$T/out")"
 as_user "$B" keygen --keys "$T/u/keys" >/dev/null 2>&1
 eq "keygen by a non-root caller: 77" 77 "$?"
+
+# 8. export drops privileges before opening any file: with a copy of the
+# store the caller may read, it writes the caller's files, never root's.
+S=$("$B" sessions --json 2>/dev/null | head -1 | jq -r .id)
+for f in sessions.db sessions.db-wal sessions.db-shm; do
+    [ -e "$T/var/$f" ] && cp "$T/var/$f" "$T/u/${f/sessions/s}"
+done
+cp "$T/root.key" "$T/u/root.key"
+chown -R "$USER_NAME" "$T/u"
+as_user "$B" export --db "$T/u/s.db" --key "$T/u/root.key" -o /etc/nsgate-export-test "$S" 2>"$T/err"
+eq "export -o /etc/... by a non-root caller fails: 74" 74 "$?"
+check "... and creates nothing there" test ! -e /etc/nsgate-export-test
+rm -f /etc/nsgate-export-test
+as_user "$B" export --db "$T/u/s.db" --key "$T/u/root.key" -o "$T/u/s.cast" "$S" 2>"$T/err"
+eq "export of a readable copy to the caller's own file works" 0 "$?"
+check "... owned by the caller" test "$(stat -c %u "$T/u/s.cast")" = "$TUID"
+as_user "$B" export --key "$T/u/root.key" "$S" >/dev/null 2>"$T/err"
+eq "the real store stays closed to the caller: 66" 66 "$?"
 finish

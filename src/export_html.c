@@ -1,0 +1,369 @@
+/* The HTML review page (cli.md "nsgate export", security.md "Recording and
+ * review"). One file that opens from disk with no network: the player's
+ * script and style sheet are embedded, the recording sits in a
+ * <script type="application/json"> element as escaped JSON, metadata and
+ * the verdict are HTML-escaped text (never markup, never attributes), and a
+ * CSP allows exactly the inline scripts whose sha256 it lists. */
+#include <errno.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "export_int.h"
+#include "nsgate/fskey.h"
+#include "nsgate/text.h"
+#include "nsgate/timearg.h"
+#include "nsgate/uuid.h"
+
+/* The page's own script: reads the recording, starts the player on its
+ * last frame, lists the markers (input, resize, exit, verdict) as text. */
+const char ng_export_init_js[] =
+    "(function () {\n"
+    "  \"use strict\";\n"
+    "  var d = JSON.parse(document.getElementById(\"nsgate-cast\").textContent);\n"
+    "  var lines = [JSON.stringify(d.header)];\n"
+    "  var markers = [];\n"
+    "  function label(e) {\n"
+    "    var s = String(e[2]);\n"
+    "    if (e[1] === \"i\") s = \"input: \" + JSON.stringify(s).slice(1, -1);\n"
+    "    else if (e[1] === \"r\") s = \"resize \" + s;\n"
+    "    return s.length > 80 ? s.slice(0, 77) + \"...\" : s;\n"
+    "  }\n"
+    "  d.events.forEach(function (e) {\n"
+    "    lines.push(JSON.stringify(e));\n"
+    "    if (e[1] === \"i\" || e[1] === \"r\" || e[1] === \"m\") markers.push([e[0], label(e)]);\n"
+    "  });\n"
+    "  var end = d.events.length ? d.events[d.events.length - 1][0] : 0;\n"
+    "  var player = AsciinemaPlayer.create({ data: lines.join(\"\\n\") },\n"
+    "    document.getElementById(\"player\"),\n"
+    "    { markers: markers, fit: \"width\", poster: \"npt:\" + end, idleTimeLimit: 3 });\n"
+    "  var ol = document.getElementById(\"markers\");\n"
+    "  markers.forEach(function (m) {\n"
+    "    var li = document.createElement(\"li\");\n"
+    "    var b = document.createElement(\"button\");\n"
+    "    b.type = \"button\";\n"
+    "    b.textContent = m[0].toFixed(3) + \" s\";\n"
+    "    b.addEventListener(\"click\", function () { player.seek(m[0]); });\n"
+    "    li.appendChild(b);\n"
+    "    li.appendChild(document.createTextNode(\" \" + m[1]));\n"
+    "    ol.appendChild(li);\n"
+    "  });\n"
+    "  document.body.setAttribute(\"data-player\", \"started\");\n"
+    "})();\n";
+
+static const char page_css[] =
+    "body{font-family:sans-serif;margin:1.5em;color:#222;background:#fafafa}"
+    "h1{font-size:1.3em}h2{font-size:1.1em}"
+    "#verification{padding:.6em 1em;border:2px solid;font-weight:bold}"
+    "#verification.ok{color:#060;border-color:#060;background:#efe}"
+    "#verification.incomplete{color:#850;border-color:#850;background:#ffe}"
+    "#verification.tampered{color:#c00;border-color:#c00;background:#fee;font-size:1.2em}"
+    "#metadata th{text-align:left;padding-right:1em;vertical-align:top}"
+    "#metadata td{font-family:monospace;white-space:pre-wrap;word-break:break-all}"
+    "#player{margin:1em 0;max-width:100em}"
+    "#markers{font-family:monospace}";
+
+/* ---- text -------------------------------------------------------------- */
+
+struct out {
+    ng_export_write_fn write;
+    void *warg;
+    int err;
+    int rows; /* metadata rows opened */
+};
+
+static void put(struct out *o, const char *s, size_t len)
+{
+    if (o->err == 0)
+        o->err = o->write(o->warg, s, len);
+}
+
+static void puts0(struct out *o, const char *s)
+{
+    put(o, s, strlen(s));
+}
+
+/* Untrusted bytes as HTML text: control characters and invalid UTF-8 as
+ * \xNN (cli.md "Untrusted text"), then the five HTML specials as entities. */
+static void text(struct out *o, const char *s, size_t len)
+{
+    char *e = ng_escape(s ? s : "-", s ? len : 1);
+    size_t run = 0;
+
+    if (!e) {
+        o->err = o->err ? o->err : -ENOMEM;
+        return;
+    }
+    for (size_t i = 0; e[i]; i++) {
+        const char *ent = NULL;
+        switch (e[i]) {
+        case '&':
+            ent = "&amp;";
+            break;
+        case '<':
+            ent = "&lt;";
+            break;
+        case '>':
+            ent = "&gt;";
+            break;
+        case '"':
+            ent = "&quot;";
+            break;
+        case '\'':
+            ent = "&#39;";
+            break;
+        default:
+            continue;
+        }
+        put(o, e + run, i - run);
+        puts0(o, ent);
+        run = i + 1;
+    }
+    put(o, e + run, strlen(e + run));
+    free(e);
+}
+
+static void text0(struct out *o, const char *s)
+{
+    text(o, s, s ? strlen(s) : 0);
+}
+
+static void textf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void textf(struct out *o, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n >= 0)
+        text(o, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* ---- pieces -------------------------------------------------------------- */
+
+int ng_export_json_for_html(const char *json, size_t len, ng_export_write_fn write, void *warg)
+{
+    size_t run = 0;
+    int r = 0;
+
+    for (size_t i = 0; i < len && r == 0; i++) {
+        const char *rep = NULL;
+        size_t skip = 1;
+        if (json[i] == '<')
+            rep = "\\u003c";
+        else if (json[i] == '>')
+            rep = "\\u003e";
+        else if (json[i] == '&')
+            rep = "\\u0026";
+        else if ((unsigned char)json[i] == 0xe2 && i + 2 < len &&
+                 (unsigned char)json[i + 1] == 0x80 &&
+                 ((unsigned char)json[i + 2] == 0xa8 || (unsigned char)json[i + 2] == 0xa9)) {
+            rep = (unsigned char)json[i + 2] == 0xa8 ? "\\u2028" : "\\u2029";
+            skip = 3;
+        }
+        if (!rep)
+            continue;
+        r = write(warg, json + run, i - run);
+        if (r == 0)
+            r = write(warg, rep, 6);
+        i += skip - 1;
+        run = i + 1;
+    }
+    return r ? r : write(warg, json + run, len - run);
+}
+
+void ng_export_csp_hash(const char *script, size_t len, char out[64])
+{
+    uint8_t h[crypto_hash_sha256_BYTES];
+    char b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+
+    crypto_hash_sha256(h, (const unsigned char *)script, len);
+    sodium_bin2base64(b64, sizeof(b64), h, sizeof(h), sodium_base64_VARIANT_ORIGINAL);
+    snprintf(out, 64, "'sha256-%s'", b64);
+}
+
+static void head(struct out *o, const struct ng_export_in *in, const struct ng_export_assets *a)
+{
+    char hp[64], hi[64], id[NG_UUID_STR];
+
+    ng_export_csp_hash(a->js, a->js_len, hp);
+    ng_export_csp_hash(ng_export_init_js, strlen(ng_export_init_js), hi);
+    ng_uuid_format(in->info->id, id);
+    puts0(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+             "script-src ");
+    puts0(o, hp);
+    puts0(o, " ");
+    puts0(o, hi);
+    puts0(o, " 'wasm-unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:\">\n"
+             "<meta name=\"referrer\" content=\"no-referrer\">\n<title>nsgate session ");
+    puts0(o, id);
+    puts0(o, "</title>\n<style>\n");
+    put(o, a->css, a->css_len);
+    puts0(o, "\n</style>\n<style>");
+    puts0(o, page_css);
+    puts0(o, "</style>\n</head>\n<body>\n<h1>nsgate session ");
+    puts0(o, id);
+    puts0(o, "</h1>\n");
+}
+
+static void verdict(struct out *o, const struct ng_export_in *in)
+{
+    const struct ng_verify_result *v = in->verdict;
+    char hex[2 * NG_FSKEY_PK_BYTES + 1] = "";
+
+    if (in->root_pk)
+        sodium_bin2hex(hex, sizeof(hex), in->root_pk, NG_FSKEY_PK_BYTES);
+    hex[16] = '\0';
+    if (!v) {
+        puts0(o, "<p id=\"verification\" class=\"incomplete\">Not verified.</p>\n");
+    } else if (v->word == NG_VERIFY_OK) {
+        puts0(o, "<p id=\"verification\" class=\"ok\">");
+        textf(o, "Verification: OK, %lld events, sealed (root key %s)", (long long)v->events, hex);
+    } else if (v->word == NG_VERIFY_INCOMPLETE) {
+        puts0(o, "<p id=\"verification\" class=\"incomplete\">");
+        textf(o,
+              "Verification: INCOMPLETE, %lld events, sealed up to %lld: what follows is "
+              "not proven (root key %s)",
+              (long long)v->events, (long long)(v->sealed < 0 ? 0 : v->sealed), hex);
+    } else {
+        puts0(o, "<p id=\"verification\" class=\"tampered\">");
+        textf(o, "Verification: TAMPERED at seq=%lld: ", (long long)v->seq);
+        text0(o, v->what);
+        textf(o, ". Exported with --force: do not trust this recording (root key %s)", hex);
+    }
+    if (v)
+        puts0(o, "</p>\n");
+}
+
+static void row(struct out *o, const char *name)
+{
+    if (o->rows++)
+        puts0(o, "</td></tr>\n");
+    puts0(o, "<tr><th>");
+    puts0(o, name);
+    puts0(o, "</th><td>");
+}
+
+static void argv_text(struct out *o, const char *argv, size_t len)
+{
+    for (size_t i = 0; argv && i < len;) {
+        const char *nul = memchr(argv + i, '\0', len - i);
+        size_t n = nul ? (size_t)(nul - (argv + i)) : len - i;
+        if (i)
+            puts0(o, " ");
+        text(o, argv + i, n);
+        i += n + 1;
+    }
+}
+
+static void metadata(struct out *o, const struct ng_session_info *s)
+{
+    char t[48], ns[96];
+
+    puts0(o, "<table id=\"metadata\">\n");
+    row(o, "user");
+    text0(o, s->user_name);
+    textf(o, " (uid %lld, gid %lld)", (long long)s->uid, (long long)s->gid);
+    row(o, "host");
+    text0(o, s->host);
+    row(o, "start");
+    ng_format_time_utc(s->start_ns, t, sizeof(t));
+    text0(o, t);
+    row(o, "end");
+    if (s->has_end)
+        ng_format_time_utc(s->end_ns, t, sizeof(t));
+    text0(o, s->has_end ? t : "- (no end recorded)");
+    row(o, "target");
+    textf(o, "pid %lld", (long long)s->target_pid);
+    if (s->container) {
+        puts0(o, ", container ");
+        text0(o, s->container);
+    }
+    row(o, "namespaces");
+    ng_nsset_format(s->ns, ns, sizeof(ns));
+    text0(o, ns);
+    row(o, "command");
+    argv_text(o, s->argv, s->argv_len);
+    row(o, "reason");
+    text0(o, s->reason);
+    row(o, "rule");
+    text0(o, s->rule);
+    row(o, "exit");
+    if (s->has_end) {
+        textf(o, "%d (", s->exit_status);
+        text0(o, s->end_reason);
+        puts0(o, ")");
+    } else {
+        puts0(o, "-");
+    }
+    row(o, "terminal");
+    text0(o, s->pty ? "pty" : "pipes");
+    if (s->tty) {
+        puts0(o, ", caller on ");
+        text0(o, s->tty);
+    }
+    row(o, "input recorded");
+    text0(o, s->record_input ? "yes" : "no");
+    row(o, "state");
+    textf(o, "%s, %lld events", ng_store_state_name(s->state), (long long)s->last_seq);
+    puts0(o, "</td></tr>\n</table>\n");
+}
+
+/* ---- the page ---------------------------------------------------------- */
+
+/* HTML ends a script or style element at its end tag in any case. */
+static int contains_ci(const char *s, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+
+    for (size_t i = 0; i + n <= len; i++)
+        if (strncasecmp(s + i, needle, n) == 0)
+            return 1;
+    return 0;
+}
+
+static int recording(struct out *o, const struct ng_export_in *in)
+{
+    json_t *h = ng_export_cast_header(in);
+
+    puts0(o, "<script type=\"application/json\" id=\"nsgate-cast\">{\"header\":");
+    if (o->err == 0)
+        o->err = ng_export_dump(h, 1, o->write, o->warg);
+    json_decref(h);
+    puts0(o, ",\"events\":[");
+    if (o->err == 0)
+        o->err = ng_export_cast_events(in, 1, o->write, o->warg);
+    puts0(o, "\n]}</script>\n");
+    return o->err;
+}
+
+int ng_export_html(const struct ng_export_in *in, ng_export_write_fn write, void *warg)
+{
+    const struct ng_export_assets *a = in->assets ? in->assets : ng_export_builtin_assets();
+    struct out o = {write, warg, 0, 0};
+
+    /* The page could not be what it claims: nothing is written. */
+    if (!a || !a->js || !a->css || contains_ci(a->js, a->js_len, "</script") ||
+        contains_ci(a->js, a->js_len, "<!--") || contains_ci(a->css, a->css_len, "</style"))
+        return -ENOTSUP;
+    head(&o, in, a);
+    verdict(&o, in);
+    metadata(&o, in->info);
+    puts0(&o, "<div id=\"player\"></div>\n<noscript>The player needs JavaScript; the recording "
+              "is in the element nsgate-cast of this page.</noscript>\n"
+              "<h2>Markers</h2>\n<ol id=\"markers\"></ol>\n");
+    if (o.err == 0)
+        recording(&o, in);
+    puts0(&o, "<script>");
+    put(&o, a->js, a->js_len);
+    puts0(&o, "</script>\n<script>");
+    puts0(&o, ng_export_init_js);
+    puts0(&o, "</script>\n</body>\n</html>\n");
+    return o.err;
+}

@@ -1,0 +1,46 @@
+// Open an exported HTML page from disk in headless Chromium (Debian's, no
+// network) with playwright-core, and print what the test checks as JSON:
+// the verdict text and colour, the metadata, the text the player rendered,
+// whether any dialog (alert) fired, the script elements of the DOM, CSP
+// violations and failed requests. Usage: node export_page.cjs PAGE PNG
+"use strict";
+const path = require("path");
+const { chromium } = require(path.join(process.env.NSGATE_BUILD, "web/node_modules/playwright-core"));
+
+(async () => {
+  const [page_file, png] = process.argv.slice(2);
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--disable-quic"],
+  });
+  const ctx = await browser.newContext({ offline: true, viewport: { width: 1100, height: 900 } });
+  const page = await ctx.newPage();
+  const out = { dialogs: [], requests: [], console: [], errors: [] };
+  page.on("dialog", async (d) => { out.dialogs.push(d.message()); await d.dismiss(); });
+  page.on("request", (r) => { if (!r.url().startsWith("file:") && !r.url().startsWith("data:")) out.requests.push(r.url()); });
+  page.on("console", (m) => out.console.push(m.text()));
+  page.on("pageerror", (e) => out.errors.push(String(e)));
+  await page.goto("file://" + path.resolve(page_file));
+  try {
+    await page.waitForSelector(".ap-term .ap-line", { timeout: 10000 });
+    await page.waitForTimeout(500);
+  } catch (e) { out.errors.push("no player terminal: " + e); }
+  out.started = await page.evaluate(() => document.body.getAttribute("data-player"));
+  out.verification = await page.evaluate(() => {
+    const v = document.getElementById("verification");
+    const p = document.getElementById("player");
+    return v && { text: v.textContent, color: getComputedStyle(v).color,
+                  above: !!(v.compareDocumentPosition(p) & Node.DOCUMENT_POSITION_FOLLOWING) };
+  });
+  out.metadata = await page.evaluate(() => document.getElementById("metadata").innerText);
+  out.terminal = await page.evaluate(() => {
+    const t = document.querySelector(".ap-term");
+    return t ? t.innerText : "";
+  });
+  out.markers = await page.evaluate(() => document.getElementById("markers").innerText);
+  out.scripts = await page.evaluate(() => Array.from(document.scripts).map((s) => s.type || "classic"));
+  if (png) await page.screenshot({ path: png, fullPage: true });
+  await browser.close();
+  console.log(JSON.stringify(out));
+})().catch((e) => { console.error(e); process.exit(1); });
