@@ -41,21 +41,28 @@ int ng_recorder_is_prompt(const struct ng_recorder *r)
     return r->prompt_ok && regexec(&r->prompt, r->lastline, 0, NULL, 0) == 0;
 }
 
-/* Keep the last line of output (bounded), NULs made harmless for regexec. */
-static void track_output(struct ng_recorder *r, const char *p, size_t len)
+/* Keep the last line of output (its last NG_LASTLINE_MAX bytes), NULs made
+ * harmless for regexec. Only the chunk's tail after its last newline
+ * matters, so the cost is bounded per chunk, not per byte. */
+void ng_recorder_track_output(struct ng_recorder *r, const char *p, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        char c = p[i];
-        if (c == '\n') {
-            r->lastlen = 0;
-            continue;
-        }
-        if (r->lastlen == NG_LASTLINE_MAX) {
-            memmove(r->lastline, r->lastline + 1, NG_LASTLINE_MAX - 1);
-            r->lastlen--;
-        }
-        r->lastline[r->lastlen++] = c ? c : ' ';
+    const char *nl = memrchr(p, '\n', len);
+    if (nl) {
+        r->lastlen = 0;
+        len -= (size_t)(nl + 1 - p);
+        p = nl + 1;
     }
+    if (len >= NG_LASTLINE_MAX) {
+        p += len - NG_LASTLINE_MAX;
+        len = NG_LASTLINE_MAX;
+        r->lastlen = 0;
+    } else if (r->lastlen + len > NG_LASTLINE_MAX) {
+        size_t drop = r->lastlen + len - NG_LASTLINE_MAX;
+        memmove(r->lastline, r->lastline + drop, r->lastlen - drop);
+        r->lastlen -= drop;
+    }
+    for (size_t i = 0; i < len; i++)
+        r->lastline[r->lastlen++] = p[i] ? p[i] : ' ';
     r->lastline[r->lastlen] = '\0';
 }
 
@@ -126,7 +133,8 @@ int ng_recorder_record(void *ctx, char kind, const void *data, size_t len)
         if ((e = end_mask(r)) < 0)
             return e;
         r->armed = 1;
-        track_output(r, data, len);
+        if (r->pty_master >= 0) /* prompts matter only in terminal mode */
+            ng_recorder_track_output(r, data, len);
         return ng_store_event(r->sess, kind, data, len);
     default:
         return ng_store_event(r->sess, kind, data, len);

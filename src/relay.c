@@ -11,12 +11,16 @@
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define BUF_CAP 65536
-#define WRITE_CHUNK 4096 /* at most one pipe page after POLLOUT: never blocks */
+/* On the caller's own (shared) descriptor a write after POLLOUT is kept to
+ * one pipe page, so it never blocks; on a private non-blocking one (see
+ * private_out) the whole buffer is offered. */
+#define WRITE_CHUNK 4096
 
 struct buf {
     char data[BUF_CAP];
@@ -30,6 +34,8 @@ struct relay {
     int caller_in_open, prog_in_open, prog_out_open, prog_err_open;
     int caller_out_ok, caller_err_ok;
     int exited, done;
+    int out_fd, err_fd;       /* where output goes (private_out or the caller's) */
+    int out_private, err_private;
     int64_t start_ms, last_activity_ms, last_tick_ms;
 };
 
@@ -85,13 +91,29 @@ static void pump_from_prog(struct relay *r, int fd, struct buf *b, int *open, ch
     }
 }
 
-static void flush_to(struct relay *r, int fd, struct buf *b, int *ok)
+/* A private, non-blocking open file description of the caller's pipe or
+ * terminal (through /proc/self/fd), so the relay never blocks on a caller
+ * that stops reading and never changes the flags of a description it
+ * shares with the caller's shell. -1 when not possible (regular files never
+ * block; sockets cannot be reopened): the caller's descriptor is used. */
+static int private_out(int fd)
+{
+    struct stat st;
+    char path[32];
+
+    if (fd < 0 || fstat(fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
+        return -1;
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    return open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+}
+
+static void flush_to(struct relay *r, int fd, struct buf *b, int *ok, int nonblocking)
 {
     if (!*ok) { /* the caller's stream is gone: drop, still recorded */
         b->off = b->len = 0;
         return;
     }
-    size_t n = b->len < WRITE_CHUNK ? b->len : WRITE_CHUNK;
+    size_t n = nonblocking || b->len < WRITE_CHUNK ? b->len : WRITE_CHUNK;
     ssize_t w = write(fd, b->data + b->off, n);
     if (w > 0) {
         b->off += (size_t)w;
@@ -221,9 +243,9 @@ static void step(struct relay *r)
     if (r->prog_err_open && r->err.off + r->err.len < BUF_CAP)
         p[P_PERR] = (struct pollfd){c->prog_err, POLLIN, 0};
     if (r->out.len)
-        p[P_COUT] = (struct pollfd){c->caller_out, POLLOUT, 0};
+        p[P_COUT] = (struct pollfd){r->out_fd, POLLOUT, 0};
     if (r->err.len)
-        p[P_CERR] = (struct pollfd){c->caller_err, POLLOUT, 0};
+        p[P_CERR] = (struct pollfd){r->err_fd, POLLOUT, 0};
     int tmo = timeout_for(r);
     if (r->exited && (r->prog_out_open || r->prog_err_open))
         tmo = 0; /* draining what the program left in its pipes */
@@ -240,9 +262,9 @@ static void step(struct relay *r)
     if (p[P_PERR].revents || (r->exited && r->prog_err_open))
         pump_from_prog(r, c->prog_err, &r->err, &r->prog_err_open, 'e');
     if (p[P_COUT].revents)
-        flush_to(r, c->caller_out, &r->out, &r->caller_out_ok);
+        flush_to(r, r->out_fd, &r->out, &r->caller_out_ok, r->out_private);
     if (p[P_CERR].revents)
-        flush_to(r, c->caller_err, &r->err, &r->caller_err_ok);
+        flush_to(r, r->err_fd, &r->err, &r->caller_err_ok, r->err_private);
 }
 
 size_t ng_relay_copy_winsize(int tty_fd, int master, char *buf, size_t size)
@@ -270,6 +292,11 @@ int ng_relay_run(const struct ng_relay_cfg *cfg, struct ng_relay_result *res)
     r.prog_err_open = cfg->prog_err >= 0;
     r.caller_out_ok = r.caller_err_ok = 1;
     r.start_ms = r.last_activity_ms = r.last_tick_ms = now_ms();
+    int po = private_out(cfg->caller_out), pe = private_out(cfg->caller_err);
+    r.out_fd = po >= 0 ? po : cfg->caller_out;
+    r.err_fd = pe >= 0 ? pe : cfg->caller_err;
+    r.out_private = po >= 0;
+    r.err_private = pe >= 0;
     for (int i = 0; i < 3; i++) {
         int fd = i == 0 ? cfg->prog_in : i == 1 ? cfg->prog_out : cfg->prog_err;
         if (fd >= 0)
@@ -291,6 +318,10 @@ int ng_relay_run(const struct ng_relay_cfg *cfg, struct ng_relay_result *res)
     }
     if (r.prog_in_open && !cfg->pty)
         (void)close(cfg->prog_in);
+    if (po >= 0)
+        (void)close(po);
+    if (pe >= 0)
+        (void)close(pe);
     return 0;
 }
 

@@ -46,5 +46,7 @@ int ng_recorder_tick(void *ctx, enum ng_end_reason *reason);
  * password prompt? Does the terminal state call for masking? */
 int ng_recorder_is_prompt(const struct ng_recorder *r);
 int ng_recorder_termios_masks(unsigned lflag);
+/* Follow the last line of output (what ng_recorder_is_prompt looks at). */
+void ng_recorder_track_output(struct ng_recorder *r, const char *p, size_t len);
 
 #endif
