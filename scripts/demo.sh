@@ -131,4 +131,12 @@ else
     echo "shows each session's uuid and header hash (see docs/audit.md)."
 fi
 
+say "review: one self-contained HTML page (metadata, verification, player; opens offline)"
+mkdir -p "$ROOT/build/demo"
+PAGE="$ROOT/build/demo/session-${FIRST:0:8}.html"
+rm -f "$PAGE"
+run "$NSGATE" export --key "$WORK/root.key" -f html -o "$PAGE" "$FIRST"
+run "$NSGATE" export --key "$WORK/root.key" -f asciicast "$FIRST" | head -3
+
 say "done: target and cgroups are cleaned up"
+echo "The review page of the first session: $PAGE"

@@ -1,8 +1,10 @@
 /* Building one request from the target, the caller and the options. */
 #include "nsgate/request.h"
 #include "nsgate/creds.h"
+#include "nsgate/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 
 void ng_request_init(struct ng_request *rq)
@@ -29,6 +31,12 @@ int ng_request_open_target(struct ng_request *rq, pid_t pid, const char *contain
         return r == -ENOENT ? -ESRCH : r;
     if (ng_ns_self(rq->self_ns) < 0 || ng_caps_last_cap(&rq->last_cap) < 0)
         return -EIO;
+    char buf[8192];
+    struct ng_proc_status self;
+    if (ng_read_file_at(AT_FDCWD, "/proc/self/status", buf, sizeof(buf)) < 0 ||
+        ng_parse_status(buf, &self) < 0)
+        return -EIO;
+    rq->self_prm = self.cap_prm;
     return 0;
 }
 
@@ -96,6 +104,9 @@ int ng_request_fill(struct ng_request *rq, const char *program, const char *reas
     pr->cred.uid_map = rq->t.uid_map;
     pr->cred.gid_map = rq->t.gid_map;
     pr->cred.in_target_userns = userns || same_ns(rq, NG_NS_USER);
-    pr->cred.all_caps = ng_caps_mask(rq->last_cap);
+    /* "keep" and capability lists can only give what nsgate holds in the
+     * user namespace the program ends in: all of a user namespace it
+     * entered, its own permitted set in its own. */
+    pr->cred.all_caps = ng_caps_mask(rq->last_cap) & (userns ? UINT64_MAX : rq->self_prm);
     return 0;
 }

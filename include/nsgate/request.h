@@ -15,6 +15,7 @@ struct ng_request {
     uint32_t db_groups[NG_MAX_GROUPS];
     size_t ndb_groups;
     int last_cap;
+    uint64_t self_prm; /* nsgate's own permitted set: all a program can get in its user ns */
     struct ng_policy_request pr;
 };
 
