@@ -71,6 +71,7 @@ line=$(grep 'type=USER_START' "$AUDIT_LOG" | grep "$S")
 eq "the hostile reason cannot add a uuid field" 1 "$(echo "$line" | grep -o ' uuid=' | wc -l)"
 eq "the hostile reason cannot add a res field" 1 "$(echo "$line" | grep -o ' res=' | wc -l)"
 check "the reason is hex-encoded in the raw log" sh -c "echo '$line' | grep -qE 'reason=[0-9A-F]{20,}'"
+check "the command (spaces, quotes, =) is hex-encoded in the raw log" sh -c "echo '$line' | grep -qE 'cmd=[0-9A-F]{20,} '"
 
 # --- verify --audit-log cross-checks ---
 "$NSGATE" verify --key "$T/root.key" --audit-log "$AUDIT_LOG" "$S" >"$T/v" 2>/dev/null
@@ -87,11 +88,24 @@ check "rolled-back store without the log: no MISSING (nothing anchors it)" sh -c
 eq "rolled-back store with the log: exit 1" 1 "$?"
 check "... the newest session is MISSING" grep -q "^MISSING $N" "$T/v"
 
-# A session cut short: its last events deleted from a copy.
+# A session cut short by someone who also removed the seals and the ledger
+# entries that covered the cut part: the store alone looks merely
+# INCOMPLETE; the audit log's USER_END (sequence number and head) catches it.
 cp "$NSGATE_DB" "$T/cut.db"
-sqlite3 "$T/cut.db" "PRAGMA foreign_keys=OFF; DELETE FROM events WHERE session = (SELECT session FROM events WHERE kind='o' AND CAST(data AS TEXT) = 'newest' || char(10)) AND kind = 'x';"
+sqlite3 "$T/cut.db" <<SQL
+CREATE TEMP TABLE victim AS SELECT session AS id FROM events WHERE kind='o' AND CAST(data AS TEXT) = 'newest' || char(10);
+CREATE TEMP TABLE cutseq AS SELECT max(seq) AS s FROM events WHERE session = (SELECT id FROM victim);
+DELETE FROM events WHERE session = (SELECT id FROM victim) AND seq = (SELECT s FROM cutseq);
+DELETE FROM seals WHERE session = (SELECT id FROM victim) AND seq >= (SELECT s FROM cutseq);
+CREATE TEMP TABLE cutledger AS SELECT min(seq) AS l FROM ledger WHERE session = (SELECT id FROM victim) AND kind = 'end';
+DELETE FROM seals WHERE session = zeroblob(16) AND seq >= (SELECT l FROM cutledger);
+DELETE FROM ledger WHERE seq >= (SELECT l FROM cutledger);
+SQL
+"$NSGATE" verify --db "$T/cut.db" --key "$T/root.key" "$N" >"$T/v" 2>/dev/null
+check "the cut session alone looks INCOMPLETE (never OK)" grep -q "^INCOMPLETE $N" "$T/v"
 "$NSGATE" verify --db "$T/cut.db" --key "$T/root.key" --audit-log "$AUDIT_LOG" "$N" >"$T/v" 2>/dev/null
-check "a session cut below what USER_END logged is TAMPERED or INCOMPLETE, never OK" sh -c "! grep -q '^OK' '$T/v'"
+eq "with the audit log: exit 1" 1 "$?"
+check "... the session cut below what USER_END logged is TAMPERED" grep -q "^TAMPERED $N" "$T/v"
 
 # A session the log never saw start: recorded while the daemon was down.
 auditd_stop
