@@ -3,9 +3,13 @@
 set -u
 : "${NSGATE:?NSGATE must name the nsgate binary}"
 : "${NSGATE_BUILD:?}"
-PROBE="$NSGATE_BUILD/tests/ng_probe"
 T=$(mktemp -d /tmp/nsgate-test.XXXXXX)
 chmod 755 "$T"
+# The probe runs as the target's or the caller's uid: a copy in a directory
+# anyone can traverse, wherever the build tree is.
+cp "$NSGATE_BUILD/tests/ng_probe" "$T/ng_probe"
+chmod 755 "$T/ng_probe"
+PROBE="$T/ng_probe"
 # A policy that lets root enter anything (host access included): tests of
 # the entry engine; policy tests write their own.
 mkdir -p "$T/etc"
