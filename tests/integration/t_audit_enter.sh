@@ -137,4 +137,27 @@ grep -v "fp=$(cat "$T/root2.key")" "$AUDIT_LOG" >"$T/nokey.log"
 "$NSGATE" verify --db "$T/var/s2.db" --key "$T/root2.key" --audit-log "$T/nokey.log" >"$T/v" 2>&1
 eq "a certificate without its CRYPTO_KEY_USER record: exit 1" 1 "$?"
 check "... reported: the certificate has no key record" grep -q "^LEDGER TAMPERED.*certificate of epoch 0 has no key record" "$T/v"
+# The audit daemon killed mid-session: under required the session ends at
+# the next seal with 75 (reason audit-lost, recorded); best-effort goes on.
+"$NSGATE" enter -q --policy "$T/etc/req.ini" -t "$TPID" -n -- /bin/sleep 20 >/dev/null 2>"$T/err" &
+runner=$!
+sleep 1.5
+auditd_stop
+auditctl -e 1 >/dev/null
+start=$(date +%s)
+wait "$runner"
+eq "required, audit daemon killed mid-session: 75" 75 "$?"
+check "... promptly" [ $(($(date +%s) - start)) -le 5 ]
+check "... the operator is told" grep -q "audit trail lost" "$T/err"
+got=$(sqlite3 "$NSGATE_DB" "select cast(data as text) from events where kind='x' and session=(select id from sessions order by start_ns desc limit 1)")
+check "... and the end reason is recorded" sh -c "echo '$got' | grep -q audit-lost"
+auditd_start
+AUDIT_ENABLED_BEFORE=$enabled_before
+auditctl -e 1 >/dev/null
+"$NSGATE" enter -q --policy "$T/etc/best.ini" -t "$TPID" -n -- /bin/sleep 3 >/dev/null 2>&1 &
+runner=$!
+sleep 1
+auditd_stop
+wait "$runner"
+eq "best-effort, audit daemon killed mid-session: the session goes on (0)" 0 "$?"
 finish
