@@ -80,16 +80,17 @@ int ng_harden_env(int real_root)
             }
         }
     }
-    if (clearenv() != 0) {
-        free(keep);
-        return -ENOMEM;
+    int r = clearenv() == 0 ? 0 : -ENOMEM;
+    /* setenv copies: libc owns the strings (no leak for valgrind to see). */
+    for (size_t i = 0; i < k; i++) {
+        char *eq = strchr(keep[i], '=');
+        *eq = '\0';
+        if (r == 0 && setenv(keep[i], eq + 1, 1) != 0)
+            r = -ENOMEM;
+        free(keep[i]);
     }
-    /* putenv takes ownership of the strings: they live for the process. */
-    for (size_t i = 0; i < k; i++)
-        if (putenv(keep[i]) != 0)
-            return -ENOMEM;
     free(keep);
-    return 0;
+    return r;
 }
 
 static int in_initial_userns(void)

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -133,7 +134,11 @@ int ng_selfexe_reexec(char **argv, char **envp)
     nargv[1] = marker;
     for (size_t i = 1; i < n; i++)
         nargv[i + 1] = argv[i];
-    syscall(SYS_execveat, mfd, "", nargv, envp, AT_EMPTY_PATH);
+    /* Through its /proc path rather than execveat(AT_EMPTY_PATH): the same
+     * file, and tools that wrap exec (valgrind --trace-children) follow it. */
+    char path[32];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", NG_SELFEXE_FD);
+    execve(path, nargv, envp);
     r = -errno;
     free(nargv);
     close(mfd);
