@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -101,6 +103,15 @@ static int copy_patched(int src, int dst)
 
 int ng_selfexe_reexec(char **argv, char **envp)
 {
+    /* The copy is a file write: a caller's small RLIMIT_FSIZE must not kill
+     * us with SIGXFSZ (soft up to hard is always allowed; a write past a
+     * lowered hard limit fails with EFBIG instead). */
+    struct rlimit fs;
+    if (getrlimit(RLIMIT_FSIZE, &fs) == 0) {
+        fs.rlim_cur = fs.rlim_max;
+        (void)setrlimit(RLIMIT_FSIZE, &fs);
+    }
+    signal(SIGXFSZ, SIG_IGN);
     int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     if (src < 0)
         return -errno;
@@ -138,6 +149,7 @@ int ng_selfexe_reexec(char **argv, char **envp)
      * file, and tools that wrap exec (valgrind --trace-children) follow it. */
     char path[32];
     snprintf(path, sizeof(path), "/proc/self/fd/%d", NG_SELFEXE_FD);
+    signal(SIGXFSZ, SIG_DFL); /* ignored dispositions survive execve */
     execve(path, nargv, envp);
     r = -errno;
     free(nargv);

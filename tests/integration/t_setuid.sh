@@ -136,6 +136,18 @@ fi
 wait $runner
 eq "the session completed" 0 "$?"
 
+# Tiny resource limits handed to the setuid program (soft limits; a lowered
+# hard limit cannot be raised without CAP_SYS_RESOURCE): recording and
+# sealing still work.
+as_user prlimit --nofile=6: --fsize=1000: --nproc=1: --memlock=0: --sigpending=1: --msgqueue=0: -- \
+    "$B" enter -q -t "$TPID" -n -- /bin/sh -c 'i=0; while [ $i -lt 500 ]; do echo rl-line-$i; i=$((i+1)); done' \
+    >"$T/rl.out" 2>"$T/rl.err"
+eq "tiny RLIMIT_* at a setuid start: the session works" 0 "$?"
+eq "... and all its output arrived" 500 "$(grep -c '^rl-line-' "$T/rl.out")"
+S=$("$B" sessions --json 2>/dev/null | head -1 | jq -r .id)
+"$B" verify --key "$T/root.key" "$S" >"$T/v" 2>/dev/null
+check "... and it is recorded and sealed (verify OK)" grep -q "^OK $S" "$T/v"
+
 # 6. Freezing the caller's own (delegated) cgroup does not stop the session.
 CG2=$(cgroup2_root)
 UCG="$CG2/nsgate-test-user-$$"
