@@ -115,7 +115,7 @@ eq "a target that does not exist: 69" 69 "$?"
 
 # 5. The caller cannot stop, kill or slow the running nsgate: ids are 0,
 # and the nice value, oom_score_adj and timer slack it was started with are reset.
-as_user nice -n 19 choom -n 900 -- "$B" enter -q -t "$TPID" -n -- /bin/sleep 3 &
+as_user nice -n 19 choom -n 900 -- "$PROBE" slack 900000000 "$B" enter -q -t "$TPID" -n -- /bin/sleep 3 &
 runner=$!
 for _ in $(seq 1 100); do
     NPID=$(pgrep -u 0 -f "^$B (--nsgate-sealed-copy )?enter -q -t $TPID -n -- /bin/sleep 3" | head -1)
@@ -127,6 +127,7 @@ if [ -n "$NPID" ]; then
     eq "recorder ids are 0" "Uid: 0 0 0 0" "$(grep ^Uid: /proc/$NPID/status | tr -s '\t ' ' ' | sed 's/ $//')"
     eq "nice value reset to 0" 0 "$(awk '{print $19}' /proc/$NPID/stat)"
     eq "oom_score_adj reset to 0" 0 "$(cat /proc/$NPID/oom_score_adj)"
+    eq "timer slack reset to the default" 50000 "$(cat /proc/$NPID/timerslack_ns)"
     check "the caller cannot stop it" sh -c "! setpriv --reuid=$USER_NAME --regid=$USER_NAME --init-groups kill -STOP $NPID 2>/dev/null"
     check "the caller cannot kill it" sh -c "! setpriv --reuid=$USER_NAME --regid=$USER_NAME --init-groups kill -KILL $NPID 2>/dev/null"
     check "it left the caller's cgroup" sh -c "grep -q '^0::/nsgate\$' /proc/$NPID/cgroup"
