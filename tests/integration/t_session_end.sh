@@ -76,4 +76,27 @@ eq "sessions --grep finds the session by its output" "$S" "$("$NSGATE" sessions 
 eq "sessions --user root --since 1h lists it" "$S" "$("$NSGATE" sessions --user root --since 1h --json | jq -r .id | head -1)"
 eq "sessions --until 1h ago lists nothing" "" "$("$NSGATE" sessions --until 1h --json | jq -r .id | head -1)"
 eq "sessions --target PID" "$S" "$("$NSGATE" sessions --target "$TPID" --json | jq -r .id | head -1)"
+# The target dying mid-session: its pid namespace goes, with the program in it.
+start_target --pid --mount-proc --net -- sleep 600
+DYING=$TPID
+"$NSGATE" enter -q -t "$DYING" -n -p -- /bin/sleep 30 >/dev/null 2>&1 &
+runner=$!
+sleep 1
+kill -KILL "$DYING"
+wait "$runner"
+eq "the target dies mid-session: the program is killed with it (137)" 137 "$?"
+got=$(sqlite3 "$NSGATE_DB" "select cast(data as text) from events where kind='x' and session=(select id from sessions order by start_ns desc limit 1)")
+check "... and the end is recorded" sh -c "echo '$got' | grep -q '\"exit\":137'"
+start_target --pid --mount-proc --net -- sleep 600
+
+# The operator's side hangs up (SIGHUP to nsgate): 128+1, reason recorded.
+"$NSGATE" enter -q -t "$TPID" -n -- /bin/sleep 30 >/dev/null 2>"$T/err" &
+runner=$!
+sleep 1
+kill -HUP "$runner"
+wait "$runner"
+eq "nsgate gets SIGHUP: 129" 129 "$?"
+got=$(sqlite3 "$NSGATE_DB" "select cast(data as text) from events where kind='x' and session=(select id from sessions order by start_ns desc limit 1)")
+check "... the reason is recorded" sh -c "echo '$got' | grep -q '\"reason\":\"signal\"'"
+
 finish
