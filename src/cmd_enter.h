@@ -48,6 +48,7 @@ struct session {
     int use_pty;
     struct ng_tty tty;
     pid_t child;
+    pid_t recorder_pid;
     struct ng_audit audit;
     int audit_required;
     int audit_ok;       /* records can be written */

@@ -259,6 +259,7 @@ __attribute__((noreturn)) static void child(struct session *s)
         .err_fd = s->errp[1],
         .status_fd = s->statp[1],
         .go_fd = s->gop[0],
+        .recorder = s->recorder_pid,
     };
     if (s->use_pty)
         p.stdio[0] = p.stdio[1] = p.stdio[2] = s->tty.slave;
@@ -448,6 +449,7 @@ int ng_cmd_enter_run(struct session *s)
         fprintf(stderr, "nsgate: session %s started (target %d, rule %s); recorded%s\n",
                 s->id_text, (int)s->rq.t.pid, s->dec.rule_name,
                 s->audit_ok ? " and audited" : ", NOT audited (audit trail unavailable)");
+    s->recorder_pid = getpid();
     s->child = fork();
     if (s->child < 0)
         return ng_err("fork: %s", strerror(errno)), NG_EXIT_INTERNAL;

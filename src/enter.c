@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -163,6 +164,35 @@ static void check_not_self(const struct ng_entry_plan *p)
         fail(p, 126, EPERM, "the program inside the target is nsgate itself; refusing");
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/* Keep only the descriptors the plan names: the recorder's store, key
+ * state, audit socket and signalfd never reach the entering child. */
+static void close_unneeded(const struct ng_entry_plan *p)
+{
+    int keep[16 + NG_CGROUP_MAX_V1], n = 0;
+    int fixed[] = {p->t->pidfd, p->t->proc_fd, p->host_proc_fd, p->root_fd, p->cwd_fd,
+                   p->stdio[0], p->stdio[1], p->stdio[2], p->err_fd, p->status_fd, p->go_fd};
+
+    for (size_t i = 0; i < NG_ARRAY_SIZE(fixed); i++)
+        if (fixed[i] > 2)
+            keep[n++] = fixed[i];
+    for (size_t i = 0; p->cg && i < p->cg->nprocs; i++)
+        keep[n++] = p->cg->procs_fd[i];
+    qsort(keep, (size_t)n, sizeof(keep[0]), cmp_int);
+    unsigned from = 3;
+    for (int i = 0; i < n; i++) {
+        if ((unsigned)keep[i] > from)
+            (void)syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0U);
+        if ((unsigned)keep[i] >= from)
+            from = (unsigned)keep[i] + 1;
+    }
+    (void)syscall(SYS_close_range, from, ~0U, 0U);
+}
+
 void ng_enter_child(const struct ng_entry_plan *p)
 {
     const char *why = NULL;
@@ -170,8 +200,13 @@ void ng_enter_child(const struct ng_entry_plan *p)
 
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
         fail(p, 70, errno, "PR_SET_PDEATHSIG");
-    /* Nothing is entered before the recorder says the session is on record. */
+    /* The recorder may have died before the parent-death signal was armed. */
+    if (getppid() != p->recorder)
+        _exit(70);
+    /* Nothing is entered before the recorder says the session is on record;
+     * its death closes the pipe (our copy of the write end goes first). */
     char go;
+    close_unneeded(p); /* the go pipe's write end too */
     if (p->go_fd >= 0 && read(p->go_fd, &go, 1) != 1)
         _exit(70);
     setup_stdio(p);

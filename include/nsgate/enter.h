@@ -30,6 +30,7 @@ struct ng_entry_plan {
     int err_fd;           /* write end of the error pipe (close-on-exec) */
     int status_fd;        /* write end: the program's wait status after a pid fork */
     int go_fd;            /* read end: one byte once the session is recorded, else EOF */
+    pid_t recorder;       /* the recorder's pid: the child's parent */
 };
 
 /* What the child sends when it fails before execve. */

@@ -22,6 +22,12 @@ for i in $(seq 1 $runs); do
     wait "$pid" 2>/dev/null
     "$NSGATE" sessions --json >/dev/null 2>&1 || unopenable=$((unopenable + 1))
 done
+sleep 0.5
+# An entering child whose recorder died before it armed the parent-death
+# signal must not linger (it once did, blocked on the go pipe forever).
+left=$(pgrep -f -- "enter -q --policy $T/etc/fast.ini" | wc -l)
+eq "no entering child or program outlives its killed recorder" 0 "$left"
+pkill -KILL -f -- "enter -q --policy $T/etc/fast.ini" 2>/dev/null || true
 "$NSGATE" verify --key "$T/root.key" >"$T/v" 2>"$T/e"
 rc=$?
 check "verify finished without crashing (exit $rc)" [ "$rc" -le 2 ]
