@@ -500,6 +500,9 @@ int ng_store_open_readonly(const char *path, struct ng_store **ret)
         r = open_sqlite(s, path, SQLITE_OPEN_READONLY, &st);
     if (r == 0) {
         set_reader_limits(s->db);
+        /* Recorders commit all the time: a reader waits for a moment of
+         * WAL-index change rather than fail with "database is locked". */
+        sqlite3_busy_timeout(s->db, NG_STORE_BUSY_MS);
         sqlite3_progress_handler(s->db, 10000, progress, s);
         r = ng_store_exec(s, "PRAGMA query_only=ON");
     }

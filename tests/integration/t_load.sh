@@ -26,6 +26,7 @@ wait "$reader"
 eq "$N concurrent sessions all exit 0" 0 "$fails"
 check "no 'database is locked' reached a session" sh -c "! cat '$T'/l*.err | grep -qi locked"
 check "no reader failed or saw 'database is locked'" sh -c "! grep -qiE 'locked|fail' '$T/reader.err'"
+grep -iE 'locked|fail' "$T/reader.err" | head -3
 lost=0
 for i in $(seq 1 "$N"); do
     [ "$(wc -l <"$T/l$i.out")" -eq 3000 ] || lost=$((lost + 1))
