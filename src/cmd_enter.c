@@ -19,6 +19,10 @@ static void close_pair(int p[2])
 
 static void session_cleanup(struct session *s)
 {
+    /* A session refused after its cgroup was made (store, keys, space):
+     * nothing may be left in it, and the group goes. No-op after run(). */
+    if (s->cg.dir_fd >= 0)
+        (void)ng_cgroup_session_kill(&s->cg, 2000);
     close_pair(s->in);
     close_pair(s->out);
     close_pair(s->err);
@@ -227,6 +231,7 @@ int ng_cmd_enter(int argc, char **argv, const struct ng_caller *caller)
 
     memset(&s, 0, sizeof(s));
     s.host_proc_fd = s.root_fd = s.cwd_fd = s.sigfd = -1;
+    s.cg.dir_fd = s.cg.parent_fd = s.cg.v2_root_fd = -1;
     s.tty.master = s.tty.slave = s.tty.caller_fd = -1;
     for (int *p = &s.in[0]; p <= &s.gop[1]; p++)
         *p = -1;

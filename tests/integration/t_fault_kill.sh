@@ -7,6 +7,8 @@
 
 printf '[defaults]\naudit = best-effort\nseal_interval = 100ms\n[allow r]\nusers = root\ntargets = *\nnamespaces = all\nhost_access = yes\n' >"$T/etc/fast.ini"
 chmod 644 "$T/etc/fast.ini"
+CG2=$(cgroup2_root)
+ls -d "$CG2"/nsgate-*-*-*-*-* >"$T/groups.before" 2>/dev/null || true
 start_target --pid --mount-proc --net -- sleep 600
 "$NSGATE" enter -q --policy "$T/etc/fast.ini" -t "$TPID" -n -- /bin/echo a-complete-session >/dev/null 2>&1
 DONE=$("$NSGATE" sessions --json | head -1 | jq -r .id)
@@ -41,4 +43,12 @@ eq "no cut session verifies OK (only the completed one)" 1 "$ok_cut"
 check "the completed session is still OK" grep -q "^OK $DONE " "$T/v"
 check "every cut session is INCOMPLETE, none TAMPERED" sh -c "! grep -qE '^(TAMPERED|MISSING) [0-9a-f]' '$T/v'"
 grep -c '^INCOMPLETE' "$T/v" | sed 's/^/# INCOMPLETE sessions: /'
+# A recorder killed with SIGKILL cannot remove its session's (now empty)
+# cgroup (a known limit, docs/security.md): remove the empty session groups
+# this test left (those that were not there when it started).
+for g in "$CG2"/nsgate-*-*-*-*-*; do
+    [ -d "$g" ] || continue
+    grep -qxF "$g" "$T/groups.before" && continue
+    grep -q '^populated 0' "$g/cgroup.events" 2>/dev/null && { rmdir "$g" 2>/dev/null || true; }
+done
 finish
