@@ -36,6 +36,11 @@ sleep 0.3
 bg=$(cat "$T/bg")
 check "leave_processes = yes: the background process is still running" kill -0 "$bg"
 kill -KILL "$bg" 2>/dev/null
+# leave_processes keeps the session's cgroup for what it left: remove it now
+L=$(last_id); sleep 0.2
+for g in "$(cgroup2_root)"/nsgate-"$L" "$(cgroup2_root)"/*/nsgate-"$L"; do
+    if [ -d "$g" ]; then rmdir "$g" 2>/dev/null || true; fi
+done
 
 # The recorder killed mid-session: the program goes too; the store says INCOMPLETE.
 "$NSGATE" enter -q -t "$TPID" -n -- /bin/sh -c 'echo before-kill; exec sleep 300' >/dev/null 2>&1 &
@@ -51,6 +56,10 @@ wait "$runner" 2>/dev/null
 sleep 0.3
 check "the program does not outlive a killed recorder" sh -c "[ -z '$prog' ] || [ ! -e /proc/$prog ] || grep -q '^State:.*Z' /proc/$prog/status"
 S=$(last_id)
+# its recorder could not remove the (now empty) session cgroup: this test does
+for g in "$(cgroup2_root)"/nsgate-"$S" "$(cgroup2_root)"/*/nsgate-"$S"; do
+    if [ -d "$g" ]; then rmdir "$g" 2>/dev/null || true; fi
+done
 "$NSGATE" verify --key "$T/root.key" "$S" >"$T/v" 2>/dev/null
 eq "a killed recorder's session: verify exit 2" 2 "$?"
 check "... INCOMPLETE, with the sealed prefix" grep -qE "^INCOMPLETE $S events=[0-9]+ sealed=[1-9]" "$T/v"
