@@ -4,10 +4,11 @@
 # apt-get runs only for packages that are missing.
 set -eu
 
-# Build: compiler, cmake, pkg-config, the four libraries of the design card and
-# jansson (JSON output, see docs/dependencies.md).
+# Build: compiler, cmake, pkg-config, the four libraries of the design card,
+# jansson (JSON output) and libseccomp (the command filter), see
+# docs/dependencies.md.
 BUILD="build-essential cmake pkg-config libaudit-dev libsodium-dev libsqlite3-dev
-libcmocka-dev libjansson-dev"
+libcmocka-dev libjansson-dev libseccomp-dev"
 # The web player of export -f html comes from the npm registry (web/, npm ci
 # at build time): npm itself from Debian unless one is already installed.
 command -v npm >/dev/null 2>&1 || BUILD="$BUILD nodejs npm"
@@ -15,7 +16,12 @@ command -v npm >/dev/null 2>&1 || BUILD="$BUILD nodejs npm"
 # the players and the browser export is checked with, man and dpkg-dev for
 # the package test.
 TEST="util-linux iproute2 procps strace clang libclang-rt-14-dev jq tmux
-auditd valgrind sqlite3 coreutils passwd asciinema chromium man-db dpkg-dev bash-completion"
+auditd valgrind sqlite3 coreutils passwd asciinema chromium man-db dpkg-dev bash-completion
+busybox-static"
+# Benchmarks only (scripts/deps.sh bench): sudo, the peer of the command
+# recording benchmark (its log_subcmds intercept mode). Not installed for a
+# plain build or test run: a test machine needs no sudo.
+[ "${1:-}" = bench ] && TEST="$TEST sudo"
 
 missing=""
 for p in $BUILD $TEST; do

@@ -34,6 +34,7 @@ struct ng_constraints {
     int join_cgroup;
     int leave_processes;
     int record_input;
+    int record_commands; /* every exec in the session recorded as a 'c' event */
     int audit_required;
     int64_t seal_interval_ms;
     int64_t max_session_ms; /* NG_DURATION_NONE for none */

@@ -6,6 +6,7 @@
 #define NSGATE_ENTER_H
 
 #include "nsgate/cgroup.h"
+#include "nsgate/cmdfilter.h"
 #include "nsgate/creds.h"
 #include "nsgate/target.h"
 
@@ -31,6 +32,10 @@ struct ng_entry_plan {
     int status_fd;        /* write end: the program's wait status after a pid fork */
     int go_fd;            /* read end: one byte once the session is recorded, else EOF */
     pid_t recorder;       /* the recorder's pid: the child's parent */
+    /* record_commands: the filter to install and the socket its listener
+     * goes to the recorder over; NULL and -1 when commands are not recorded */
+    const struct ng_cmdfilter *cmdfilter;
+    int cmd_sock;
 };
 
 /* What the child sends when it fails before execve. */

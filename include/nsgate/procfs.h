@@ -26,6 +26,23 @@ struct ng_proc_status {
  * -E2BIG with more than NG_MAX_GROUPS supplementary groups. */
 int ng_parse_status(const char *text, struct ng_proc_status *ret);
 
+/* Deepest pid namespace nesting the kernel allows (MAX_PID_NS_LEVEL) + 1. */
+#define NG_MAX_PIDNS_LEVELS 33
+
+/* The ids of a task, from /proc/PID/status as the reader's namespaces see
+ * them (the command recorder reads them for every exec). */
+struct ng_proc_ids {
+    int64_t tgid, ppid;
+    uint32_t uid[4]; /* real, effective, saved, fs */
+    uint32_t gid[4];
+    int64_t nspid[NG_MAX_PIDNS_LEVELS]; /* NSpid: the reader's level first */
+    size_t nnspid;
+};
+
+/* Tgid, PPid, Uid, Gid and NSpid of /proc/PID/status; -EINVAL when one is
+ * missing or malformed. */
+int ng_parse_status_ids(const char *text, struct ng_proc_ids *ret);
+
 /* /proc/PID/stat: field 22, start time in clock ticks since boot. The comm
  * field may hold spaces and parentheses: parse after the last ')'. */
 int ng_parse_stat_starttime(const char *text, uint64_t *ret);

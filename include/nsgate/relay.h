@@ -28,6 +28,13 @@ struct ng_relay_ops {
      * the session with the reason it sets. */
     int (*tick)(void *ctx, enum ng_end_reason *reason);
     void *ctx;
+    /* Command recording (cmdrec.h), when cmd_fd >= 0: the listener is
+     * readable; SIGCHLD arrived; a wait status of the child that is a stop
+     * (the child's own exec in flight). Negative ends the session (74). */
+    int (*cmd_notify)(void *ctx);
+    int (*cmd_reap)(void *ctx);
+    int (*cmd_stopped)(void *ctx, pid_t pid, int status);
+    void *cmd_ctx;
 };
 
 struct ng_relay_cfg {
@@ -42,6 +49,7 @@ struct ng_relay_cfg {
     int64_t max_session_ms, idle_timeout_ms; /* < 0: none */
     uint64_t max_output;
     int tick_ms;
+    int cmd_fd; /* the command filter's listener, or -1 */
     struct ng_relay_ops ops;
 };
 

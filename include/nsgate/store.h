@@ -98,6 +98,8 @@ struct ng_session_header {
     /* schema 2: NULL leaves the column NULL (and out of the header hash) */
     const char *caller_reach;   /* "userns", "other-uid", "root", "allowed" */
     const uint8_t *mask_escrow; /* NG_STORE_ESCROW_PK_LEN bytes: the escrow key */
+    /* schema 3: 1 every exec recorded as a 'c' event, 0 not; -1 leaves it NULL */
+    int record_commands;
 };
 
 /* Start a session: h->id or a new random UUID v4, start time now (CLOCK_REALTIME and
@@ -133,6 +135,8 @@ const uint8_t *ng_store_session_header_hash(const struct ng_session *sess);
 /* The last seq written to the database and the chain head there: what a
  * seal may cover (0 and the header hash before the first event). */
 int64_t ng_store_session_committed(const struct ng_session *sess, uint8_t head[NG_HASH_LEN]);
+/* Now, as an event's t_ns: CLOCK_BOOTTIME since the session's start. */
+int64_t ng_store_session_now_ns(const struct ng_session *sess);
 /* The last seq assigned (including buffered events) and its head. */
 int64_t ng_store_session_seq(const struct ng_session *sess, uint8_t head[NG_HASH_LEN]);
 
@@ -155,7 +159,8 @@ int ng_store_add_cert(struct ng_store *s, const uint8_t root_pk[NG_FSKEY_PK_BYTE
  * onto a seal another process made (the ledger's). -ENOENT when the chain has
  * no seal yet, -EBADMSG when the row is malformed. */
 int ng_store_last_seal(struct ng_store *s, const uint8_t chain_id[NG_SEAL_ID_BYTES],
-                       struct ng_seal_fields *ret, uint8_t ret_sig[NG_SEAL_SIG_BYTES]) NG_MUST_CHECK;
+                       struct ng_seal_fields *ret,
+                       uint8_t ret_sig[NG_SEAL_SIG_BYTES]) NG_MUST_CHECK;
 
 enum ng_ledger_kind { NG_LEDGER_START = 0, NG_LEDGER_CHECKPOINT, NG_LEDGER_END };
 

@@ -173,6 +173,64 @@ int ng_parse_status(const char *text, struct ng_proc_status *ret)
     return 0;
 }
 
+/* One pid-like number of a status field. */
+static int parse_pid_value(char *v, int64_t *ret)
+{
+    uint64_t x;
+
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (ng_parse_u64(v, 0, 1u << 22, &x) < 0)
+        return -EINVAL;
+    *ret = (int64_t)x;
+    return 0;
+}
+
+static int parse_nspid(char *v, struct ng_proc_ids *ids)
+{
+    char *save = NULL;
+
+    ids->nnspid = 0;
+    for (char *t = strtok_r(v, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+        uint64_t x;
+        if (ids->nnspid == NG_MAX_PIDNS_LEVELS || ng_parse_u64(t, 1, 1u << 22, &x) < 0)
+            return -EINVAL;
+        ids->nspid[ids->nnspid++] = (int64_t)x;
+    }
+    return 0;
+}
+
+int ng_parse_status_ids(const char *text, struct ng_proc_ids *ret)
+{
+    struct ng_proc_ids ids;
+    char line[512];
+    unsigned seen = 0;
+    int too_long, r = 0;
+
+    memset(&ids, 0, sizeof(ids));
+    for (const char *p = text; r == 0 && (p = next_line(p, line, sizeof(line), &too_long));) {
+        char *colon = too_long ? NULL : strchr(line, ':');
+        if (!colon)
+            continue;
+        *colon = '\0';
+        char *v = colon + 1;
+        if (strcmp(line, "Tgid") == 0)
+            r = parse_pid_value(v, &ids.tgid), seen |= 1;
+        else if (strcmp(line, "PPid") == 0)
+            r = parse_pid_value(v, &ids.ppid), seen |= 2;
+        else if (strcmp(line, "Uid") == 0)
+            r = parse_ids4(v, ids.uid), seen |= 4;
+        else if (strcmp(line, "Gid") == 0)
+            r = parse_ids4(v, ids.gid), seen |= 8;
+        else if (strcmp(line, "NSpid") == 0)
+            r = parse_nspid(v, &ids), seen |= 16;
+    }
+    if (r < 0 || seen != 31 || ids.nnspid == 0)
+        return -EINVAL;
+    *ret = ids;
+    return 0;
+}
+
 int ng_parse_stat_starttime(const char *text, uint64_t *ret)
 {
     const char *p = strrchr(text, ')');
@@ -287,8 +345,7 @@ static int component_id(const char *c, size_t n, const char *parent, size_t pn, 
     return 0;
 }
 
-int ng_container_id_from_path(const char *path, char out[NG_CONTAINER_ID_LEN + 1],
-                              const char **why)
+int ng_container_id_from_path(const char *path, char out[NG_CONTAINER_ID_LEN + 1], const char **why)
 {
     const char *found = NULL;
     const char *parent = NULL;

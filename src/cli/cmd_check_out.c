@@ -129,8 +129,9 @@ static int print_constraints(const struct ng_constraints *c)
     fmt_duration(c->max_session_ms, a, sizeof(a));
     fmt_duration(c->idle_timeout_ms, b, sizeof(b));
     fmt_size(c->max_output, d, sizeof(d));
-    r |= out("limits: max_session=%s idle_timeout=%s max_output=%s record_input=%s", a, b, d,
-             yes_no(c->record_input));
+    r |= out("limits: max_session=%s idle_timeout=%s max_output=%s record_input=%s "
+             "record_commands=%s",
+             a, b, d, yes_no(c->record_input), yes_no(c->record_commands));
     fmt_duration(c->seal_interval_ms, a, sizeof(a));
     fmt_size(c->min_free, b, sizeof(b));
     r |= out("audit: %s  seal_interval: %s  min_free: %s  shell: %s",
@@ -211,11 +212,12 @@ static json_t *json_constraints(const struct ng_constraints *c)
     fmt_run_as(c, run_as, sizeof(run_as));
     for (size_t i = 0; env && i < c->nsetenv; i++)
         json_array_append_new(env, jstr(c->setenv[i]));
-    return json_pack("{s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:o, s:o, s:o, s:s, s:o, s:o, s:o, "
-                     "s:o*}",
+    return json_pack("{s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:b, s:o, s:o, s:o, s:s, s:o, s:o, "
+                     "s:o, s:o*}",
                      "run_as", run_as, "capabilities", json_caps(c), "host_access", c->host_access,
                      "no_new_privs", c->no_new_privs, "join_cgroup", c->join_cgroup,
                      "leave_processes", c->leave_processes, "record_input", c->record_input,
+                     "record_commands", c->record_commands,
                      "max_session_ms", jms(c->max_session_ms), "idle_timeout_ms",
                      jms(c->idle_timeout_ms), "max_output", jint(c->max_output), "audit",
                      c->audit_required ? "required" : "best-effort", "seal_interval_ms",

@@ -29,6 +29,7 @@ static void session_cleanup(struct session *s)
     close_pair(s->errp);
     close_pair(s->statp);
     close_pair(s->gop);
+    ng_cmd_enter_cmds_cleanup(s);
     ng_closep(&s->sigfd);
     ng_closep(&s->host_proc_fd);
     ng_closep(&s->root_fd);
@@ -258,7 +259,7 @@ int ng_cmd_enter(int argc, char **argv, const struct ng_caller *caller)
     s.host_proc_fd = s.root_fd = s.cwd_fd = s.sigfd = -1;
     s.cg.dir_fd = s.cg.parent_fd = s.cg.v2_root_fd = -1;
     s.tty.master = s.tty.slave = s.tty.caller_fd = -1;
-    for (int *p = &s.in[0]; p <= &s.gop[1]; p++)
+    for (int *p = &s.in[0]; p <= &s.cmdsock[1]; p++)
         *p = -1;
     ng_request_init(&s.rq);
     s.caller = caller;

@@ -5,6 +5,8 @@
 
 #include "nsgate/audit.h"
 #include "nsgate/cgroup.h"
+#include "nsgate/cmdfilter.h"
+#include "nsgate/cmdrec.h"
 #include "cmd_int.h"
 #include "nsgate/credplan.h"
 #include "nsgate/creds.h"
@@ -45,7 +47,7 @@ struct session {
     char program[4352]; /* a bare PROGRAM resolved (progpath.h) */
     struct ng_cgroup_session cg;
     int host_proc_fd, root_fd, cwd_fd;
-    int in[2], out[2], err[2], errp[2], statp[2], gop[2];
+    int in[2], out[2], err[2], errp[2], statp[2], gop[2], cmdsock[2];
     int sigfd;
     int use_pty;
     struct ng_tty tty;
@@ -65,6 +67,10 @@ struct session {
     struct ng_recorder rec;
     int rec_ok;
     int started;        /* USER_START sent */
+    /* record_commands (cmd_enter_cmds.c) */
+    struct ng_cmdfilter cmdfilter;
+    struct ng_cmdrec cmdrec;
+    int cmdrec_ok;
 };
 
 /* After an allow: credentials, program, cgroups, descriptors, the store and
@@ -72,5 +78,22 @@ struct session {
 int ng_cmd_enter_prepare(struct session *s);
 /* Fork the entering child, relay and record until the end. Exit status. */
 int ng_cmd_enter_run(struct session *s);
+
+/* Command recording (cmd_enter_cmds.c). Before the fork: the filter and the
+ * socket its listener comes back over (nothing when record_commands = no).
+ * 0 or an exit status. */
+int ng_cmd_enter_cmds_prepare(struct session *s);
+/* After the fork, once the session is on record: the command recorder. */
+int ng_cmd_enter_cmds_start(struct session *s);
+/* Wait for the child's execve: 0 when the program runs, else the child's
+ * failure (*e filled, 1 returned) or an exit status (74: a command could
+ * not be recorded; 70). Notifications are served meanwhile: the program's
+ * own exec is the first command. */
+int ng_cmd_enter_await(struct session *s, struct ng_enter_err *e);
+/* The session's end: serve what is queued, then (after the cgroup is
+ * killed or released) record the execs still in flight. */
+void ng_cmd_enter_cmds_drain(struct session *s);
+int ng_cmd_enter_cmds_finish(struct session *s);
+void ng_cmd_enter_cmds_cleanup(struct session *s);
 
 #endif

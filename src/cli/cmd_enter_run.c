@@ -154,6 +154,7 @@ static int begin_session(struct session *s)
     crypto_generichash(h.policy_hash, sizeof(h.policy_hash), (const unsigned char *)s->policy_buf,
                        strlen(s->policy_buf), NULL, 0);
     h.record_input = s->c->record_input;
+    h.record_commands = s->c->record_commands;
     h.pty = s->use_pty;
     return ng_sealer_session_open(s->sealer, &h, &s->sess);
 }
@@ -237,6 +238,8 @@ int ng_cmd_enter_prepare(struct session *s)
             return ng_err("target %d is gone", (int)s->rq.t.pid), NG_EXIT_TARGET;
         return ng_err("cannot set up the session: %s", strerror(-r)), NG_EXIT_INTERNAL;
     }
+    if ((r = ng_cmd_enter_cmds_prepare(s)) != 0)
+        return r;
     return open_store(s);
 }
 
@@ -265,17 +268,19 @@ __attribute__((noreturn)) static void child(struct session *s)
         .status_fd = s->statp[1],
         .go_fd = s->gop[0],
         .recorder = s->recorder_pid,
+        .cmdfilter = s->c->record_commands ? &s->cmdfilter : NULL,
+        .cmd_sock = s->cmdsock[1],
     };
     if (s->use_pty)
         p.stdio[0] = p.stdio[1] = p.stdio[2] = s->tty.slave;
     ng_enter_child(&p);
 }
 
-/* The child reports a failure before execve, or the pipe closes on exec. */
+/* The child reports a failure before execve, or the pipe closes on exec
+ * (with record_commands, the exec is recorded meanwhile: cmd_enter_cmds.c). */
 static int await_exec(struct session *s)
 {
     struct ng_enter_err e;
-    ssize_t n;
 
     ng_closep(&s->errp[1]);
     ng_closep(&s->statp[1]);
@@ -284,21 +289,25 @@ static int await_exec(struct session *s)
     ng_closep(&s->err[1]);
     ng_closep(&s->tty.slave);
     ng_cgroup_session_close_procs(&s->cg);
-    do
-        n = read(s->errp[0], &e, sizeof(e));
-    while (n < 0 && errno == EINTR);
-    if (n != (ssize_t)sizeof(e))
+    int r = ng_cmd_enter_await(s, &e);
+    if (r == 0)
         return 0;
-    e.what[sizeof(e.what) - 1] = '\0';
-    if (e.err)
-        ng_err("%s: %s", e.what, strerror(e.err));
-    else
-        ng_err("%s", e.what);
+    if (r == 1) {
+        e.what[sizeof(e.what) - 1] = '\0';
+        if (e.err)
+            ng_err("%s: %s", e.what, strerror(e.err));
+        else
+            ng_err("%s", e.what);
+        r = e.exit_code ? e.exit_code : NG_EXIT_INTERNAL;
+    } else {
+        (void)kill(s->child, SIGKILL);
+    }
     int st;
     while (waitpid(s->child, &st, 0) < 0 && errno == EINTR)
         ;
     (void)ng_cgroup_session_kill(&s->cg, 2000);
-    return e.exit_code ? e.exit_code : NG_EXIT_INTERNAL;
+    (void)ng_cmd_enter_cmds_finish(s);
+    return r;
 }
 
 static void relay_config(struct session *s, struct ng_relay_cfg *cfg)
@@ -322,6 +331,13 @@ static void relay_config(struct session *s, struct ng_relay_cfg *cfg)
     cfg->ops.record = ng_recorder_record;
     cfg->ops.tick = ng_recorder_tick;
     cfg->ops.ctx = &s->rec;
+    cfg->cmd_fd = s->cmdrec_ok ? s->cmdrec.listener : -1;
+    if (s->cmdrec_ok) {
+        cfg->ops.cmd_notify = ng_cmdrec_notify;
+        cfg->ops.cmd_reap = ng_cmdrec_reap;
+        cfg->ops.cmd_stopped = ng_cmdrec_stopped;
+        cfg->ops.cmd_ctx = &s->cmdrec;
+    }
     s->in[1] = -1; /* the relay closes it at end of input */
 }
 
@@ -461,7 +477,8 @@ int ng_cmd_enter_run(struct session *s)
     if (s->child == 0)
         child(s);
     ng_closep(&s->gop[0]);
-    if ((r = start_recording(s)) != 0 || ng_write_all(s->gop[1], "g", 1) < 0) {
+    if ((r = start_recording(s)) != 0 || (r = ng_cmd_enter_cmds_start(s)) != 0 ||
+        ng_write_all(s->gop[1], "g", 1) < 0) {
         (void)kill(s->child, SIGKILL);
         while (waitpid(s->child, NULL, 0) < 0 && errno == EINTR)
             ;
@@ -486,6 +503,8 @@ int ng_cmd_enter_run(struct session *s)
         ng_warn("cannot put the terminal in raw mode");
     ng_relay_run(&cfg, &res);
     ng_tty_restore(&s->tty);
+    if (res.reason == NG_END_EXIT)
+        ng_cmd_enter_cmds_drain(s);
     if (res.reason != NG_END_EXIT) {
         /* SIGHUP to every process of the session, SIGKILL after a grace. */
         ng_cgroup_session_signal(&s->cg, SIGHUP);
@@ -496,6 +515,10 @@ int ng_cmd_enter_run(struct session *s)
         ng_cgroup_session_release(&s->cg);
     else
         left = ng_cgroup_session_kill(&s->cg, 2000);
+    if (ng_cmd_enter_cmds_finish(s) < 0 && res.reason == NG_END_EXIT) {
+        res.reason = NG_END_RECORD_FAIL;
+        res.record_err = -EIO;
+    }
     int status = ng_relay_exit_status(&res);
     if (res.reason == NG_END_RECORD_FAIL || res.reason == NG_END_AUDIT_LOST)
         audit_error(s, res.reason == NG_END_RECORD_FAIL ? "recording failed" : "audit trail lost");

@@ -174,8 +174,9 @@ static int cmp_int(const void *a, const void *b)
 static void close_unneeded(const struct ng_entry_plan *p)
 {
     int keep[16 + NG_CGROUP_MAX_V1], n = 0;
-    int fixed[] = {p->t->pidfd, p->t->proc_fd, p->host_proc_fd, p->root_fd, p->cwd_fd,
-                   p->stdio[0], p->stdio[1], p->stdio[2], p->err_fd, p->status_fd, p->go_fd};
+    int fixed[] = {p->t->pidfd, p->t->proc_fd, p->host_proc_fd, p->root_fd,
+                   p->cwd_fd,   p->stdio[0],   p->stdio[1],     p->stdio[2],
+                   p->err_fd,   p->status_fd,  p->go_fd,        p->cmd_sock};
 
     for (size_t i = 0; i < NG_ARRAY_SIZE(fixed); i++)
         if (fixed[i] > 2)
@@ -218,6 +219,16 @@ void ng_enter_child(const struct ng_entry_plan *p)
     recheck_identity(p);
     set_root_and_cwd(p);
     fork_if_needed(p);
+    /* The command filter, in the process that will execve the program
+     * (after the pid fork: the child that only waits is not under it) and
+     * before the credential drop, while this process still holds
+     * CAP_SYS_ADMIN in its user namespace, so no no_new_privs is needed. Any
+     * other filter (the target's) goes on after it (cmdfilter.h). */
+    if (p->cmdfilter) {
+        int e = ng_cmdfilter_install(p->cmdfilter, p->cmd_sock);
+        if (e < 0)
+            fail(p, 70, -e, "cannot install the command filter");
+    }
     if (ng_creds_apply(p->creds, p->last_cap, p->host_proc_fd, &why) < 0)
         fail(p, 70, errno, why ? why : "credentials");
     /* Credential changes cleared the parent-death signal. */

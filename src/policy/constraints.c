@@ -13,6 +13,7 @@ void ng_constraints_default(struct ng_constraints *c)
     c->join_cgroup = 1;
     c->leave_processes = 0;
     c->record_input = 1;
+    c->record_commands = 1;
     c->audit_required = 1;
     c->seal_interval_ms = 1000;
     c->max_session_ms = 8LL * 3600 * 1000;

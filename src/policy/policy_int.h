@@ -17,6 +17,7 @@ int ng_policy_msg_add(struct ng_policy_msgs *m, const char *fmt, ...)
 enum ng_policy_key {
     K_AUDIT,
     K_RECORD_INPUT,
+    K_RECORD_COMMANDS,
     K_SEAL_INTERVAL,
     K_MAX_SESSION,
     K_IDLE_TIMEOUT,

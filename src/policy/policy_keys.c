@@ -257,6 +257,8 @@ int ng_policy_set_key(struct ng_policy *p, struct ng_policy_rule *r, enum ng_pol
     switch (key) {
     case K_RECORD_INPUT:
         return ng_policy_val_bool(v, &c->record_input, err, errsz);
+    case K_RECORD_COMMANDS:
+        return ng_policy_val_bool(v, &c->record_commands, err, errsz);
     case K_MAX_SESSION:
         return duration_key(v, 1, 1, INT64_MAX, &c->max_session_ms, err, errsz);
     case K_IDLE_TIMEOUT:

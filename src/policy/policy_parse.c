@@ -17,6 +17,7 @@ static const struct {
 } keys[K_COUNT] = {
     [K_AUDIT] = {"audit", IN_DEFAULTS},
     [K_RECORD_INPUT] = {"record_input", IN_DEFAULTS | IN_ALLOW},
+    [K_RECORD_COMMANDS] = {"record_commands", IN_DEFAULTS | IN_ALLOW},
     [K_SEAL_INTERVAL] = {"seal_interval", IN_DEFAULTS},
     [K_MAX_SESSION] = {"max_session", IN_DEFAULTS | IN_ALLOW},
     [K_IDLE_TIMEOUT] = {"idle_timeout", IN_DEFAULTS | IN_ALLOW},
@@ -309,6 +310,8 @@ static void merge_defaults(struct pstate *st)
         m.leave_processes = r->c.leave_processes;
         if (set & (1u << K_RECORD_INPUT))
             m.record_input = r->c.record_input;
+        if (set & (1u << K_RECORD_COMMANDS))
+            m.record_commands = r->c.record_commands;
         if (set & (1u << K_MAX_SESSION))
             m.max_session_ms = r->c.max_session_ms;
         if (set & (1u << K_IDLE_TIMEOUT))

@@ -34,6 +34,7 @@ struct relay {
     int caller_in_open, prog_in_open, prog_out_open, prog_err_open;
     int caller_out_ok, caller_err_ok;
     int exited, done;
+    int cmd_hup; /* no process is left under the command filter */
     int out_fd, err_fd;       /* where output goes (private_out or the caller's) */
     int out_private, err_private;
     int64_t start_ms, last_activity_ms, last_tick_ms;
@@ -157,12 +158,25 @@ static void push_input(struct relay *r)
     }
 }
 
+static void cmd_result(struct relay *r, int e)
+{
+    if (e < 0) {
+        r->res->record_err = e;
+        end(r, NG_END_RECORD_FAIL);
+    }
+}
+
 static void reap(struct relay *r)
 {
     int st;
     pid_t p = waitpid(r->cfg->child, &st, WNOHANG);
     if (p != r->cfg->child)
         return;
+    if (WIFSTOPPED(st)) { /* a stop of the child's own exec in flight */
+        if (r->cfg->ops.cmd_stopped)
+            cmd_result(r, r->cfg->ops.cmd_stopped(r->cfg->ops.cmd_ctx, p, st));
+        return;
+    }
     r->exited = 1;
     r->res->wait_status = st;
     if (r->cfg->status_fd >= 0) {
@@ -179,6 +193,8 @@ static void handle_signals(struct relay *r)
     while (read(r->cfg->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         int sig = (int)si.ssi_signo;
         if (sig == SIGCHLD) {
+            if (r->cfg->ops.cmd_reap)
+                cmd_result(r, r->cfg->ops.cmd_reap(r->cfg->ops.cmd_ctx));
             reap(r);
         } else if (sig == SIGWINCH && r->cfg->pty) {
             char sz[32];
@@ -225,7 +241,7 @@ static void tick(struct relay *r)
         end(r, why);
 }
 
-enum { P_SIG, P_CIN, P_PIN, P_POUT, P_PERR, P_COUT, P_CERR, P_N };
+enum { P_SIG, P_CMD, P_CIN, P_PIN, P_POUT, P_PERR, P_COUT, P_CERR, P_N };
 
 static void step(struct relay *r)
 {
@@ -234,6 +250,8 @@ static void step(struct relay *r)
     for (int i = 0; i < P_N; i++)
         p[i] = (struct pollfd){.fd = -1};
     p[P_SIG] = (struct pollfd){c->sigfd, POLLIN, 0};
+    if (c->cmd_fd >= 0 && c->ops.cmd_notify && !r->cmd_hup)
+        p[P_CMD] = (struct pollfd){c->cmd_fd, POLLIN, 0};
     if (r->caller_in_open && r->prog_in_open && r->in.len == 0)
         p[P_CIN] = (struct pollfd){c->caller_in, POLLIN, 0};
     if (r->prog_in_open && r->in.len > 0)
@@ -253,6 +271,10 @@ static void step(struct relay *r)
         return;
     if (p[P_SIG].revents)
         handle_signals(r);
+    if (p[P_CMD].revents & POLLIN)
+        cmd_result(r, c->ops.cmd_notify(c->ops.cmd_ctx));
+    else if (p[P_CMD].revents)
+        r->cmd_hup = 1;
     if (p[P_CIN].revents)
         pump_input(r);
     if (p[P_PIN].revents)

@@ -132,6 +132,20 @@ static int same_text(sqlite3_stmt *a, sqlite3_stmt *b, int col)
     return la == 0 || memcmp(pa, pb, (size_t)la) == 0;
 }
 
+/* The command search index (schema 3) is an FTS5 table whose shadow tables
+ * SQLite itself defines, and their text may differ between SQLite versions:
+ * such a difference (or a part missing or extra) is no reason to refuse the
+ * store, only to leave the index unused (a store copied to an auditor's
+ * machine still opens). Nothing ever reads a cache_commands object whose
+ * text is not exactly the shipped one. Sets *bad; 1 for such a name. */
+static int cmd_index_part(const char *name, int *bad)
+{
+    if (!name || strncmp(name, "cache_commands", 14) != 0)
+        return 0;
+    *bad = 1;
+    return 1;
+}
+
 #define SCHEMA_ROWS                                                                                \
     "SELECT type, name, tbl_name, sql FROM sqlite_schema "                                         \
     "WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
@@ -143,7 +157,7 @@ static int compare_schema(struct ng_store *s, sqlite3 *ref)
 {
     sqlite3_stmt *a = NULL, *b = NULL;
     int r = ng_store_prepare(s, SCHEMA_ROWS, &a);
-    int ra, rb;
+    int ra, rb, bad_index = 0;
 
     if (r < 0)
         return r;
@@ -159,7 +173,7 @@ static int compare_schema(struct ng_store *s, sqlite3 *ref)
         int c = !na ? 1 : !nb ? -1 : strcmp(na, nb);
         if (c == 0) {
             for (int i = 0; i < 4; i++)
-                if (!same_text(a, b, i))
+                if (!same_text(a, b, i) && !cmd_index_part(na, &bad_index))
                     r = -EBADMSG;
             ra = ng_store_step(s, a);
             rb = sqlite3_step(b);
@@ -167,15 +181,18 @@ static int compare_schema(struct ng_store *s, sqlite3 *ref)
             const char *type = (const char *)sqlite3_column_text(a, 0);
             if (!is_cache(na) || !type || (strcmp(type, "table") && strcmp(type, "index")))
                 r = -EBADMSG;
+            (void)cmd_index_part(na, &bad_index);
             ra = ng_store_step(s, a);
         } else { /* only shipped: a missing cache table is rebuilt data */
             if (!is_cache(nb))
                 r = -EBADMSG;
+            (void)cmd_index_part(nb, &bad_index);
             rb = sqlite3_step(b);
         }
     }
     if (r == 0 && (ra != SQLITE_DONE || rb != SQLITE_DONE))
         r = ra != SQLITE_DONE ? ng_store_errno(s->db, ra) : -ENOMEM;
+    s->cmd_index = !bad_index;
     sqlite3_finalize(a);
     sqlite3_finalize(b);
     return r;
@@ -197,6 +214,8 @@ static int check_schema(struct ng_store *s, int version)
             r = -ENOMEM;
     if (r == 0)
         r = compare_schema(s, ref);
+    if (version < 3)
+        s->cmd_index = 0;
     sqlite3_close(ref);
     return r;
 }

@@ -30,6 +30,7 @@ struct ng_store {
     int readonly;
     int version;
     int live_dirfd;        /* <db>-live/, -1 when absent (readers) */
+    int cmd_index;         /* cache_commands is there, exactly as shipped */
     int64_t step_deadline; /* CLOCK_MONOTONIC ns, readers only */
 };
 

@@ -3,6 +3,8 @@
  * transaction per batch, constant memory), the final 'x' event. */
 #include "store_int.h"
 
+#include "nsgate/cmdline.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -39,6 +41,7 @@ struct ng_session {
     int ended;
     int live_fd;
     sqlite3_stmt *ins;
+    sqlite3_stmt *cmd_ins; /* cache_commands, NULL when the store has none */
     uint8_t *buf;
     size_t used;
     struct pending ev[NG_STORE_BATCH_EVENTS];
@@ -89,8 +92,8 @@ static uint8_t *join_argv(char *const *argv, size_t *ret_len)
     "target_comm, target_uid, ns_user, ns_cgroup, ns_ipc, ns_uts, ns_net, ns_pid, ns_mnt, "        \
     "ns_time, program, argv, run_as_uid, run_as_gid, run_as_groups, run_as_caps, reason, "         \
     "rule, policy_hash, record_input, mode, hash_alg, nsgate_version, caller_reach, "               \
-    "mask_escrow, header_hash"
-#define HEADER_NCOLS 41
+    "mask_escrow, record_commands, header_hash"
+#define HEADER_NCOLS 42
 
 static void bind_text(sqlite3_stmt *st, int *i, const char *s)
 {
@@ -151,6 +154,7 @@ static void bind_header(sqlite3_stmt *st, const struct ng_session *sess, int64_t
         sqlite3_bind_blob(st, ++i, h->mask_escrow, NG_STORE_ESCROW_PK_LEN, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, ++i);
+    bind_opt_int(st, &i, h->record_commands);
     sqlite3_bind_zeroblob(st, ++i, NG_HASH_LEN); /* filled in below */
 }
 
@@ -196,7 +200,7 @@ static int insert_header(struct ng_session *sess, const struct ng_session_header
     if (r == 0)
         r = ng_store_prepare(s,
                              "INSERT INTO sessions (" HEADER_COLS ") VALUES (?,?,?,?,?,?,?,?,"
-                             "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                             "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                              &ins);
     if (r == 0 && sqlite3_bind_parameter_count(ins) != HEADER_NCOLS)
         r = -EINVAL;
@@ -249,6 +253,14 @@ int ng_store_session_begin(struct ng_store *s, const struct ng_session_header *h
                              "INSERT INTO events (session, seq, t_ns, kind, data, hash) "
                              "VALUES (?, ?, ?, ?, ?, ?)",
                              &sess->ins);
+    /* The command index is derived data: a store whose cache was dropped
+     * still records (sessions --command then falls back to covered data). */
+    if (r == 0 &&
+        (!s->cmd_index || ng_store_prepare(s,
+                                           "INSERT INTO cache_commands (line, session, seq) "
+                                           "VALUES (?, ?, ?)",
+                                           &sess->cmd_ins) < 0))
+        sess->cmd_ins = NULL;
     if (r < 0) {
         ng_store_session_free(sess);
         return r;
@@ -282,6 +294,30 @@ static int insert_event(struct ng_session *sess, const struct pending *p)
     return r;
 }
 
+/* The search index row of a 'c' event: its shell-quoted command line (the
+ * same text readers derive from the covered event when they re-check). An
+ * event that is not a well-formed command event gets no row. */
+static int index_command(struct ng_session *sess, const struct pending *p)
+{
+    struct ng_cmd c;
+    sqlite3_stmt *st = sess->cmd_ins;
+
+    if (!st || ng_cmd_parse(p->data, p->len, &c) < 0)
+        return 0;
+    char *line = ng_cmd_quote(c.argv, c.argv_len);
+    ng_cmd_free(&c);
+    if (!line)
+        return -ENOMEM;
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, line, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, sess->id, NG_STORE_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, p->seq);
+    int r = ng_store_errno(sess->store->db, sqlite3_step(st));
+    sqlite3_reset(st);
+    free(line);
+    return r;
+}
+
 static int insert_end(struct ng_session *sess, const struct end_row *end)
 {
     struct ng_store *s = sess->store;
@@ -312,8 +348,11 @@ static int write_batch(struct ng_session *sess, const struct end_row *end)
     if (sess->nev == 0 && !end)
         return 0;
     r = ng_store_exec(s, "BEGIN IMMEDIATE");
-    for (size_t i = 0; r == 0 && i < sess->nev; i++)
+    for (size_t i = 0; r == 0 && i < sess->nev; i++) {
         r = insert_event(sess, &sess->ev[i]);
+        if (r == 0 && sess->ev[i].kind == 'c')
+            r = index_command(sess, &sess->ev[i]);
+    }
     if (r == 0 && end)
         r = insert_end(sess, end);
     if (r == 0)
@@ -416,6 +455,7 @@ void ng_store_session_free(struct ng_session *sess)
     if (!sess)
         return;
     sqlite3_finalize(sess->ins);
+    sqlite3_finalize(sess->cmd_ins);
     ng_store_live_release(sess->store, sess->id, sess->live_fd);
     free(sess->buf);
     free(sess);
@@ -436,6 +476,12 @@ int64_t ng_store_session_committed(const struct ng_session *sess, uint8_t head[N
     if (head)
         memcpy(head, sess->chead, NG_HASH_LEN);
     return sess->cseq;
+}
+
+int64_t ng_store_session_now_ns(const struct ng_session *sess)
+{
+    int64_t t = ng_store_clock_ns(CLOCK_BOOTTIME) - sess->start_boot;
+    return t > 0 ? t : 0;
 }
 
 int64_t ng_store_session_seq(const struct ng_session *sess, uint8_t head[NG_HASH_LEN])

@@ -178,8 +178,41 @@ static const char schema_002[] =
     "ALTER TABLE sessions ADD COLUMN mask_escrow BLOB\n"
     "    CHECK (length(mask_escrow) = 32);\n";
 
+static const char schema_003[] =
+    "-- nsgate session store, schema version 3: command recording. Applied in\n"
+    "-- place to a version 1 or 2 store (one write transaction, nothing covered\n"
+    "-- rewritten), or after 002 to a new one.\n"
+    "--\n"
+    "-- sessions gains one header column, NULL in older rows (the header hash\n"
+    "-- leaves NULL columns out, so older headers keep their hash):\n"
+    "--   record_commands  1 when every exec of the session's processes was\n"
+    "--                    recorded as a 'c' event (policy record_commands),\n"
+    "--                    0 when the policy turned it off\n"
+    "--\n"
+    "-- events_commands indexes the covered 'c' events by session: listing a\n"
+    "-- session's command timeline or counting its commands reads the index, not\n"
+    "-- every event of the session. An index over covered rows changes no row.\n"
+    "--\n"
+    "-- cache_commands is derived data (not covered): the shell-quoted command\n"
+    "-- line of every 'c' event in a trigram full-text index, so that sessions\n"
+    "-- --command PATTERN is answered without reading every event. Readers re-check\n"
+    "-- every session it names against the covered 'c' event itself before they\n"
+    "-- show it (docs/store.md). Its shadow tables are named cache_commands_*.\n"
+    "\n"
+    "PRAGMA user_version = 3;\n"
+    "\n"
+    "ALTER TABLE sessions ADD COLUMN record_commands INTEGER\n"
+    "    CHECK (record_commands IN (0, 1));\n"
+    "\n"
+    "CREATE INDEX events_commands ON events (session, seq) WHERE kind = 'c';\n"
+    "\n"
+    "CREATE VIRTUAL TABLE cache_commands USING fts5(\n"
+    "    line, session UNINDEXED, seq UNINDEXED, tokenize = 'trigram case_sensitive 1'\n"
+    ");\n";
+
 const struct ng_store_migration ng_store_migrations[] = {
     {1, "001-initial.sql", schema_001},
     {2, "002-reach-escrow-commands.sql", schema_002},
+    {3, "003-commands.sql", schema_003},
 };
 const size_t ng_store_nmigrations = sizeof(ng_store_migrations) / sizeof(ng_store_migrations[0]);

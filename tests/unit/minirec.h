@@ -59,6 +59,7 @@ __attribute__((unused)) static int rec_begin(struct ng_store *s, struct ng_seale
     h.rule = "ops";
     memset(h.policy_hash, 0x5a, sizeof(h.policy_hash));
     h.record_input = 1;
+    h.record_commands = 1;
     h.pty = 1;
     int r = ng_store_session_begin(s, &h, ret);
     return r < 0 ? r : ng_sealer_session_start(sl, *ret);
@@ -68,10 +69,19 @@ __attribute__((unused)) static int rec_begin(struct ng_store *s, struct ng_seale
 __attribute__((unused)) static int rec_events(struct ng_sealer *sl, struct ng_session *sess, int n,
                                               int every)
 {
-    char buf[64];
+    char buf[256];
     for (int i = 0; i < n; i++) {
         int len = snprintf(buf, sizeof(buf), "line %d of output\r\n", i);
-        int r = ng_store_event(sess, i % 5 == 4 ? 'i' : 'o', buf, (size_t)len);
+        char kind = i % 5 == 4 ? 'i' : 'o';
+        if (i % 6 == 2) { /* a command event, as the command recorder writes them */
+            len = snprintf(buf, sizeof(buf),
+                           "{\"t_ns\":%d,\"pid\":%d,\"ppid\":1,\"uid\":0,\"gid\":0,\"cwd\":\"/\","
+                           "\"path\":\"/bin/ls\",\"exe\":\"/usr/bin/ls\",\"argv\":[\"ls\",\"-l\","
+                           "\"/tmp/%d\"],\"result\":0,\"verified\":true}",
+                           i, 100 + i, i);
+            kind = 'c';
+        }
+        int r = ng_store_event(sess, kind, buf, (size_t)len);
         if (r == 0 && every && (i + 1) % every == 0)
             r = ng_sealer_tick(sl, sess, 1000, NULL);
         if (r < 0)

@@ -170,13 +170,45 @@ static void test_mountinfo(void **state)
     assert_int_equal(ng_parse_cgroup2_mount("", out, sizeof(out)), -ENOENT);
 }
 
+static void test_status_ids(void **state)
+{
+    struct ng_proc_ids ids;
+    const char *st = "Name:\tsh\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t2572\n"
+                     "Ngid:\t0\nPid:\t2572\nPPid:\t2565\nTracerPid:\t0\n"
+                     "Uid:\t1000\t0\t0\t0\nGid:\t100\t100\t100\t100\nFDSize:\t64\n"
+                     "Groups:\t\nNStgid:\t2572\t2\nNSpid:\t2572\t2\nNSpgid:\t2572\t2\n";
+
+    assert_int_equal(ng_parse_status_ids(st, &ids), 0);
+    assert_int_equal(ids.tgid, 2572);
+    assert_int_equal(ids.ppid, 2565);
+    assert_int_equal(ids.uid[0], 1000);
+    assert_int_equal(ids.uid[1], 0);
+    assert_int_equal(ids.gid[3], 100);
+    assert_int_equal(ids.nnspid, 2);
+    assert_int_equal(ids.nspid[0], 2572);
+    assert_int_equal(ids.nspid[1], 2);
+    /* Every field is required; junk and out-of-range pids are refused. */
+    assert_int_equal(ng_parse_status_ids("Tgid:\t1\nPPid:\t0\nUid:\t0 0 0 0\n"
+                                         "Gid:\t0 0 0 0\n",
+                                         &ids),
+                     -EINVAL);
+    assert_int_equal(ng_parse_status_ids("Tgid:\t1x\nPPid:\t0\nUid:\t0 0 0 0\n"
+                                         "Gid:\t0 0 0 0\nNSpid:\t1\n",
+                                         &ids),
+                     -EINVAL);
+    assert_int_equal(ng_parse_status_ids("Tgid:\t1\nPPid:\t0\nUid:\t0 0 0 0\n"
+                                         "Gid:\t0 0 0 0\nNSpid:\t1 99999999\n",
+                                         &ids),
+                     -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_container_forms), cmocka_unit_test(test_container_outermost),
         cmocka_unit_test(test_cgroup_path),     cmocka_unit_test(test_status),
         cmocka_unit_test(test_stat),            cmocka_unit_test(test_idmap),
-        cmocka_unit_test(test_mountinfo),
+        cmocka_unit_test(test_mountinfo),       cmocka_unit_test(test_status_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -363,6 +363,44 @@ static void test_structure(void **state)
     expect("delete last seal", w, NULL);
 }
 
+/* One byte of a command event changed: TAMPERED at its seq. The search
+ * index of commands is derived data: changing it is no tampering (readers
+ * re-check what it names against the covered event, test_store). */
+static void test_command_event(void **state)
+{
+    char a[NG_UUID_STR], ha[33], w[160];
+
+    ids_text(0, a);
+    hex(W.ids[0], 16, ha);
+    int64_t seq =
+        q_int(W.db, "SELECT min(seq) FROM events WHERE session = x'%s' AND kind = 'c'", ha);
+    assert_true(seq > 0);
+    fresh();
+    /* "ls" -> "ks" in argv: a single byte */
+    xsql(wdb,
+         "UPDATE events SET data = CAST(replace(CAST(data AS TEXT), '\"ls\",', '\"ks\",') AS BLOB) "
+         "WHERE session = x'%s' AND seq = %lld",
+         ha, (long long)seq);
+    assert_int_equal(
+        q_int(wdb, "SELECT length(data) FROM events WHERE session = x'%s' AND seq = %lld", ha,
+              (long long)seq),
+        q_int(W.db, "SELECT length(data) FROM events WHERE session = x'%s' AND seq = %lld", ha,
+              (long long)seq));
+    snprintf(w, sizeof(w), "TAMPERED %s seq=%lld", a, (long long)seq);
+    expect("one byte of a command event", w, NULL);
+    /* its kind turned into output: also TAMPERED */
+    fresh();
+    xsql(wdb, "UPDATE events SET kind = 'o' WHERE session = x'%s' AND seq = %lld", ha,
+         (long long)seq);
+    expect("a command event's kind", w, NULL);
+    /* the index row rewritten: no verdict changes */
+    fresh();
+    assert_true(q_int(wdb, "SELECT count(*) FROM cache_commands WHERE session = x'%s'", ha) > 0);
+    xsql(wdb, "UPDATE cache_commands SET line = 'rm -rf /' WHERE session = x'%s'", ha);
+    snprintf(w, sizeof(w), "OK %s ", a);
+    expect("the command index rewritten", w, NULL);
+}
+
 /* A view or a trigger in the file: the reader refuses the store. */
 static void test_schema_objects(void **state)
 {
@@ -534,9 +572,8 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_cell),
-        cmocka_unit_test(test_structure),
-        cmocka_unit_test(test_schema_objects),
+        cmocka_unit_test(test_every_cell),     cmocka_unit_test(test_structure),
+        cmocka_unit_test(test_schema_objects), cmocka_unit_test(test_command_event),
         cmocka_unit_test(test_late_seal),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
