@@ -73,7 +73,7 @@ eq "invalid UTF-8 becomes U+FFFD in asciicast" "bad $(printf '\357\277\275\357\2
 check "stderr becomes o" grep -qF '"o","to-err\r\n"' "$T/s2.cast"
 check "exit 3 is a marker" grep -qF '"m","exit 3"' "$T/s2.cast"
 eq "jsonl keeps the invalid bytes exact" "$(printf 'bad \377\376 ok\n' | b64)" \
-    "$("$NSGATE" export --key "$KEY" -f jsonl "$S2" 2>/dev/null | jq -r 'select(.seq == 1) | .data')"
+    "$("$NSGATE" export --key "$KEY" -f jsonl "$S2" 2>/dev/null | jq -r 'select(.kind == "o") | .data' | head -1)"
 
 # ---- html in a real browser --------------------------------------------------
 "$NSGATE" export --key "$KEY" -f html -o "$T/s.html" "$S" 2>/dev/null

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Schema version 2 applied in place (integrity.md 1: a migration never
+# Schema versions 2 and 3 applied in place (integrity.md 1: a migration never
 # rewrites a covered row): tests/data/store-v1 was recorded by the release
 # that shipped schema 1 (two sessions, its key directory and root key). The
 # first recorder of this release upgrades it; the old sessions still verify
@@ -21,9 +21,9 @@ eq "version 1 store verifies read-only (no upgrade by a reader)" "0 1" "$? $(ver
 
 start_target --net --uts -- sleep 600
 "$NSGATE" enter -q --db "$S/sessions.db" --keys "$S/keys" -t "$TPID" -u --no-pty -r upgrade \
-    -- /bin/echo recorded under schema 2 >"$T/out" 2>"$T/err"
+    -- /bin/echo recorded under schema 3 >"$T/out" 2>"$T/err"
 eq "a recorder of this release records into the old store" "0" "$?"
-eq "... which is now version 2" 2 "$(ver "$S/sessions.db")"
+eq "... which is now version 3" 3 "$(ver "$S/sessions.db")"
 "$NSGATE" verify --db "$S/sessions.db" --key "$FX/root.key" >"$T/out" 2>"$T/err"
 eq "old and new sessions verify after the upgrade" 0 "$?"
 eq "... all three OK" 3 "$(grep -c '^OK ' "$T/out")"
@@ -32,6 +32,14 @@ cnt=$(python3 -c "
 import sqlite3,sys; d=sqlite3.connect(sys.argv[1])
 print(d.execute(\"select count(*) from sessions where caller_reach is null and mask_escrow is null\").fetchone()[0])" "$S/sessions.db")
 eq "the upgrade left the old header rows untouched (new columns NULL)" 3 "$cnt"
+cnt=$(python3 -c "
+import sqlite3,sys; d=sqlite3.connect(sys.argv[1])
+print(*[r[0] for r in d.execute('select record_commands from sessions order by start_ns')])" "$S/sessions.db")
+eq "record_commands: NULL in the old rows, 1 in the new one" "None None 1" "$cnt"
+"$NSGATE" sessions --db "$S/sessions.db" --json 2>/dev/null | head -1 | jq -r .id >"$T/newid"
+"$NSGATE" export --db "$S/sessions.db" --key "$FX/root.key" -f jsonl "$(cat "$T/newid")" 2>/dev/null |
+    jq -r 'select(.kind == "c") | .data | @base64d | fromjson | .argv | join(" ")' >"$T/cmds"
+eq "the new session's command is recorded" "/bin/echo recorded under schema 3" "$(cat "$T/cmds")"
 "$NSGATE" replay "$(sed -n 3p "$T/out" | awk '{print $2}')" --db "$S/sessions.db" >/dev/null 2>&1
 "$NSGATE" sessions --db "$S/sessions.db" >"$T/list" 2>/dev/null
 eq "sessions lists all three" 4 "$(wc -l <"$T/list")"
@@ -47,7 +55,7 @@ check "... TAMPERED" grep -q '^TAMPERED' "$T/out"
 
 # A store newer than this binary is refused with a clear message.
 python3 -c "
-import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute('pragma user_version = 3'); d.commit()" "$T/tamper.db"
+import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute('pragma user_version = 4'); d.commit()" "$T/tamper.db"
 "$NSGATE" verify --db "$T/tamper.db" --key "$FX/root.key" >"$T/out" 2>"$T/err"
 rc=$?
 check "newer store: verify refuses (exit $rc)" test "$rc" -ne 0
