@@ -12,9 +12,11 @@
  *   - asciicast: data as JSON strings; bytes that are not valid UTF-8 become
  *     U+FFFD (a character split across two events of one stream is kept
  *     whole); 'e' (pipe-mode stderr) becomes "o"; the 'x' event becomes the
- *     marker "exit N".
+ *     marker "exit N"; each 'c' event becomes the marker "$ " followed by
+ *     its shell-quoted command line (cmdline.h).
  *   - jsonl: the metadata object, then one object per event with the raw
- *     bytes in base64 and the chain hash stored in the database in hex
+ *     bytes in base64 (a 'c' event also as the parsed object "command")
+ *     and the chain hash stored in the database in hex
  *     (chain.h: recomputable from the previous line's hash, or from the
  *     metadata's header_hash for seq 1).
  *   - html: the asciicast inside a <script type="application/json"> element
@@ -57,6 +59,10 @@ struct ng_export_in {
     unsigned width, height; /* terminal size: ng_export_first_size */
     ng_export_next_fn next; /* the session's events in seq order */
     void *next_arg;
+    /* html only: the session's 'c' events in seq order (the command
+     * timeline beside the player), or NULL for none */
+    ng_export_next_fn cmd_next;
+    void *cmd_arg;
     const struct ng_export_assets *assets; /* html only: NULL for the built-in player */
 };
 

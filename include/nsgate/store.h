@@ -208,6 +208,10 @@ struct ng_session_filter {
     const char *target; /* pid equals, or container ID starts with, or NULL */
     int64_t since_ns;   /* start_ns >= since_ns, 0 for none */
     int64_t until_ns;   /* start_ns <= until_ns, 0 for none */
+    /* ran a command whose shell-quoted line (cmdline.h) matches this GLOB
+     * (SQLite's GLOB), or NULL; answered from the command index and
+     * re-checked against the covered 'c' events */
+    const char *command;
 };
 
 /* One session as listed; pointers valid until the next _next or _end call.
@@ -222,6 +226,8 @@ struct ng_session_info {
     size_t argv_len;
     int record_input, pty;
     int64_t last_seq; /* 0: no events */
+    int64_t commands; /* 'c' events */
+    int record_commands; /* the header's record_commands: 1, 0, -1 NULL (older schema) */
     int has_end;      /* the last event is a well-formed 'x' */
     int64_t end_ns;
     int exit_status;
@@ -253,6 +259,14 @@ int ng_store_events_begin(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
                           struct ng_event_iter **ret) NG_MUST_CHECK;
 int ng_store_events_next(struct ng_event_iter *it, struct ng_event *ret) NG_MUST_CHECK;
 void ng_store_events_end(struct ng_event_iter *it);
+
+/* A session's 'c' events in seq order (the command timeline), through the
+ * events_commands index. */
+int ng_store_commands_begin(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                            struct ng_event_iter **ret) NG_MUST_CHECK;
+/* How many 'c' events the session has. */
+int ng_store_command_count(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                           int64_t *ret) NG_MUST_CHECK;
 
 /* Does the session's recorded output or input (o, e, i) contain needle,
  * ASCII case-insensitively, also across event boundaries? 1, 0 or < 0. */

@@ -182,7 +182,14 @@ static int run_export(struct ng_store *s, struct ng_export_in *in, enum ng_expor
         return r;
     in->next = next_event;
     in->next_arg = it;
-    r = ng_export_write(fmt, in, write_file, f);
+    struct ng_event_iter *cit = NULL;
+    if (fmt == NG_EXPORT_HTML && (r = ng_store_commands_begin(s, in->info->id, &cit)) == 0) {
+        in->cmd_next = next_event;
+        in->cmd_arg = cit;
+    }
+    if (r == 0)
+        r = ng_export_write(fmt, in, write_file, f);
+    ng_store_events_end(cit);
     ng_store_events_end(it);
     return r;
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nsgate/cmdline.h"
 #include "nsgate/termfilter.h"
 #include "nsgate/verify.h"
 #include "nsgate/util.h"
@@ -20,16 +21,19 @@
 static const char usage[] =
     "Usage: nsgate replay [--db FILE] [--keys DIR | --key FILE] [-s FACTOR] [-m SECONDS]\n"
     "                     [--no-timing] [--raw] [--force] SESSION\n"
+    "       nsgate replay --commands [--db FILE] [--keys DIR | --key FILE] [--force] SESSION\n"
     "\n"
     "Plays a recorded session with its original timing, FACTOR times faster, pauses\n"
     "capped at SECONDS. SESSION is a session ID or a unique prefix of at least 6\n"
-    "characters. To a terminal, sequences that could act on it are removed unless --raw.\n";
+    "characters. To a terminal, sequences that could act on it are removed unless --raw.\n"
+    "--commands prints the session's command timeline instead: every program run\n"
+    "inside it, one per line (offset, pid, uid, the command line shell-quoted).\n";
 
 struct replay_opts {
     const char *db, *keys, *key;
     double speed;
     double max_pause; /* < 0: no cap */
-    int no_timing, raw, force;
+    int no_timing, raw, force, commands;
     const char *session;
 };
 
@@ -57,6 +61,7 @@ static int parse(int argc, char **argv, struct replay_opts *o, int *ret_help)
         {"db", required_argument, NULL, 'd'},  {"keys", required_argument, NULL, 'K'},
         {"key", required_argument, NULL, 'k'}, {"no-timing", no_argument, NULL, 'T'},
         {"raw", no_argument, NULL, 'r'},       {"force", no_argument, NULL, 'f'},
+        {"commands", no_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
     };
     int c;
@@ -81,6 +86,9 @@ static int parse(int argc, char **argv, struct replay_opts *o, int *ret_help)
             break;
         case 'f':
             o->force = 1;
+            break;
+        case 'c':
+            o->commands = 1;
             break;
         case 'h':
             *ret_help = 1;
@@ -261,7 +269,7 @@ int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller)
     if (r > 0)
         verdict = r, r = 0;
     if (!st && r == 0 && (verdict != 1 || o.force))
-        r = play(s, id, &o);
+        r = o.commands ? ng_cmd_print_commands(s, id, stdout) : play(s, id, &o);
     ng_store_close(s);
     if (st)
         return st;

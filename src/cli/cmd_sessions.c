@@ -18,11 +18,13 @@
 
 static const char usage[] =
     "Usage: nsgate sessions [--db FILE] [--user NAME] [--target TEXT] [--since TIME]\n"
-    "                       [--until TIME] [--grep TEXT] [--json]\n"
+    "                       [--until TIME] [--grep TEXT] [--command PATTERN] [--json]\n"
     "\n"
     "Lists recorded sessions, newest first. TIME is ISO 8601 (2026-11-29T08:10Z) or\n"
     "relative (2h, 3d). --target matches a pid or a container ID prefix; --grep finds\n"
-    "sessions whose recorded output or input contains TEXT (ASCII case-insensitive).\n";
+    "sessions whose recorded output or input contains TEXT (ASCII case-insensitive);\n"
+    "--command finds sessions that ran a command whose shell-quoted command line\n"
+    "matches the glob PATTERN (as replay --commands shows it; '*' '?' '[...]').\n";
 
 struct sessions_opts {
     const char *db;
@@ -40,6 +42,7 @@ static int parse(int argc, char **argv, struct sessions_opts *o, int *ret_help)
         {"since", required_argument, NULL, 'S'},
         {"until", required_argument, NULL, 'U'},
         {"grep", required_argument, NULL, 'g'},
+        {"command", required_argument, NULL, 'c'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -64,6 +67,9 @@ static int parse(int argc, char **argv, struct sessions_opts *o, int *ret_help)
             break;
         case 'g':
             o->grep = optarg;
+            break;
+        case 'c':
+            o->f.command = optarg;
             break;
         case 'j':
             o->json = 1;
@@ -156,6 +162,11 @@ static int print_json(const struct ng_session_info *in)
         in->has_end ? json_integer(in->exit_status) : json_null(), "end_reason",
         in->has_end ? jstr0(in->end_reason) : json_null(), "state", ng_store_state_name(in->state),
         "host", jstr0(in->host), "program", jstr0(in->program), "events", (json_int_t)in->last_seq);
+    if (o) {
+        json_object_set_new(o, "commands", json_integer(in->commands));
+        json_object_set_new(o, "record_commands", in->record_commands < 0 ? json_null()
+                                                  : json_boolean(in->record_commands));
+    }
     /* ASCII only: no C1 control or odd character reaches a terminal raw. */
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     json_decref(o);

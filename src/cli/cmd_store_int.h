@@ -7,6 +7,8 @@
 #include "cmd_int.h"
 #include "nsgate/store.h"
 
+#include <stdio.h>
+
 #define NG_DEFAULT_DB NSGATE_STATEDIR "/sessions.db"
 
 /* NSGATE_DB (kept in the environment for real root only), else the default. */
@@ -24,5 +26,9 @@ int ng_cmd_store_find(struct ng_store *s, const char *prefix, uint8_t id[NG_STOR
  * a warning that a key read from this host proves nothing against root on
  * it. keys and key may be NULL. */
 int ng_cmd_root_key(const char *keys, const char *key, uint8_t root[NG_FSKEY_PK_BYTES]);
+
+/* The command timeline of a session (replay --commands, cmd_commands.c):
+ * a header line, then one line per command. 0 or a negative errno. */
+int ng_cmd_print_commands(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], FILE *out);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "export_int.h"
+#include "nsgate/cmdline.h"
 #include "nsgate/fskey.h"
 #include "nsgate/timearg.h"
 #include "nsgate/uuid.h"
@@ -236,6 +237,9 @@ json_t *ng_export_meta_json(const struct ng_export_in *in)
         "events", (json_int_t)s->last_seq);
     if (!o)
         return NULL;
+    json_object_set_new(o, "commands", json_integer(s->commands));
+    json_object_set_new(o, "record_commands",
+                        s->record_commands < 0 ? json_null() : json_boolean(s->record_commands));
     json_object_set_new(o, "verification", json_verdict(in));
     json_object_set_new(o, "hash_alg", json_string(NG_HASH_ALG));
     /* The chain's start (seq 1 chains onto it), as verify recomputed it:
@@ -414,6 +418,40 @@ static int cast_exit(struct cast_writer *w, const struct ng_event *ev)
     return cast_emit(w, ev->t_ns, "m", label);
 }
 
+json_t *ng_export_command(const struct ng_event *ev)
+{
+    struct ng_cmd c;
+
+    if (ev->kind != 'c' || ng_cmd_parse(ev->data, ev->len, &c) < 0)
+        return NULL;
+    char *line = ng_cmd_quote(c.argv, c.argv_len);
+    const char *err = ng_cmd_errno_name(c.result);
+    json_t *o = line ? json_pack("{s:o,s:I,s:I,s:s,s:b}", "t", ng_export_seconds(ev->t_ns), "pid",
+                                 (json_int_t)c.pid, "uid", (json_int_t)c.uid, "line", line,
+                                 "verified", c.verified)
+                     : NULL;
+    if (o && c.result > 0)
+        json_object_set_new(o, "error", json_string(err ? err : "failed"));
+    if (o && c.truncated)
+        json_object_set_new(o, "truncated", json_true());
+    free(line);
+    ng_cmd_free(&c);
+    return o;
+}
+
+/* A command as a marker: "$ " and its command line. */
+static int cast_command(struct cast_writer *w, const struct ng_event *ev)
+{
+    json_t *c = ng_export_command(ev);
+    json_t *line = json_object_get(c, "line");
+    int r = 0;
+
+    if (json_is_string(line))
+        r = cast_emit(w, ev->t_ns, "m", json_sprintf("$ %s", json_string_value(line)));
+    json_decref(c);
+    return r;
+}
+
 static int cast_event(struct cast_writer *w, const struct ng_event *ev)
 {
     w->last_ns = ev->t_ns;
@@ -430,6 +468,8 @@ static int cast_event(struct cast_writer *w, const struct ng_event *ev)
         return cast_emit(w, ev->t_ns, "m", ng_export_jstr(ev->data, ev->len));
     case 'x':
         return cast_exit(w, ev);
+    case 'c':
+        return cast_command(w, ev);
     default:
         return 0; /* a kind this version does not know: not for a player */
     }
@@ -484,6 +524,15 @@ static int jsonl_event(const struct ng_event *ev, ng_export_write_fn write, void
                           ng_export_seconds(ev->t_ns), "t_ns", (json_int_t)ev->t_ns, "kind",
                           ng_export_jstr(kind, 1), "data", b64, "hash", hex);
     free(b64);
+    if (o && ev->kind == 'c') {
+        /* The event's own JSON, parsed, so a SIEM need not decode base64;
+         * data stays the exact bytes the hash covers. */
+        json_t *cmd = json_loadb((const char *)ev->data, ev->len, JSON_REJECT_DUPLICATES, NULL);
+        if (json_is_object(cmd))
+            json_object_set_new(o, "command", cmd);
+        else
+            json_decref(cmd);
+    }
     return o ? dump_line(o, write, warg) : -ENOMEM;
 }
 

@@ -25,5 +25,11 @@ json_t *ng_export_verdict_marker(const struct ng_export_in *in);
 int ng_export_cast_events(const struct ng_export_in *in, int html, ng_export_write_fn write,
                           void *warg);
 int ng_export_html(const struct ng_export_in *in, ng_export_write_fn write, void *warg);
+/* A 'c' event for a reader (the asciicast marker, the page's command list):
+ * an object {t, pid, uid, line, verified[, error][, truncated]} with line
+ * the shell-quoted, terminal-safe command line; NULL when the event cannot
+ * be read (or out of memory). t is the event's own offset (ev->t_ns), the
+ * one the player seeks to. */
+json_t *ng_export_command(const struct ng_event *ev);
 
 #endif

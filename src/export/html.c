@@ -19,7 +19,9 @@
 #include "nsgate/uuid.h"
 
 /* The page's own script: reads the recording, starts the player on its
- * last frame, lists the markers (input, resize, exit, verdict) as text. */
+ * last frame, lists the commands beside the player and the markers (input,
+ * resize, exit, verdict) below it, as text; a click on either seeks the
+ * player there. */
 const char ng_export_init_js[] =
     "(function () {\n"
     "  \"use strict\";\n"
@@ -51,6 +53,29 @@ const char ng_export_init_js[] =
     "    li.appendChild(document.createTextNode(\" \" + m[1]));\n"
     "    ol.appendChild(li);\n"
     "  });\n"
+    "  var cl = document.getElementById(\"commands\");\n"
+    "  (d.commands || []).forEach(function (c) {\n"
+    "    var li = document.createElement(\"li\");\n"
+    "    var b = document.createElement(\"button\");\n"
+    "    b.type = \"button\";\n"
+    "    b.className = \"seek\";\n"
+    "    b.setAttribute(\"data-t\", String(c.t));\n"
+    "    b.textContent = c.t.toFixed(3) + \" s\";\n"
+    "    b.addEventListener(\"click\", function () { player.seek(c.t); });\n"
+    "    var code = document.createElement(\"code\");\n"
+    "    code.textContent = c.line;\n"
+    "    var info = document.createElement(\"span\");\n"
+    "    info.className = \"info\";\n"
+    "    info.textContent = \" pid \" + c.pid + \", uid \" + c.uid +\n"
+    "      (c.error ? \", failed: \" + c.error : \"\") + (c.truncated ? \", argv cut\" : \"\") +\n"
+    "      (c.verified ? \"\" : \", read before the exec\");\n"
+    "    if (c.error) li.className = \"failed\";\n"
+    "    li.appendChild(b);\n"
+    "    li.appendChild(code);\n"
+    "    li.appendChild(info);\n"
+    "    cl.appendChild(li);\n"
+    "  });\n"
+    "  document.getElementById(\"commands-count\").textContent = String((d.commands || []).length);\n"
     "  document.body.setAttribute(\"data-player\", \"started\");\n"
     "})();\n";
 
@@ -63,7 +88,16 @@ static const char page_css[] =
     "#verification.tampered{color:#c00;border-color:#c00;background:#fee;font-size:1.2em}"
     "#metadata th{text-align:left;padding-right:1em;vertical-align:top}"
     "#metadata td{font-family:monospace;white-space:pre-wrap;word-break:break-all}"
-    "#player{margin:1em 0;max-width:100em}"
+    "#review{display:flex;gap:1em;align-items:flex-start;margin:1em 0}"
+    "#player{flex:3 1 0;min-width:0;max-width:100em}"
+    "#commands-panel{flex:2 1 0;min-width:16em;max-height:80vh;overflow:auto;"
+    "border-left:2px solid #ccc;padding-left:.8em}"
+    "#commands-panel h2{margin-top:0}"
+    "#commands{font-family:monospace;padding-left:1.5em}"
+    "#commands li{margin-bottom:.3em;word-break:break-all}"
+    "#commands li.failed code{color:#a00}"
+    "#commands .info{color:#666;font-size:.85em}"
+    "#commands button,#markers button{margin-right:.5em}"
     "#markers{font-family:monospace}";
 
 /* ---- text -------------------------------------------------------------- */
@@ -310,6 +344,13 @@ static void metadata(struct out *o, const struct ng_session_info *s)
     }
     row(o, "input recorded");
     text0(o, s->record_input ? "yes" : "no");
+    row(o, "commands");
+    if (s->record_commands == 0)
+        text0(o, "not recorded (record_commands = no)");
+    else if (s->record_commands < 0)
+        text0(o, "not recorded (recorded by an older nsgate)");
+    else
+        textf(o, "%lld recorded", (long long)s->commands);
     row(o, "state");
     textf(o, "%s, %lld events", ng_store_state_name(s->state), (long long)s->last_seq);
     puts0(o, "</td></tr>\n</table>\n");
@@ -328,6 +369,28 @@ static int contains_ci(const char *s, size_t len, const char *needle)
     return 0;
 }
 
+/* The command timeline: the 'c' events as ng_export_command objects. */
+static int commands(struct out *o, const struct ng_export_in *in)
+{
+    struct ng_event ev;
+    int r = 0, n = 0;
+
+    puts0(o, ",\"commands\":[");
+    while (o->err == 0 && in->cmd_next && (r = in->cmd_next(in->cmd_arg, &ev)) == 1) {
+        json_t *c = ng_export_command(&ev);
+        if (!c)
+            continue; /* unreadable: the verdict and jsonl still show it */
+        puts0(o, n++ ? ",\n" : "\n");
+        if (o->err == 0)
+            o->err = ng_export_dump(c, 1, o->write, o->warg);
+        json_decref(c);
+    }
+    if (r < 0 && o->err == 0)
+        o->err = r;
+    puts0(o, "]");
+    return o->err;
+}
+
 static int recording(struct out *o, const struct ng_export_in *in)
 {
     json_t *h = ng_export_cast_header(in);
@@ -339,7 +402,10 @@ static int recording(struct out *o, const struct ng_export_in *in)
     puts0(o, ",\"events\":[");
     if (o->err == 0)
         o->err = ng_export_cast_events(in, 1, o->write, o->warg);
-    puts0(o, "\n]}</script>\n");
+    puts0(o, "\n]");
+    if (o->err == 0)
+        commands(o, in);
+    puts0(o, "}</script>\n");
     return o->err;
 }
 
@@ -355,7 +421,10 @@ int ng_export_html(const struct ng_export_in *in, ng_export_write_fn write, void
     head(&o, in, a);
     verdict(&o, in);
     metadata(&o, in->info);
-    puts0(&o, "<div id=\"player\"></div>\n<noscript>The player needs JavaScript; the recording "
+    puts0(&o, "<div id=\"review\"><div id=\"player\"></div>\n"
+              "<div id=\"commands-panel\"><h2>Commands (<span id=\"commands-count\">-</span>)"
+              "</h2>\n<ol id=\"commands\"></ol></div></div>\n"
+              "<noscript>The player needs JavaScript; the recording "
               "is in the element nsgate-cast of this page.</noscript>\n"
               "<h2>Markers</h2>\n<ol id=\"markers\"></ol>\n");
     if (o.err == 0)

@@ -46,6 +46,27 @@ int64_t ng_store_clock_ns(clockid_t clk);
  * read (and search) access when that directory grants it. */
 int ng_store_share_with_dir(int fd, const struct stat *dir, mode_t private_mode) NG_MUST_CHECK;
 
+/* A prepared events query whose first parameter is the session ID (the
+ * columns of ng_store_events_begin); bind_seq sets parameter 2. */
+int ng_store_events_query(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const char *sql,
+                          struct ng_event_iter **ret) NG_MUST_CHECK;
+void ng_store_events_bind_seq(struct ng_event_iter *it, int64_t seq);
+
+/* Command search (store_cmds.c): the sessions the index says ran a command
+ * matching glob, sorted by ID, each with the first such event's seq. */
+struct ng_cmd_match {
+    uint8_t id[NG_STORE_ID_LEN];
+    int64_t seq;
+};
+int ng_store_cmd_candidates(struct ng_store *s, const char *glob, struct ng_cmd_match **ret,
+                            size_t *ret_n) NG_MUST_CHECK;
+const struct ng_cmd_match *ng_store_cmd_find(const struct ng_cmd_match *v, size_t n,
+                                             const uint8_t id[NG_STORE_ID_LEN]);
+/* Did the session run a command matching glob, by its covered events? The
+ * event at hint_seq (> 0: what the index named) is looked at first. */
+int ng_store_cmd_session_matches(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                                 int64_t hint_seq, const char *glob) NG_MUST_CHECK;
+
 /* Open-session locks (store_live.c): one file per live session in the
  * directory "<db>-live", holding an flock for as long as the recorder runs. */
 /* create: the database directory's stat (the lock directory is created

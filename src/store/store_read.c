@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,17 +127,21 @@ struct ng_session_iter {
     sqlite3_stmt *list, *last, *seal;
     struct ng_session_info info;
     char *end_reason;
+    char *command;               /* the --command glob, or NULL */
+    struct ng_cmd_match *matches; /* what the index says (with cmd_index) */
+    size_t nmatches;
 };
 
 #define LIST_SQL                                                                                   \
     "SELECT id, start_ns, host, user_name, tty, target_container, program, reason, rule, "         \
     "uid, gid, target_pid, argv, record_input, mode, ns_user, ns_cgroup, ns_ipc, ns_uts, "         \
-    "ns_net, ns_pid, ns_mnt, ns_time FROM sessions "                                               \
+    "ns_net, ns_pid, ns_mnt, ns_time, %s FROM sessions "                                          \
     "WHERE (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR user_name = ?2) "                            \
     "AND (?3 IS NULL OR target_pid = ?4 OR substr(target_container, 1, length(?3)) = ?3) "         \
     "AND (?5 = 0 OR start_ns >= ?5) AND (?6 = 0 OR start_ns <= ?6) "                               \
     "ORDER BY start_ns DESC, id"
 #define LIST_NS_COL 15
+#define LIST_RC_COL 23
 
 static int is_digits(const char *s)
 {
@@ -155,9 +160,16 @@ int ng_store_sessions_begin(struct ng_store *s, const struct ng_session_filter *
     int r = it ? 0 : -ENOMEM;
 
     if (r == 0) {
+        char sql[sizeof(LIST_SQL) + 32];
         it->s = s;
-        r = ng_store_prepare(s, LIST_SQL, &it->list);
+        /* record_commands is a column from schema 3 on */
+        snprintf(sql, sizeof(sql), LIST_SQL, s->version >= 3 ? "record_commands" : "NULL");
+        r = ng_store_prepare(s, sql, &it->list);
     }
+    if (r == 0 && f->command && !(it->command = strdup(f->command)))
+        r = -ENOMEM;
+    if (r == 0 && f->command && s->cmd_index)
+        r = ng_store_cmd_candidates(s, f->command, &it->matches, &it->nmatches);
     if (r == 0)
         r = ng_store_prepare(s,
                              "SELECT seq, kind, data FROM events WHERE session = ? "
@@ -278,7 +290,24 @@ static int read_row(struct ng_session_iter *it)
     for (int n = 0; n < NG_NS_COUNT; n++)
         if (sqlite3_column_type(st, LIST_NS_COL + n) != SQLITE_NULL)
             in->ns |= 1u << n;
-    return read_tail(it);
+    in->record_commands = sqlite3_column_type(st, LIST_RC_COL) == SQLITE_INTEGER
+                              ? sqlite3_column_int(st, LIST_RC_COL) != 0
+                              : -1;
+    int r = ng_store_command_count(it->s, in->id, &in->commands);
+    return r < 0 ? r : read_tail(it);
+}
+
+/* --command: the index names the candidates (when there is one), the
+ * covered events decide. 1 keep, 0 skip, < 0 error. */
+static int command_filter(struct ng_session_iter *it, const uint8_t id[NG_STORE_ID_LEN])
+{
+    const struct ng_cmd_match *m = NULL;
+
+    if (!it->command)
+        return 1;
+    if (it->s->cmd_index && !(m = ng_store_cmd_find(it->matches, it->nmatches, id)))
+        return 0;
+    return ng_store_cmd_session_matches(it->s, id, m ? m->seq : 0, it->command);
 }
 
 int ng_store_sessions_next(struct ng_session_iter *it, const struct ng_session_info **ret)
@@ -288,11 +317,21 @@ int ng_store_sessions_next(struct ng_session_iter *it, const struct ng_session_i
     free(it->end_reason);
     it->end_reason = NULL;
     memset(&it->info, 0, sizeof(it->info));
-    rc = ng_store_step(it->s, it->list);
-    if (rc == SQLITE_DONE)
-        return 0;
-    if (rc != SQLITE_ROW)
-        return ng_store_errno(it->s->db, rc);
+    for (;;) {
+        rc = ng_store_step(it->s, it->list);
+        if (rc == SQLITE_DONE)
+            return 0;
+        if (rc != SQLITE_ROW)
+            return ng_store_errno(it->s->db, rc);
+        if (sqlite3_column_type(it->list, 0) != SQLITE_BLOB ||
+            sqlite3_column_bytes(it->list, 0) != 16)
+            return -EBADMSG;
+        r = command_filter(it, sqlite3_column_blob(it->list, 0));
+        if (r < 0)
+            return r;
+        if (r == 1)
+            break;
+    }
     r = read_row(it);
     if (r < 0)
         return r;
@@ -308,6 +347,8 @@ void ng_store_sessions_end(struct ng_session_iter *it)
     sqlite3_finalize(it->last);
     sqlite3_finalize(it->seal);
     free(it->end_reason);
+    free(it->command);
+    free(it->matches);
     free(it);
 }
 
@@ -318,8 +359,8 @@ struct ng_event_iter {
     sqlite3_stmt *st;
 };
 
-static int events_query(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const char *sql,
-                        struct ng_event_iter **ret)
+int ng_store_events_query(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const char *sql,
+                          struct ng_event_iter **ret)
 {
     struct ng_event_iter *it = calloc(1, sizeof(*it));
     int r;
@@ -337,13 +378,18 @@ static int events_query(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], c
     return 0;
 }
 
+void ng_store_events_bind_seq(struct ng_event_iter *it, int64_t seq)
+{
+    sqlite3_bind_int64(it->st, 2, seq);
+}
+
 int ng_store_events_begin(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
                           struct ng_event_iter **ret)
 {
-    return events_query(s, id,
-                        "SELECT seq, t_ns, kind, data, hash FROM events WHERE session = ? "
-                        "ORDER BY seq",
-                        ret);
+    return ng_store_events_query(s, id,
+                                 "SELECT seq, t_ns, kind, data, hash FROM events WHERE session = ? "
+                                 "ORDER BY seq",
+                                 ret);
 }
 
 int ng_store_events_next(struct ng_event_iter *it, struct ng_event *ret)
@@ -436,10 +482,10 @@ int ng_store_session_grep(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
     r = kmp_prepare(needle, len, &pat, &fail);
     if (r < 0)
         return r;
-    r = events_query(s, id,
-                     "SELECT seq, t_ns, kind, data, hash FROM events WHERE session = ? "
-                     "AND kind IN ('o', 'e', 'i') ORDER BY seq",
-                     &it);
+    r = ng_store_events_query(s, id,
+                              "SELECT seq, t_ns, kind, data, hash FROM events WHERE session = ? "
+                              "AND kind IN ('o', 'e', 'i') ORDER BY seq",
+                              &it);
     while (r == 0 && !found && (r = ng_store_events_next(it, &ev)) == 1) {
         state = kmp_feed(pat, fail, len, state, ev.data, ev.len, &found);
         r = 0;

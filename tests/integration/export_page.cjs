@@ -2,13 +2,15 @@
 // network) with playwright-core, and print what the test checks as JSON:
 // the verdict text and colour, the metadata, the text the player rendered,
 // whether any dialog (alert) fired, the script elements of the DOM, CSP
-// violations and failed requests. Usage: node export_page.cjs PAGE PNG
+// violations and failed requests, the command list; with a third argument
+// N, clicks the Nth command (from 0) and reports what the player shows then.
+// Usage: node export_page.cjs PAGE PNG [N]
 "use strict";
 const path = require("path");
 const { chromium } = require(path.join(process.env.NSGATE_BUILD, "web/node_modules/playwright-core"));
 
 (async () => {
-  const [page_file, png] = process.argv.slice(2);
+  const [page_file, png, click] = process.argv.slice(2);
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -40,6 +42,22 @@ const { chromium } = require(path.join(process.env.NSGATE_BUILD, "web/node_modul
   });
   out.markers = await page.evaluate(() => document.getElementById("markers").innerText);
   out.scripts = await page.evaluate(() => Array.from(document.scripts).map((s) => s.type || "classic"));
+  out.commands = await page.evaluate(() => {
+    const c = document.getElementById("commands");
+    return c ? Array.from(c.children).map((li) => li.innerText) : null;
+  });
+  out.beside = await page.evaluate(() => {
+    const p = document.getElementById("player").getBoundingClientRect();
+    const c = document.getElementById("commands-panel").getBoundingClientRect();
+    return c.left >= p.right - 1 && c.top < p.bottom;
+  });
+  if (click !== undefined) {
+    const b = (await page.$$("#commands button.seek"))[Number(click)];
+    out.clicked_t = await b.getAttribute("data-t");
+    await b.click();
+    await page.waitForTimeout(800);
+    out.terminal_after_click = await page.evaluate(() => document.querySelector(".ap-term").innerText);
+  }
   if (png) await page.screenshot({ path: png, fullPage: true });
   await browser.close();
   console.log(JSON.stringify(out));

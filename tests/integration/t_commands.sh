@@ -75,6 +75,27 @@ eq "the cwd as the program sees it (the target's)" "$TCWD" "$(jq -r .cwd "$T/j" 
 "$NSGATE" verify --key "$T/root.key" "$S" >"$T/v" 2>/dev/null
 eq "verify: OK" 0 "$?"
 
+# ---- readers: replay --commands, sessions --command, sessions --json -----
+"$NSGATE" replay --commands --key "$T/root.key" "$S" >"$T/r" 2>"$T/rerr"
+eq "replay --commands: exit 0 (verified OK)" 0 "$?"
+eq "... a header, then one line per command" "$(($(wc -l <"$T/j") + 1))" "$(wc -l <"$T/r")"
+check "... offset, pid, uid, command line" grep -Eq '^ +0:0[0-9]\.[0-9]{3} +[0-9]+ +0  /bin/echo '"'"'two words'"'"'$' "$T/r"
+check "... a failed exec's error" grep -q "$T/notexec  \[failed: EACCES Permission denied\]" "$T/r"
+check "... newline and bytes that are not UTF-8 quoted, terminal-safe" \
+    grep -qF "/bin/echo \$'line1\\x0aline2' '' \$'\\x01x\\x01' \$'\\xff\\xfe'" "$T/r"
+check "... no control byte reaches the terminal" sh -c "! LC_ALL=C grep -q '[[:cntrl:]]' '$T/r'"
+"$NSGATE" sessions --command '*notexec*' --json >"$T/s" 2>/dev/null
+eq "sessions --command: the session that ran it" "$S" "$(jq -r .id "$T/s")"
+eq "sessions --json: commands counts the session's command events" "$(wc -l <"$T/j")" \
+    "$(jq -r .commands "$T/s")"
+eq "... and says they were recorded" true "$(jq -r .record_commands "$T/s")"
+eq "sessions --command with the quoted form" "$S" \
+    "$("$NSGATE" sessions --command "/bin/echo 'two words'" --json 2>/dev/null | jq -r .id)"
+eq "sessions --command: a command nobody ran finds nothing" "" \
+    "$("$NSGATE" sessions --command '*never-ran-xyz*' --json 2>/dev/null)"
+eq "... text that was only output is no command" "" \
+    "$("$NSGATE" sessions --command '*script-ran*' --json 2>/dev/null)"
+
 # ---- argv beyond 64 KiB: cut, marked ------------------------------------
 "$NSGATE" enter -q -t "$TPID" -u -p -m --no-pty -- /bin/sh -c \
     '/bin/true "$(head -c 70000 /dev/zero | tr "\0" a)" after' >/dev/null 2>&1

@@ -108,6 +108,35 @@ page "$T/s3.html" >"$T/page.json" 2>"$T/page.err" || cat "$T/page.err"
 check "the page lists the input as a marker" sh -c "jq -r .markers $T/page.json | grep -qF 'input: typed-line\\r'"
 check "the player shows the session's output" sh -c "jq -r .terminal $T/page.json | grep -q 'got typed-line'"
 
+# ---- commands: markers, jsonl, the timeline beside the player -----------------
+"$NSGATE" enter -q -t "$TPID" -n --no-pty -- /bin/sh -c \
+    'echo first-out; /bin/sleep 1; /bin/echo second-out; /bin/sleep 1; echo end-out; /nonexistent' \
+    >/dev/null 2>&1
+S4=$(sid_of_last)
+"$NSGATE" export --key "$KEY" "$S4" >"$T/s4.cast" 2>/dev/null
+eq "asciicast: each command is one marker" 1 \
+    "$(tail -n +2 "$T/s4.cast" | jq -r 'select(.[1] == "m") | .[2]' | grep -cx '\$ /bin/echo second-out')"
+check "... the program's own exec too" sh -c "tail -n +2 '$T/s4.cast' | jq -r 'select(.[1] == \"m\") | .[2]' | grep -q '^\\$ /bin/sh -c '"
+"$NSGATE" export --key "$KEY" -f jsonl "$S4" >"$T/s4.jsonl" 2>/dev/null
+eq "jsonl: the c events, their JSON parsed beside the exact bytes" "/bin/echo second-out" \
+    "$(jq -r 'select(.kind == "c" and .command.argv[0] == "/bin/echo") | .command.argv | join(" ")' "$T/s4.jsonl")"
+eq "jsonl: the metadata counts them" 5 "$(head -1 "$T/s4.jsonl" | jq -r .commands)"
+"$NSGATE" export --key "$KEY" -f html -o "$T/s4.html" "$S4" 2>/dev/null
+page "$T/s4.html" >"$T/page.json" 2>"$T/page.err" || cat "$T/page.err"
+eq "html: the command timeline lists every command once" 1 \
+    "$(j '.commands[]' | grep -c 's/bin/echo second-out pid')"
+eq "... five of them" 5 "$(j '.commands | length')"
+check "... a failed exec says so" sh -c "jq -r '.commands[]' '$T/page.json' | grep -q 'nonexistent.*failed: ENOENT'"
+eq "... beside the player" true "$(j .beside)"
+eq "... still only the page's own scripts" "application/json classic classic" "$(j '.scripts | join(" ")')"
+n=$(jq -r '.commands | map(test("s/bin/echo second-out pid")) | index(true)' "$T/page.json")
+HOME=$T timeout 90 node "$NSGATE_SRC/tests/integration/export_page.cjs" "$T/s4.html" "${NSGATE_SHOT:-$T/shot.png}" "$n" \
+    >"$T/page.json" 2>"$T/page.err" || cat "$T/page.err"
+check "clicking a command seeks the player there: output before it is shown" \
+    sh -c "jq -r .terminal_after_click '$T/page.json' | grep -q first-out"
+check "... output after it is not" sh -c "! jq -r .terminal_after_click '$T/page.json' | grep -q 'second-out\|end-out'"
+check "... and before the click the last frame showed everything" sh -c "jq -r .terminal '$T/page.json' | grep -q end-out"
+
 # ---- tampered -----------------------------------------------------------------
 sqlite3 "$NSGATE_DB" "UPDATE events SET data = CAST('hello forger' AS BLOB) WHERE session = x'$(echo "$S" | tr -d -)' AND seq = 1"
 "$NSGATE" export --key "$KEY" -f html -o "$T/t.html" "$S" 2>"$T/err"
