@@ -7,7 +7,8 @@
 #                           [--conc-mb MB] [--echo N] [--only LIST]
 #                           [--out FILE] [--strict]
 #
-#   --only   comma-separated subset of: tty,pipe,startup,verify,memory,echo,concurrency
+#   --only   comma-separated subset of: tty,pipe,startup,verify,memory,echo,concurrency,
+#            commands,cmdsearch
 #   --quick  small sizes (10 MB files, 64 MB memory session, 2 runs) to debug
 #   --strict exit 1 when a figure misses its target (ctest's bench.b_all)
 #
@@ -20,10 +21,11 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 NSGATE=${NSGATE:-$ROOT/build/rel/nsgate}
 RUNS=5 MB=100 BIG_MB=1024 CONC_MB=10 CONC_N=16 ECHO_N=400 ONLY=all OUT="" STRICT=0
+EXECS=2000 SEARCH_SESSIONS=10000 SEARCH_CMDS=100
 ARGS="$*"
 while [ $# -gt 0 ]; do
     case "$1" in
-    --quick) RUNS=2 MB=10 BIG_MB=64 CONC_MB=2 ECHO_N=100 ;;
+    --quick) RUNS=2 MB=10 BIG_MB=64 CONC_MB=2 ECHO_N=100 EXECS=200 SEARCH_SESSIONS=1000 ;;
     --runs) RUNS=$2; shift ;;
     --mb) MB=$2; shift ;;
     --big-mb) BIG_MB=$2; shift ;;
@@ -312,6 +314,67 @@ if want concurrency; then
     met=$(le "$r" 12 && echo yes || echo no)
     { [ "$okall" = yes ] && ! failed conc.many && ! failed conc.verify; } || met="no (sessions OK per round: $(awk '{ printf "%s/%s ", $1, $2 }' "$T/conc.verify"))"
     row "concurrency" "$CONC_N sessions × cat ${CONC_MB} MB into one database; all verify OK: $okall" "$(fmt_s "$a")" "one session alone" "$(fmt_s "$b")" "$r" "≤ 12 ×, all OK" "$met"
+fi
+
+# ---- command recording ----------------------------------------------------------------------------
+if want commands; then
+    log "command recording: $EXECS /bin/true execs, record_commands yes / no / sudo log_subcmds, $RUNS rounds"
+    sed 's/^audit = best-effort$/audit = best-effort\nrecord_commands = no/' "$T/etc/policy.ini" >"$T/etc/nocmd.ini"
+    chmod 644 "$T/etc/nocmd.ini"
+    # sudo's own command recording (intercept mode, ptrace on Linux), to a file.
+    SUDOERS=/etc/sudoers.d/zz-nsgate-bench-$$
+    printf 'Defaults log_subcmds\nDefaults logfile=%s/sudo-cmd.log\nDefaults !syslog\n' "$T" >"$SUDOERS.tmp"
+    chmod 440 "$SUDOERS.tmp"
+    visudo -cqf "$SUDOERS.tmp" && mv "$SUDOERS.tmp" "$SUDOERS" || { rm -f "$SUDOERS.tmp"; SUDOERS=""; echo "run.sh: sudoers drop-in rejected" >&2; exit 1; }
+    LOOP="i=0; while [ \$i -lt $EXECS ]; do /bin/true; i=\$((i + 1)); done"
+    export LOOP
+    # After each run: how many execs each recorder logged (checked below).
+    AFTER='[ -e $T/var/cmd.db ] && sqlite3 $T/var/cmd.db "select count(*) from events where kind = '"'"'c'"'"'" >>$T/cmd.count; [ -e $T/sudo-cmd.log ] && grep -c COMMAND=/bin/true $T/sudo-cmd.log >>$T/cmd.sudocount; rmdb $T/var/cmd.db; rm -f $T/sudo-cmd.log' \
+        alternate "$RUNS" \
+        cmd.yes 'ng $T/var/cmd.db --no-pty -- /bin/sh -c "$LOOP"' \
+        cmd.no '"$NSGATE" enter -q --policy $T/etc/nocmd.ini --db $T/var/cmd.db --keys $T/var/keys -t $TP -n --no-pty -- /bin/sh -c "$LOOP"' \
+        cmd.sudo 'sudo /bin/sh -c "$LOOP"' \
+        cmd.bare '/bin/sh -c "$LOOP"'
+    rm -f "$SUDOERS"; SUDOERS=""
+    a=$(median "$T/t.cmd.yes") b=$(median "$T/t.cmd.no") c=$(median "$T/t.cmd.sudo") d=$(median "$T/t.cmd.bare")
+    # every recorded run holds the loop's execs plus the shell itself
+    okn=$(awk -v n="$((EXECS + 1))" '$1 != n && $1 != 0 { bad = 1 } END { print bad ? "no" : "yes" }' "$T/cmd.count")
+    oks=$(awk -v n="$EXECS" '$1 != n { bad = 1 } END { print bad ? "no" : "yes" }' "$T/cmd.sudocount")
+    r=$(ratio "$a" "$b")
+    met=$(le "$r" 1.5 && echo yes || echo no)
+    { [ "$okn" = yes ] && ! failed cmd.yes; } || met="no (not every exec recorded: $(sort -u "$T/cmd.count" | tr '\n' ' '))"
+    row "command recording" "$EXECS × /bin/true in one session, record_commands yes vs no (no recorder at all: $(fmt_s "$d"))" "$(fmt_s "$a")" "the same, record_commands = no" "$(fmt_s "$b")" "$r" "≤ 1.5 ×" "$met"
+    r=$(ratio "$a" "$c")
+    met=$(le "$r" 1 && echo yes || echo no)
+    [ "$oks" = yes ] || met="$met (sudo did not log every exec: $(sort -u "$T/cmd.sudocount" | tr '\n' ' '))"
+    failed cmd.sudo && met="$met (peer run failed)"
+    row "command recording" "the same loop" "$(fmt_s "$a")" '`sudo` with `log_subcmds` (intercept, ptrace)' "$(fmt_s "$c")" "$r" "< 1 × (faster)" "$met"
+fi
+
+# ---- command search ------------------------------------------------------------------------------
+if want cmdsearch; then
+    GEN=${NSGATE_BUILD:-$ROOT/build/rel}/tests/gen_cmd_store
+    [ -x "$GEN" ] || { echo "run.sh: no $GEN (build the tests)" >&2; exit 1; }
+    log "command search: generating $SEARCH_SESSIONS sessions × $SEARCH_CMDS command events"
+    rmdb "$T/var/search.db"
+    s0=$EPOCHREALTIME
+    "$GEN" "$T/var/search.db" "$SEARCH_SESSIONS" "$SEARCH_CMDS" 2>>"$T/stderr.cmdsearch" || echo cmdsearch.gen >>"$T/failed"
+    gen_s=$(awk -v s="$s0" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.0f", e - s }')
+    ncmd=$(sqlite3 "$T/var/search.db" "select count(*) from events where kind = 'c'")
+    size=$(du -sbc "$T/var/search.db"* | tail -1 | awk '{ printf "%.0f MB", $1 / 1e6 }')
+    log "  generated in ${gen_s} s: $ncmd command events, $size; searching, $((RUNS * 4)) runs each"
+    want_n=$((SEARCH_SESSIONS / 1000))
+    got_n=$("$NSGATE" sessions --db "$T/var/search.db" --command '*etc/shadow*' --json 2>/dev/null | wc -l)
+    AFTER="" alternate $((RUNS * 4)) \
+        search.rare '"$NSGATE" sessions --db $T/var/search.db --command "*etc/shadow*" --json' \
+        search.prefix '"$NSGATE" sessions --db $T/var/search.db --command "systemctl status *" --json' \
+        search.list '"$NSGATE" sessions --db $T/var/search.db --user nobody --json'
+    a=$(median "$T/t.search.rare") b=$(median "$T/t.search.prefix") c=$(median "$T/t.search.list")
+    met=$(awk -v a="$a" 'BEGIN { exit !(a <= 0.1) }' && echo yes || echo no)
+    [ "$got_n" = "$want_n" ] || met="no (found $got_n sessions, want $want_n)"
+    row "command search" "sessions --command '*etc/shadow*' over $SEARCH_SESSIONS sessions, $ncmd command events ($size; $got_n found)" "$(fmt_s "$a")" "the target" "100 ms" "-" "≤ 100 ms" "$met"
+    row "command search" "sessions --command 'systemctl status *' (the same store; matches most sessions)" "$(fmt_s "$b")" "listing nothing (--user nobody)" "$(fmt_s "$c")" "$(ratio "$b" "$c")" "(context)" "yes"
+    rmdb "$T/var/search.db"
 fi
 
 # ---- report -------------------------------------------------------------------------------------
