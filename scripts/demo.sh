@@ -111,6 +111,10 @@ run "$NSGATE" sessions
 FIRST=$("$NSGATE" sessions --grep "hostname: demo-container" --json | tail -1 | jq -r .id)
 run "$NSGATE" replay --key "$WORK/root.key" --no-timing "$FIRST"
 
+say "every program run inside is on record: the command timeline and a search by command"
+run "$NSGATE" replay --commands --key "$WORK/root.key" "$FIRST"
+run "$NSGATE" sessions --command '*ip -o link*'
+
 say "verify: each session proven unchanged with nothing but the root public key"
 run "$NSGATE" verify --key "$WORK/root.key" || true
 
@@ -131,7 +135,7 @@ else
     echo "shows each session's uuid and header hash (see docs/audit.md)."
 fi
 
-say "review: one self-contained HTML page (metadata, verification, player; opens offline)"
+say "review: one self-contained HTML page (metadata, verification, player, command timeline; opens offline)"
 mkdir -p "$ROOT/build/demo"
 PAGE="$ROOT/build/demo/session-${FIRST:0:8}.html"
 rm -f "$PAGE"
