@@ -5,7 +5,8 @@
  * The JSON of a command event is one object; byte strings in it (cwd, path,
  * exe, each argument) are JSON strings holding the bytes with two escapes
  * only: a backslash is written as two backslashes, and a byte that is not
- * part of valid UTF-8 as backslash, 'x', two lowercase hex digits. So every
+ * part of valid UTF-8 (or a NUL, which recorded strings never hold) as
+ * backslash, 'x', two lowercase hex digits. So every
  * byte is kept exactly and the text stays valid UTF-8 (JSON's own escaping
  * then applies on top, e.g. a control character as \u0001). */
 #ifndef NSGATE_CMDLINE_H

@@ -24,7 +24,7 @@ char *ng_cmd_escape(const void *p, size_t len)
         return NULL;
     for (size_t i = 0; i < len;) {
         size_t n = ng_utf8_seq_len(u + i, len - i);
-        if (n == 0) {
+        if (n == 0 || u[i] == '\0') { /* a NUL too: the text is a C string */
             snprintf(out + o, 5, "\\x%02x", u[i]);
             o += 4;
             i++;

@@ -13,6 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *text = malloc(size + 1);
     char out[4096], id[NG_CONTAINER_ID_LEN + 1];
     struct ng_proc_status st;
+    struct ng_proc_ids ids;
     uint64_t t;
     uint32_t v;
     const char *why;
@@ -22,6 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = '\0';
     (void)ng_parse_status(text, &st);
+    (void)ng_parse_status_ids(text, &ids);
     (void)ng_parse_stat_starttime(text, &t);
     if (ng_parse_cgroup_path(text, out, sizeof(out)) == 0)
         (void)ng_container_id_from_path(out, id, &why);
