@@ -350,6 +350,88 @@ static void test_json_for_html(void **state)
     assert_int_equal(ng_export_parse_format("HTML", &f), -EINVAL);
 }
 
+/* Command events: a marker in asciicast, the parsed object in jsonl, the
+ * timeline in the page's data; hostile bytes stay inert everywhere. */
+static const char cmd_json[] =
+    "{\"t_ns\":1,\"pid\":7,\"ppid\":1,\"uid\":0,\"gid\":0,\"cwd\":\"/\",\"path\":\"/bin/echo\","
+    "\"exe\":\"/usr/bin/echo\",\"argv\":[\"/bin/echo\",\"</script><script>alert(3)</script>\","
+    "\"\\u001b[31m\",\"\\\\xff\"],\"result\":0,\"verified\":true}";
+static const char cmd_failed[] = "{\"pid\":8,\"uid\":1000,\"path\":\"./x\",\"exe\":null,"
+                                 "\"argv\":[\"./x\"],\"result\":13,\"verified\":false}";
+static const struct ng_event cmd_events[] = {
+    {1, 5000000, 'c', (const uint8_t *)cmd_json, sizeof(cmd_json) - 1, hash, 32},
+    EV(2, 10, 'o', "hello\r\n"),
+    {3, 20000000, 'c', (const uint8_t *)cmd_failed, sizeof(cmd_failed) - 1, hash, 32},
+    {4, 60000000, 'x', (const uint8_t *)exit_json, sizeof(exit_json) - 1, hash, 32},
+};
+static const char cmd_line[] =
+    "/bin/echo '</script><script>alert(3)</script>' $'\\x1b[31m' $'\\xff'";
+
+static char *run_cmds(enum ng_export_format fmt, int *ret)
+{
+    struct ng_session_info si = info(1);
+    struct ng_verify_result v = {.word = NG_VERIFY_OK, .events = 4, .sealed = 4};
+    struct src s = {cmd_events, NG_ARRAY_SIZE(cmd_events), 0};
+    struct src c = {cmd_events, NG_ARRAY_SIZE(cmd_events), 0}; /* the writer skips non-'c' */
+    struct buf b = {0};
+    struct ng_export_in in = {.info = &si, .verdict = &v, .assets = &fake, .width = 80,
+                              .height = 24, .next = src_next, .next_arg = &s,
+                              .cmd_next = src_next, .cmd_arg = &c};
+
+    si.commands = 2;
+    si.record_commands = 1;
+    *ret = ng_export_write(fmt, &in, buf_write, &b);
+    return b.p;
+}
+
+static void test_commands(void **state)
+{
+    char label[256];
+    int r;
+    char *text = run_cmds(NG_EXPORT_ASCIICAST, &r), *p = text;
+
+    assert_int_equal(r, 0);
+    json_decref(line(&p));
+    snprintf(label, sizeof(label), "$ %s", cmd_line);
+    check_event(&p, 0.005, "m", label);
+    check_event(&p, 0.010, "o", "hello\r\n");
+    check_event(&p, 0.020, "m", "$ ./x");
+    check_event(&p, 0.060, "m", "exit 3");
+    free(text);
+
+    text = run_cmds(NG_EXPORT_JSONL, &r);
+    p = text;
+    json_t *meta = line(&p);
+    assert_int_equal(json_integer_value(json_object_get(meta, "commands")), 2);
+    assert_true(json_is_true(json_object_get(meta, "record_commands")));
+    json_decref(meta);
+    json_t *ev = line(&p);
+    json_t *argv = json_object_get(json_object_get(ev, "command"), "argv");
+    assert_string_equal(json_string_value(json_array_get(argv, 1)),
+                        "</script><script>alert(3)</script>");
+    assert_string_equal(json_string_value(json_object_get(ev, "kind")), "c");
+    json_decref(ev);
+    free(text);
+
+    text = run_cmds(NG_EXPORT_HTML, &r);
+    assert_int_equal(r, 0);
+    assert_int_equal(count(text, "<script"), 3);
+    char *data = script_body(text, 0);
+    assert_null(strchr(data, '<'));
+    json_error_t err;
+    json_t *j = json_loads(data, 0, &err);
+    json_t *cmds = json_object_get(j, "commands");
+    assert_int_equal(json_array_size(cmds), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, 0), "line")),
+                        cmd_line);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, 1), "error")),
+                        "EACCES");
+    assert_true(json_is_false(json_object_get(json_array_get(cmds, 1), "verified")));
+    json_decref(j);
+    free(data);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_html),
         cmocka_unit_test(test_html_tampered_and_bad_assets),
         cmocka_unit_test(test_json_for_html),
+        cmocka_unit_test(test_commands),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
