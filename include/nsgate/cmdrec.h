@@ -8,19 +8,19 @@
  * Per notification: the caller's ids, cwd, path and argv are read from
  * /proc/PID (status, cwd, mem), the notification is checked to be still
  * valid, then
- *  - exact path: when the waits are killable and the caller is a thread
- *    group leader, the recorder attaches with PTRACE_SEIZE
- *    (PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL) and PTRACE_INTERRUPT, and
- *    lets the exec continue. A successful exec stops at PTRACE_EVENT_EXEC
- *    before the new program runs: argv is read from the new image
- *    (/proc/PID/cmdline, what the kernel copied) and exe from /proc/PID/exe,
- *    the event recorded ("verified": true, "result": 0), then the recorder
- *    detaches. A failed exec stops when the call returns: its errno is the
- *    result, argv the one read before.
- *  - otherwise (the caller is traced by someone else, is not the leader of
- *    its thread group, too many execs in flight, older kernel): the event
- *    is recorded from what was read before the exec ("verified": false,
- *    "result" and "exe" null), then the exec continues.
+ *  - exact path: when the waits are killable, the recorder attaches with
+ *    PTRACE_SEIZE (PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL) and
+ *    PTRACE_INTERRUPT, and lets the exec continue. A successful exec stops
+ *    at PTRACE_EVENT_EXEC before the new program runs (a thread that is not
+ *    its group's leader stops under the leader's pid, which it takes): argv
+ *    is read from the new image (/proc/PID/cmdline, what the kernel copied)
+ *    and exe from /proc/PID/exe, the event recorded ("verified": true,
+ *    "result": 0), then the recorder detaches. A failed exec stops when the
+ *    call returns: its errno is the result, argv the one read before.
+ *  - otherwise (the caller is traced by someone else, too many execs in
+ *    flight, older kernel): the event is recorded from what was read before
+ *    the exec ("verified": false, "result" and "exe" null), then the exec
+ *    continues.
  * No function prints or exits; the relay ends the session on an error. */
 #ifndef NSGATE_CMDREC_H
 #define NSGATE_CMDREC_H

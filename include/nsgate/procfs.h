@@ -35,12 +35,14 @@ struct ng_proc_ids {
     int64_t tgid, ppid;
     uint32_t uid[4]; /* real, effective, saved, fs */
     uint32_t gid[4];
-    int64_t nspid[NG_MAX_PIDNS_LEVELS]; /* NSpid: the reader's level first */
+    int64_t nspid[NG_MAX_PIDNS_LEVELS]; /* NSpid (the thread): the reader's level first */
     size_t nnspid;
+    int64_t nstgid[NG_MAX_PIDNS_LEVELS]; /* NStgid (its process); NSpid when absent */
+    size_t nnstgid;
 };
 
-/* Tgid, PPid, Uid, Gid and NSpid of /proc/PID/status; -EINVAL when one is
- * missing or malformed. */
+/* Tgid, PPid, Uid, Gid, NSpid (and NStgid when there) of /proc/PID/status;
+ * -EINVAL when one is missing or malformed. */
 int ng_parse_status_ids(const char *text, struct ng_proc_ids *ret);
 
 /* /proc/PID/stat: field 22, start time in clock ticks since boot. The comm

@@ -186,16 +186,17 @@ static int parse_pid_value(char *v, int64_t *ret)
     return 0;
 }
 
-static int parse_nspid(char *v, struct ng_proc_ids *ids)
+/* NSpid or NStgid: one pid per pid namespace level, the reader's first. */
+static int parse_nslist(char *v, int64_t out[NG_MAX_PIDNS_LEVELS], size_t *n)
 {
     char *save = NULL;
 
-    ids->nnspid = 0;
+    *n = 0;
     for (char *t = strtok_r(v, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
         uint64_t x;
-        if (ids->nnspid == NG_MAX_PIDNS_LEVELS || ng_parse_u64(t, 1, 1u << 22, &x) < 0)
+        if (*n == NG_MAX_PIDNS_LEVELS || ng_parse_u64(t, 1, 1u << 22, &x) < 0)
             return -EINVAL;
-        ids->nspid[ids->nnspid++] = (int64_t)x;
+        out[(*n)++] = (int64_t)x;
     }
     return 0;
 }
@@ -223,10 +224,16 @@ int ng_parse_status_ids(const char *text, struct ng_proc_ids *ret)
         else if (strcmp(line, "Gid") == 0)
             r = parse_ids4(v, ids.gid), seen |= 8;
         else if (strcmp(line, "NSpid") == 0)
-            r = parse_nspid(v, &ids), seen |= 16;
+            r = parse_nslist(v, ids.nspid, &ids.nnspid), seen |= 16;
+        else if (strcmp(line, "NStgid") == 0)
+            r = parse_nslist(v, ids.nstgid, &ids.nnstgid);
     }
     if (r < 0 || seen != 31 || ids.nnspid == 0)
         return -EINVAL;
+    if (ids.nnstgid != ids.nnspid) { /* absent (before Linux 4.1) or odd: the thread's */
+        memcpy(ids.nstgid, ids.nspid, sizeof(ids.nstgid));
+        ids.nnstgid = ids.nnspid;
+    }
     *ret = ids;
     return 0;
 }

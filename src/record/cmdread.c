@@ -132,7 +132,7 @@ static void target_pids(const struct ng_cmdrec *c, struct ng_cmd_info *in)
     struct ng_proc_ids parent;
     size_t lv = (size_t)c->pidns_level;
 
-    in->pid_ns = in->ids.nnspid > lv ? in->ids.nspid[lv] : 0;
+    in->pid_ns = in->ids.nnstgid > lv ? in->ids.nstgid[lv] : 0; /* the process, not the thread */
     in->ppid_ns = 0;
     if (in->ids.ppid > 0 && read_ids(c, (pid_t)in->ids.ppid, &parent) == 0 && parent.nnspid > lv)
         in->ppid_ns = parent.nspid[lv];

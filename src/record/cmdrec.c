@@ -201,16 +201,26 @@ int ng_cmdrec_stopped(void *ctx, pid_t pid, int status)
  * was recorded, 0 when there is none yet. */
 static int look(struct ng_cmdrec *c, size_t i)
 {
-    pid_t tid = c->flight[i].info.tid;
+    struct ng_cmd_info *in = &c->flight[i].info;
+    pid_t tid = in->tid;
     siginfo_t si;
     int st;
 
     memset(&si, 0, sizeof(si));
-    if (waitid(P_PID, (id_t)tid, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL) < 0) {
+    int w = waitid(P_PID, (id_t)tid, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL);
+    if (w < 0 && errno == ECHILD && in->ids.tgid != tid) {
+        /* A thread that is not its group's leader took the leader's pid
+         * when its exec succeeded: the exec stop is reported under it. */
+        memset(&si, 0, sizeof(si));
+        w = waitid(P_PID, (id_t)in->ids.tgid, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL);
+        if (w == 0 && si.si_pid == in->ids.tgid)
+            in->tid = tid = (pid_t)in->ids.tgid;
+    }
+    if (w < 0) {
         if (errno != ECHILD)
             return 0;
         /* No longer ours to wait for (reaped elsewhere): what was read. */
-        int r = ng_cmdrec_record(c, &c->flight[i].info, -1, NULL, 0);
+        int r = ng_cmdrec_record(c, in, -1, NULL, 0);
         drop_flight(c, i);
         return r < 0 ? r : 1;
     }
@@ -328,8 +338,7 @@ static int handle(struct ng_cmdrec *c, const struct seccomp_notif *n)
         (void)respond(c, n->id, EPERM);
         return r;
     }
-    if (c->killable && in.ids.tgid == tid && c->nflight < NG_CMDREC_IN_FLIGHT_MAX &&
-        attach(tid) == 0)
+    if (c->killable && c->nflight < NG_CMDREC_IN_FLIGHT_MAX && attach(tid) == 0)
         return exact(c, n, &in);
     return fallback(c, n, &in);
 }

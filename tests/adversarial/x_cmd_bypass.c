@@ -149,6 +149,27 @@ static void *flipper(void *unused)
     return NULL;
 }
 
+/* The exec from a thread that is not the leader, argv rewritten meanwhile. */
+static void *race_exec(void *unused)
+{
+    static char prog[] = "/bin/echo";
+    char *argv[] = {prog, race_arg, NULL};
+    (void)unused;
+    usleep(1000);
+    execve(argv[0], argv, environ);
+    printf("race-thread: execve: %s\n", strerror(errno));
+    return NULL;
+}
+
+static int thread_race2(void)
+{
+    pthread_t t, e;
+    pthread_create(&t, NULL, flipper, NULL);
+    pthread_create(&e, NULL, race_exec, NULL);
+    pthread_join(e, NULL);
+    return 1;
+}
+
 static int thread_race(void)
 {
     pthread_t t;
@@ -270,6 +291,8 @@ int main(int argc, char **argv)
         return thread_race();
     if (strcmp(m, "thread") == 0)
         return thread_exec();
+    if (strcmp(m, "race-thread") == 0)
+        return thread_race2();
 #if defined(__x86_64__)
     if (strcmp(m, "int80") == 0)
         return int80();

@@ -187,6 +187,14 @@ static void test_status_ids(void **state)
     assert_int_equal(ids.nnspid, 2);
     assert_int_equal(ids.nspid[0], 2572);
     assert_int_equal(ids.nspid[1], 2);
+    assert_int_equal(ids.nnstgid, 2);
+    assert_int_equal(ids.nstgid[1], 2);
+    /* a thread: NStgid is its process's */
+    const char *th = "Tgid:\t50\nPPid:\t1\nUid:\t0 0 0 0\nGid:\t0 0 0 0\nNStgid:\t50\t3\n"
+                     "NSpid:\t51\t4\n";
+    assert_int_equal(ng_parse_status_ids(th, &ids), 0);
+    assert_int_equal(ids.nspid[1], 4);
+    assert_int_equal(ids.nstgid[1], 3);
     /* Every field is required; junk and out-of-range pids are refused. */
     assert_int_equal(ng_parse_status_ids("Tgid:\t1\nPPid:\t0\nUid:\t0 0 0 0\n"
                                          "Gid:\t0 0 0 0\n",
