@@ -36,6 +36,7 @@ static const struct {
     [K_REQUIRE_REASON] = {"require_reason", IN_ALLOW},
     [K_REASON_PATTERN] = {"reason_pattern", IN_ALLOW},
     [K_SETENV] = {"setenv", IN_ALLOW},
+    [K_CALLER_REACH] = {"caller_reach", IN_DEFAULTS | IN_ALLOW},
 };
 
 enum section { SEC_NONE, SEC_BAD, SEC_DEFAULTS, SEC_ALLOW, SEC_DENY };
@@ -315,6 +316,8 @@ static void merge_defaults(struct pstate *st)
             m.idle_timeout_ms = r->c.idle_timeout_ms;
         if (set & (1u << K_MAX_OUTPUT))
             m.max_output = r->c.max_output;
+        if (set & (1u << K_CALLER_REACH))
+            m.caller_reach_allow = r->c.caller_reach_allow;
         m.setenv = (const char *const *)r->setenv;
         m.nsetenv = r->nsetenv;
         r->c = m;
