@@ -103,19 +103,31 @@ static void recheck_identity(const struct ng_entry_plan *p)
     }
 }
 
-/* Before the credentials change: chroot needs CAP_SYS_CHROOT. */
-static void set_root(const struct ng_entry_plan *p)
+/* Before the credentials change (chroot needs CAP_SYS_CHROOT): the
+ * target's root, and the path of the target's cwd below it, into cwd ("" when
+ * there is none to take). Only the path: the directory itself is reached
+ * later, by a walk with the program's rights (a descriptor would let the
+ * program into a directory whose parents it may not pass). */
+static void set_root(const struct ng_entry_plan *p, char *cwd, size_t sz)
 {
+    cwd[0] = '\0';
     if (p->root_fd >= 0) {
         if (fchdir(p->root_fd) < 0 || chroot(".") < 0)
             fail(p, 70, errno, "cannot enter the target's root directory");
     }
+    /* A cwd outside the root just set (the target chrooted without chdir)
+     * would let the program walk out: getcwd does not start with '/'. */
+    if (!p->wd && p->cwd_fd >= 0 && fchdir(p->cwd_fd) == 0 && (!getcwd(cwd, sz) || cwd[0] != '/'))
+        cwd[0] = '\0';
+    if (chdir("/") < 0)
+        fail(p, 70, errno, "cannot change to /");
 }
 
 /* After the credentials are final: the program's user reaches its working
  * directory with its own rights, so -w can show nothing that user could not
- * see (the error is the one that user would get from cd). */
-static void set_cwd(const struct ng_entry_plan *p)
+ * see (the error is the one that user would get from cd). The target's cwd
+ * when the user may not enter it: "/". */
+static void set_cwd(const struct ng_entry_plan *p, const char *cwd)
 {
     if (p->wd) {
         if (chdir(p->wd) < 0) {
@@ -126,13 +138,8 @@ static void set_cwd(const struct ng_entry_plan *p)
         }
         return;
     }
-    if (p->cwd_fd >= 0 && fchdir(p->cwd_fd) == 0) {
-        char buf[4096];
-        /* A cwd outside the root just set (the target chrooted without
-         * chdir) would let the program walk out: fall back to "/". */
-        if (getcwd(buf, sizeof(buf)) && buf[0] == '/')
-            return;
-    }
+    if (cwd[0] == '/' && chdir(cwd) == 0)
+        return;
     if (chdir("/") < 0)
         fail(p, 70, errno, "cannot change to /");
 }
@@ -267,6 +274,7 @@ void ng_enter_child(const struct ng_entry_plan *p)
 {
     const char *why = NULL;
     sigset_t empty;
+    char cwd[4096];
 
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
         fail(p, 70, errno, "PR_SET_PDEATHSIG");
@@ -287,13 +295,13 @@ void ng_enter_child(const struct ng_entry_plan *p)
     enter_namespaces(p);
     recheck_identity(p);
     fork_if_needed(p);
-    set_root(p);
+    set_root(p, cwd, sizeof(cwd));
     if (ng_creds_apply(p->creds, p->last_cap, p->host_proc_fd, &why) < 0)
         fail(p, 70, errno, why ? why : "credentials");
     /* Credential changes cleared the parent-death signal. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
         fail(p, 70, errno, "PR_SET_PDEATHSIG");
-    set_cwd(p);
+    set_cwd(p, cwd);
     check_not_self(p);
     sigemptyset(&empty);
     for (int sig = 1; sig < NSIG; sig++)
