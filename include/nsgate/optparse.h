@@ -11,7 +11,8 @@
 #define NG_OPT_ARG 1 /* the option takes an argument */
 
 /* One option: id is what the parse returns (the short letter, or >= 256 for
- * long-only ones); shortopt 0 for none, longopt NULL for none. */
+ * long-only ones); shortopt 0 for none, longopt NULL for none. The id 'h' is
+ * help: with it the number of operands is not checked. */
 struct ng_optdef {
     int id;
     char shortopt;
@@ -32,7 +33,8 @@ struct ng_cmdspec {
     const char *name;
     const struct ng_optdef *opts; /* ends with an entry whose id is 0 */
     unsigned flags;
-    int max_operands; /* -1: any number */
+    int min_operands, max_operands; /* max -1: any number */
+    const char *operand;            /* its name in messages: "SESSION" */
 };
 
 #define NG_OPTLIST_MAX 128

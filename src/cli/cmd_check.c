@@ -67,7 +67,8 @@ static const struct ng_optdef check_opts_def[] = {
 };
 
 /* Options end at PROGRAM, as for enter. */
-const struct ng_cmdspec ng_spec_check = {"check", check_opts_def, 0, 1};
+const struct ng_cmdspec ng_spec_check = {
+    .name = "check", .opts = check_opts_def, .max_operands = 1, .operand = "PROGRAM"};
 
 static int ns_letter(int c)
 {

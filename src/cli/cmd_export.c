@@ -27,18 +27,17 @@ static const char usage[] =
     "file you own); without -o the export goes to standard output.\n";
 
 struct export_opts {
-    const char *db, *keys, *key, *out;
+    struct ng_cmd_source src;
+    const char *out;
     enum ng_export_format fmt;
     int force;
     const char *session;
 };
 
-enum { OPT_DB = 256, OPT_KEYS, OPT_KEY, OPT_FORCE };
+enum { OPT_FORCE = 256 };
 
 static const struct ng_optdef export_opts_def[] = {
-    {OPT_DB, 0, "db", NG_OPT_ARG},
-    {OPT_KEYS, 0, "keys", NG_OPT_ARG},
-    {OPT_KEY, 0, "key", NG_OPT_ARG},
+    NG_SOURCE_OPTDEFS,
     {'f', 'f', "format", NG_OPT_ARG},
     {'o', 'o', "output", NG_OPT_ARG},
     {OPT_FORCE, 0, "force", 0},
@@ -46,21 +45,20 @@ static const struct ng_optdef export_opts_def[] = {
     {0, 0, NULL, 0},
 };
 
-const struct ng_cmdspec ng_spec_export = {"export", export_opts_def,
-                                          NG_CMD_PERMUTE | NG_CMD_READER, 1};
+const struct ng_cmdspec ng_spec_export = {.name = "export",
+                                          .opts = export_opts_def,
+                                          .flags = NG_CMD_PERMUTE | NG_CMD_READER,
+                                          .min_operands = 1,
+                                          .max_operands = 1,
+                                          .operand = "SESSION"};
 
-static int export_opt(const struct ng_optval *v, struct export_opts *o)
+static int export_opt(const struct ng_optval *v, void *ctx)
 {
+    struct export_opts *o = ctx;
+
+    if (ng_cmd_source_opt(v, &o->src))
+        return 0;
     switch (v->id) {
-    case OPT_DB:
-        o->db = v->arg;
-        return 0;
-    case OPT_KEYS:
-        o->keys = v->arg;
-        return 0;
-    case OPT_KEY:
-        o->key = v->arg;
-        return 0;
     case 'f':
         if (ng_export_parse_format(v->arg, &o->fmt) < 0)
             return ng_err("-f wants asciicast, jsonl or html, not '%s'", v->arg), -EINVAL;
@@ -73,56 +71,6 @@ static int export_opt(const struct ng_optval *v, struct export_opts *o)
         return 0;
     default:
         return 0;
-    }
-}
-
-static int parse(const struct ng_optlist *l, struct export_opts *o)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (export_opt(&l->v[i], o) < 0)
-            return -EINVAL;
-    if (l->noperands != 1) {
-        ng_err("export wants exactly one SESSION");
-        return -EINVAL;
-    }
-    o->session = l->operands[0];
-    return 0;
-}
-
-/* 0 OK, 2 INCOMPLETE, 1 TAMPERED (the caller refuses it without --force),
- * or a negative errno when verification could not run. */
-static int verify_first(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
-                        const uint8_t root[NG_FSKEY_PK_BYTES], const struct export_opts *o,
-                        const char *text, struct ng_verify_result *res)
-{
-    struct ng_verifier *v;
-    int r = ng_verify_new(s, root, NULL, &v);
-
-    if (r == 0)
-        r = ng_verify_session(v, id, NULL, 0, res);
-    ng_verify_free(v);
-    if (r < 0)
-        return r;
-    switch (res->word) {
-    case NG_VERIFY_OK:
-        return 0;
-    case NG_VERIFY_INCOMPLETE:
-        ng_warn("session %s is INCOMPLETE: %lld events, sealed up to %lld; the export says "
-                "so, and what follows is not proven",
-                text, (long long)res->events, (long long)(res->sealed < 0 ? 0 : res->sealed));
-        return 2;
-    case NG_VERIFY_MISSING:
-    case NG_VERIFY_TAMPERED:
-    default:
-        if (o->force)
-            ng_warn("session %s is TAMPERED at seq=%lld: %s; exporting anyway (--force), "
-                    "marked as tampered",
-                    text, (long long)res->seq, res->what);
-        else
-            ng_err("session %s is TAMPERED at seq=%lld: %s; not exporting it (--force exports "
-                   "it marked as tampered)",
-                   text, (long long)res->seq, res->what);
-        return 1;
     }
 }
 
@@ -225,30 +173,25 @@ static int export_session(struct ng_store *s, struct ng_export_in *in, const uin
 
 int ng_cmd_export(int argc, char **argv, const struct ng_caller *caller)
 {
-    struct export_opts o = {.db = ng_cmd_default_db(), .fmt = NG_EXPORT_ASCIICAST};
+    struct export_opts o = {.src.db = ng_cmd_default_db(), .fmt = NG_EXPORT_ASCIICAST};
     char text[NG_UUID_STR];
     uint8_t id[NG_STORE_ID_LEN] = {0}, root[NG_FSKEY_PK_BYTES];
     struct ng_verify_result res;
     struct ng_store *s;
-    struct ng_optlist l;
     /* Before any file is opened: a non-root caller works with its own rights. */
-    int st = ng_cmd_start(&ng_spec_export, usage, argc, argv, caller, &l);
+    char **operands;
+    int n, st = ng_cmd_start(&ng_spec_export, usage, argc, argv, caller, export_opt, &o,
+                             &operands, &n);
 
     if (st)
         return st < 0 ? 0 : st;
-    if (parse(&l, &o) < 0) {
-        fputs(usage, stderr);
-        return NG_EXIT_USAGE;
-    }
-    st = ng_cmd_root_key(o.keys, o.key, root);
-    if (st)
-        return st;
-    st = ng_cmd_store_open(o.db, &s);
+    o.session = operands[0];
+    st = ng_cmd_source_open(&o.src, root, &s);
     if (st)
         return st;
     st = ng_cmd_store_find(s, o.session, id);
     ng_uuid_format(id, text);
-    int verdict = st ? 0 : verify_first(s, id, root, &o, text, &res);
+    int verdict = st ? 0 : ng_cmd_verify_first(s, id, root, o.force, "export", text, &res);
     int r = verdict < 0 ? verdict : 0;
     if (!st && r == 0 && (verdict != 1 || o.force)) {
         struct ng_export_in in = {.verdict = &res, .root_pk = root};

@@ -27,7 +27,8 @@ extern const struct ng_cmdspec ng_spec_check, ng_spec_sessions, ng_spec_replay, 
  * 0: go on with l; NG_CMD_DONE: return 0; else the exit status. */
 #define NG_CMD_DONE (-1)
 int ng_cmd_start(const struct ng_cmdspec *spec, const char *usage, int argc, char **argv,
-                 const struct ng_caller *caller, struct ng_optlist *l);
+                 const struct ng_caller *caller, int (*opt)(const struct ng_optval *, void *),
+                 void *ctx, char ***operands, int *noperands);
 
 /* Print "nsgate: MESSAGE\n" to standard error with untrusted bytes escaped. */
 void ng_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -77,10 +77,13 @@ static const struct ng_optdef keygen_opts_def[] = {
 };
 
 /* Not a reader: root only, and it keeps its privileges. */
-const struct ng_cmdspec ng_spec_keygen = {"keygen", keygen_opts_def, NG_CMD_PERMUTE, 0};
+const struct ng_cmdspec ng_spec_keygen = {
+    .name = "keygen", .opts = keygen_opts_def, .flags = NG_CMD_PERMUTE};
 
-static int keygen_opt(const struct ng_optval *v, struct keygen_opts *o)
+static int keygen_opt(const struct ng_optval *v, void *ctx)
 {
+    struct keygen_opts *o = ctx;
+
     switch (v->id) {
     case OPT_KEYS:
         o->dir = v->arg;
@@ -101,22 +104,6 @@ static int keygen_opt(const struct ng_optval *v, struct keygen_opts *o)
     default:
         return 0;
     }
-}
-
-static int parse_opts(const struct ng_optlist *l, struct keygen_opts *o)
-{
-    const char *env = getenv("NSGATE_KEYS"); /* kept for real root only */
-
-    *o = (struct keygen_opts){.dir = env && *env && getuid() == 0 ? env : NG_FSKEY_DEFAULT_DIR,
-                              .epoch_ns = NG_FSKEY_DEFAULT_EPOCH_NS};
-    for (size_t i = 0; i < l->n; i++)
-        if (keygen_opt(&l->v[i], o) < 0)
-            return -EINVAL;
-    if (o->advance && (o->force || o->epoch_given)) {
-        ng_err("keygen --advance takes only --keys (see nsgate keygen --help)");
-        return -EINVAL;
-    }
-    return 0;
 }
 
 /* The message for a key directory problem, by errno. */
@@ -237,14 +224,19 @@ static int do_advance(const struct keygen_opts *o)
 
 int ng_cmd_keygen(int argc, char **argv, const struct ng_caller *caller)
 {
-    struct keygen_opts o;
-    struct ng_optlist l;
-    int st = ng_cmd_start(&ng_spec_keygen, keygen_usage, argc, argv, caller, &l);
+    const char *env = getenv("NSGATE_KEYS"); /* kept for real root only */
+    struct keygen_opts o = {.dir = env && *env && getuid() == 0 ? env : NG_FSKEY_DEFAULT_DIR,
+                            .epoch_ns = NG_FSKEY_DEFAULT_EPOCH_NS};
+    char **operands;
+    int n, st = ng_cmd_start(&ng_spec_keygen, keygen_usage, argc, argv, caller, keygen_opt, &o,
+                             &operands, &n);
 
     if (st)
         return st < 0 ? 0 : st;
-    if (parse_opts(&l, &o) < 0)
+    if (o.advance && (o.force || o.epoch_given)) {
+        ng_err("keygen --advance takes only --keys (see nsgate keygen --help)");
         return NG_EXIT_USAGE;
+    }
     if (caller->uid != 0) {
         ng_err("keygen is for root only: run it as root");
         return NG_EXIT_DENIED;

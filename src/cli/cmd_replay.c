@@ -25,7 +25,7 @@ static const char usage[] =
     "characters. To a terminal, sequences that could act on it are removed unless --raw.\n";
 
 struct replay_opts {
-    const char *db, *keys, *key;
+    struct ng_cmd_source src;
     double speed;
     double max_pause; /* < 0: no cap */
     int no_timing, raw, force;
@@ -50,12 +50,10 @@ static int parse_double(const char *s, double min, double *ret)
     return 0;
 }
 
-enum { OPT_DB = 256, OPT_KEYS, OPT_KEY, OPT_NO_TIMING, OPT_RAW, OPT_FORCE };
+enum { OPT_NO_TIMING = 256, OPT_RAW, OPT_FORCE };
 
 static const struct ng_optdef replay_opts_def[] = {
-    {OPT_DB, 0, "db", NG_OPT_ARG},
-    {OPT_KEYS, 0, "keys", NG_OPT_ARG},
-    {OPT_KEY, 0, "key", NG_OPT_ARG},
+    NG_SOURCE_OPTDEFS,
     {OPT_NO_TIMING, 0, "no-timing", 0},
     {OPT_RAW, 0, "raw", 0},
     {OPT_FORCE, 0, "force", 0},
@@ -65,21 +63,20 @@ static const struct ng_optdef replay_opts_def[] = {
     {0, 0, NULL, 0},
 };
 
-const struct ng_cmdspec ng_spec_replay = {"replay", replay_opts_def,
-                                          NG_CMD_PERMUTE | NG_CMD_READER, 1};
+const struct ng_cmdspec ng_spec_replay = {.name = "replay",
+                                          .opts = replay_opts_def,
+                                          .flags = NG_CMD_PERMUTE | NG_CMD_READER,
+                                          .min_operands = 1,
+                                          .max_operands = 1,
+                                          .operand = "SESSION"};
 
-static int replay_opt(const struct ng_optval *v, struct replay_opts *o)
+static int replay_opt(const struct ng_optval *v, void *ctx)
 {
+    struct replay_opts *o = ctx;
+
+    if (ng_cmd_source_opt(v, &o->src))
+        return 0;
     switch (v->id) {
-    case OPT_DB:
-        o->db = v->arg;
-        return 0;
-    case OPT_KEYS:
-        o->keys = v->arg;
-        return 0;
-    case OPT_KEY:
-        o->key = v->arg;
-        return 0;
     case OPT_NO_TIMING:
         o->no_timing = 1;
         return 0;
@@ -100,19 +97,6 @@ static int replay_opt(const struct ng_optval *v, struct replay_opts *o)
     default:
         return 0;
     }
-}
-
-static int parse(const struct ng_optlist *l, struct replay_opts *o)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (replay_opt(&l->v[i], o) < 0)
-            return -EINVAL;
-    if (l->noperands != 1) {
-        ng_err("replay wants exactly one SESSION");
-        return -EINVAL;
-    }
-    o->session = l->operands[0];
-    return 0;
 }
 
 static int sink_write(struct sink *k, const uint8_t *p, size_t len)
@@ -200,67 +184,25 @@ static int play(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const str
 /* Verify the session first (cli.md): 0 OK, 2 INCOMPLETE (replayed with a
  * warning), 1 TAMPERED (refused unless --force, then replayed after a
  * warning, still 1); a negative errno when verification could not run. */
-static int verify_first(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
-                        const uint8_t root[NG_FSKEY_PK_BYTES], const struct replay_opts *o,
-                        const char *text)
-{
-    struct ng_verifier *v;
-    struct ng_verify_result res;
-    int r = ng_verify_new(s, root, NULL, &v);
-
-    if (r == 0)
-        r = ng_verify_session(v, id, NULL, 0, &res);
-    ng_verify_free(v);
-    if (r < 0)
-        return r;
-    switch (res.word) {
-    case NG_VERIFY_OK:
-        return 0;
-    case NG_VERIFY_INCOMPLETE:
-        ng_warn("session %s is INCOMPLETE: %lld events, sealed up to %lld; what follows is not "
-                "proven",
-                text, (long long)res.events, (long long)(res.sealed < 0 ? 0 : res.sealed));
-        return 2;
-    case NG_VERIFY_MISSING:
-    case NG_VERIFY_TAMPERED:
-    default:
-        if (o->force)
-            ng_warn("session %s is TAMPERED at seq=%lld: %s; replaying anyway (--force): "
-                    "do not trust what follows",
-                    text, (long long)res.seq, res.what);
-        else
-            ng_err("session %s is TAMPERED at seq=%lld: %s; not replaying it (--force "
-                   "replays it anyway)",
-                   text, (long long)res.seq, res.what);
-        return 1;
-    }
-}
-
 int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller)
 {
-    struct replay_opts o = {.db = ng_cmd_default_db(), .speed = 1.0, .max_pause = -1};
+    struct replay_opts o = {.src.db = ng_cmd_default_db(), .speed = 1.0, .max_pause = -1};
     char text[NG_UUID_STR];
     uint8_t id[NG_STORE_ID_LEN] = {0}, root[NG_FSKEY_PK_BYTES];
     struct ng_store *s;
-    struct ng_optlist l;
-    int st, verdict = 0;
+    char **operands;
+    int n, st, verdict = 0;
 
-    st = ng_cmd_start(&ng_spec_replay, usage, argc, argv, caller, &l);
+    st = ng_cmd_start(&ng_spec_replay, usage, argc, argv, caller, replay_opt, &o, &operands, &n);
     if (st)
         return st < 0 ? 0 : st;
-    if (parse(&l, &o) < 0) {
-        fputs(usage, stderr);
-        return NG_EXIT_USAGE;
-    }
-    st = ng_cmd_root_key(o.keys, o.key, root);
-    if (st)
-        return st;
-    st = ng_cmd_store_open(o.db, &s);
+    o.session = operands[0];
+    st = ng_cmd_source_open(&o.src, root, &s);
     if (st)
         return st;
     st = ng_cmd_store_find(s, o.session, id);
     ng_uuid_format(id, text);
-    int r = st ? 0 : verify_first(s, id, root, &o, text);
+    int r = st ? 0 : ng_cmd_verify_first(s, id, root, o.force, "replay", text, NULL);
     if (r > 0)
         verdict = r, r = 0;
     if (!st && r == 0 && (verdict != 1 || o.force))

@@ -27,13 +27,14 @@ struct sessions_opts {
     const char *db;
     const char *grep;
     int json;
+    int64_t now; /* for relative --since and --until */
     struct ng_session_filter f;
 };
 
-enum { OPT_DB = 256, OPT_USER, OPT_TARGET, OPT_SINCE, OPT_UNTIL, OPT_GREP, OPT_JSON };
+enum { OPT_USER = 256, OPT_TARGET, OPT_SINCE, OPT_UNTIL, OPT_GREP, OPT_JSON };
 
 static const struct ng_optdef sessions_opts_def[] = {
-    {OPT_DB, 0, "db", NG_OPT_ARG},
+    {NG_OPT_DB, 0, "db", NG_OPT_ARG},
     {OPT_USER, 0, "user", NG_OPT_ARG},
     {OPT_TARGET, 0, "target", NG_OPT_ARG},
     {OPT_SINCE, 0, "since", NG_OPT_ARG},
@@ -44,13 +45,16 @@ static const struct ng_optdef sessions_opts_def[] = {
     {0, 0, NULL, 0},
 };
 
-const struct ng_cmdspec ng_spec_sessions = {"sessions", sessions_opts_def,
-                                            NG_CMD_PERMUTE | NG_CMD_READER, 0};
+const struct ng_cmdspec ng_spec_sessions = {.name = "sessions",
+                                            .opts = sessions_opts_def,
+                                            .flags = NG_CMD_PERMUTE | NG_CMD_READER};
 
-static int sessions_opt(const struct ng_optval *v, int64_t now, struct sessions_opts *o)
+static int sessions_opt(const struct ng_optval *v, void *ctx)
 {
+    struct sessions_opts *o = ctx;
+
     switch (v->id) {
-    case OPT_DB:
+    case NG_OPT_DB:
         o->db = v->arg;
         return 0;
     case OPT_USER:
@@ -67,7 +71,7 @@ static int sessions_opt(const struct ng_optval *v, int64_t now, struct sessions_
         return 0;
     case OPT_SINCE:
     case OPT_UNTIL:
-        if (ng_parse_time(v->arg, now, v->id == OPT_SINCE ? &o->f.since_ns : &o->f.until_ns) <
+        if (ng_parse_time(v->arg, o->now, v->id == OPT_SINCE ? &o->f.since_ns : &o->f.until_ns) <
             0) {
             ng_err("invalid time '%s' (ISO 8601 such as 2026-11-29T08:10Z, or 2h, 3d)", v->arg);
             return -EINVAL;
@@ -76,18 +80,6 @@ static int sessions_opt(const struct ng_optval *v, int64_t now, struct sessions_
     default:
         return 0;
     }
-}
-
-static int parse(const struct ng_optlist *l, struct sessions_opts *o)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-    for (size_t i = 0; i < l->n; i++)
-        if (sessions_opt(&l->v[i], now, o) < 0)
-            return -EINVAL;
-    return 0;
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
@@ -278,16 +270,18 @@ int ng_cmd_sessions(int argc, char **argv, const struct ng_caller *caller)
 {
     struct sessions_opts o = {.db = ng_cmd_default_db()};
     struct ng_store *s;
-    struct ng_optlist l;
     /* Before anything is opened: reviewers read through file permissions. */
-    int st = ng_cmd_start(&ng_spec_sessions, usage, argc, argv, caller, &l);
+    struct timespec ts;
+    char **operands;
+    int n;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    o.now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    int st = ng_cmd_start(&ng_spec_sessions, usage, argc, argv, caller, sessions_opt, &o,
+                          &operands, &n);
 
     if (st)
         return st < 0 ? 0 : st;
-    if (parse(&l, &o) < 0) {
-        fputs(usage, stderr);
-        return NG_EXIT_USAGE;
-    }
     st = ng_cmd_store_open(o.db, &s);
     if (st)
         return st;

@@ -32,8 +32,11 @@ int ng_cmd_drop(const struct ng_caller *caller)
 }
 
 int ng_cmd_start(const struct ng_cmdspec *spec, const char *usage, int argc, char **argv,
-                 const struct ng_caller *caller, struct ng_optlist *l)
+                 const struct ng_caller *caller, int (*opt)(const struct ng_optval *, void *),
+                 void *ctx, char ***operands, int *noperands)
 {
+    static struct ng_optlist list; /* operands may point into it: lives on */
+    struct ng_optlist *l = &list;
     char err[512];
 
     if (spec->flags & NG_CMD_READER) {
@@ -50,7 +53,34 @@ int ng_cmd_start(const struct ng_cmdspec *spec, const char *usage, int argc, cha
         fputs(usage, stdout);
         return NG_CMD_DONE;
     }
+    for (size_t i = 0; i < l->n; i++) {
+        if (opt(&l->v[i], ctx) < 0) {
+            fputs(usage, stderr);
+            return NG_EXIT_USAGE;
+        }
+    }
+    *operands = l->operands;
+    *noperands = l->noperands;
     return 0;
+}
+
+int ng_cmd_source_opt(const struct ng_optval *v, struct ng_cmd_source *src)
+{
+    const char **slot = v->id == NG_OPT_DB     ? &src->db
+                        : v->id == NG_OPT_KEYS ? &src->keys
+                        : v->id == NG_OPT_KEY  ? &src->key
+                                               : NULL;
+    if (!slot)
+        return 0;
+    *slot = v->arg;
+    return 1;
+}
+
+int ng_cmd_source_open(const struct ng_cmd_source *src, uint8_t root[NG_FSKEY_PK_BYTES],
+                       struct ng_store **ret)
+{
+    int st = ng_cmd_root_key(src->keys, src->key, root);
+    return st ? st : ng_cmd_store_open(src->db, ret);
 }
 
 int ng_cmd_store_open(const char *path, struct ng_store **ret)
@@ -172,4 +202,42 @@ int ng_cmd_root_key(const char *keys, const char *key, uint8_t root[NG_FSKEY_PK_
         return NG_EXIT_NOINPUT;
     }
     return 0;
+}
+
+int ng_cmd_verify_first(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                        const uint8_t root[NG_FSKEY_PK_BYTES], int force, const char *verb,
+                        const char *text, struct ng_verify_result *res)
+{
+    struct ng_verify_result own;
+    struct ng_verifier *v;
+    int r = ng_verify_new(s, root, NULL, &v);
+
+    if (!res)
+        res = &own;
+    if (r == 0)
+        r = ng_verify_session(v, id, NULL, 0, res);
+    ng_verify_free(v);
+    if (r < 0)
+        return r;
+    switch (res->word) {
+    case NG_VERIFY_OK:
+        return 0;
+    case NG_VERIFY_INCOMPLETE:
+        ng_warn("session %s is INCOMPLETE: %lld events, sealed up to %lld; what follows is "
+                "not proven",
+                text, (long long)res->events, (long long)(res->sealed < 0 ? 0 : res->sealed));
+        return 2;
+    case NG_VERIFY_MISSING:
+    case NG_VERIFY_TAMPERED:
+    default:
+        if (force)
+            ng_warn("session %s is TAMPERED at seq=%lld: %s; %s anyway (--force), marked as "
+                    "tampered: do not trust what follows",
+                    text, (long long)res->seq, res->what, verb);
+        else
+            ng_err("session %s is TAMPERED at seq=%lld: %s; no %s of it (--force overrides, "
+                   "marked as tampered)",
+                   text, (long long)res->seq, res->what, verb);
+        return 1;
+    }
 }

@@ -27,7 +27,7 @@ static const char usage[] =
 #define MAX_LOGS 64
 
 struct verify_opts {
-    const char *db, *keys, *key;
+    struct ng_cmd_source src;
     const char *logs[MAX_LOGS];
     size_t nlogs;
     char **sessions;
@@ -41,44 +41,32 @@ struct run {
     int tampered, incomplete;
 };
 
-enum { OPT_DB = 256, OPT_KEYS, OPT_KEY, OPT_AUDIT_LOG };
+enum { OPT_AUDIT_LOG = 256 };
 
 static const struct ng_optdef verify_opts_def[] = {
-    {OPT_DB, 0, "db", NG_OPT_ARG},
-    {OPT_KEYS, 0, "keys", NG_OPT_ARG},
-    {OPT_KEY, 0, "key", NG_OPT_ARG},
+    NG_SOURCE_OPTDEFS,
     {OPT_AUDIT_LOG, 0, "audit-log", NG_OPT_ARG},
     {'h', 'h', "help", 0},
     {0, 0, NULL, 0},
 };
 
-const struct ng_cmdspec ng_spec_verify = {"verify", verify_opts_def,
-                                          NG_CMD_PERMUTE | NG_CMD_READER, -1};
+const struct ng_cmdspec ng_spec_verify = {.name = "verify",
+                                          .opts = verify_opts_def,
+                                          .flags = NG_CMD_PERMUTE | NG_CMD_READER,
+                                          .max_operands = -1,
+                                          .operand = "SESSION"};
 
-static int parse(const struct ng_optlist *l, struct verify_opts *o)
+static int verify_opt(const struct ng_optval *v, void *ctx)
 {
-    for (size_t i = 0; i < l->n; i++) {
-        const struct ng_optval *v = &l->v[i];
-        if (v->id == OPT_DB) {
-            o->db = v->arg;
-        } else if (v->id == OPT_KEYS) {
-            o->keys = v->arg;
-        } else if (v->id == OPT_KEY) {
-            o->key = v->arg;
-        } else if (v->id == OPT_AUDIT_LOG) {
-            if (o->nlogs == MAX_LOGS) {
-                ng_err("at most %d --audit-log files", MAX_LOGS);
-                return -EINVAL;
-            }
-            o->logs[o->nlogs++] = v->arg;
-        }
-    }
-    if (o->keys && o->key) {
-        ng_err("give either --keys DIR or --key FILE, not both");
+    struct verify_opts *o = ctx;
+
+    if (ng_cmd_source_opt(v, &o->src) || v->id != OPT_AUDIT_LOG)
+        return 0;
+    if (o->nlogs == MAX_LOGS) {
+        ng_err("at most %d --audit-log files", MAX_LOGS);
         return -EINVAL;
     }
-    o->sessions = l->operands;
-    o->nsessions = l->noperands;
+    o->logs[o->nlogs++] = v->arg;
     return 0;
 }
 
@@ -190,28 +178,25 @@ static int sessions(const struct verify_opts *o, struct ng_store *s, struct run 
 
 int ng_cmd_verify(int argc, char **argv, const struct ng_caller *caller)
 {
-    struct verify_opts o = {.db = ng_cmd_default_db()};
+    struct verify_opts o = {.src.db = ng_cmd_default_db()};
     struct run run = {0};
     struct ng_verify_result ledger;
     uint8_t root[NG_FSKEY_PK_BYTES];
     struct ng_store *s = NULL;
-    struct ng_optlist l;
     int st, r;
 
-    st = ng_cmd_start(&ng_spec_verify, usage, argc, argv, caller, &l);
+    st = ng_cmd_start(&ng_spec_verify, usage, argc, argv, caller, verify_opt, &o, &o.sessions,
+                      &o.nsessions);
     if (st)
         return st < 0 ? 0 : st;
-    if (parse(&l, &o) < 0) {
-        fputs(usage, stderr);
+    if (o.src.keys && o.src.key) {
+        ng_err("give either --keys DIR or --key FILE, not both");
         return NG_EXIT_USAGE;
     }
-    st = ng_cmd_root_key(o.keys, o.key, root);
+    st = ng_cmd_source_open(&o.src, root, &s);
     if (st)
         return st;
     sodium_bin2hex(run.root16, sizeof(run.root16), root, 8);
-    st = ng_cmd_store_open(o.db, &s);
-    if (st)
-        return st;
     st = load_logs(&o, &run.log);
     r = st ? 0 : ng_verify_new(s, root, NULL, &run.v);
     if (!st && r == 0)

@@ -147,9 +147,22 @@ int ng_optparse(const struct ng_cmdspec *spec, int argc, char **argv, struct ng_
         out->operands = argv + i;
         out->noperands = argc - i;
     }
-    if (spec->max_operands >= 0 && out->noperands > spec->max_operands)
-        return fail(err, errsz, "too many arguments for nsgate %s (see nsgate %s --help)",
-                    spec->name, spec->name);
+    if (ng_optlist_has(out, 'h'))
+        return 0; /* --help: nothing else is looked at */
+    if (out->noperands < spec->min_operands ||
+        (spec->max_operands >= 0 && out->noperands > spec->max_operands)) {
+        if (spec->max_operands == 0)
+            return fail(err, errsz, "nsgate %s takes no argument but options: %s", spec->name,
+                        out->operands[0]);
+        if (spec->min_operands == spec->max_operands)
+            return fail(err, errsz, "nsgate %s wants exactly %d %s", spec->name,
+                        spec->min_operands, spec->operand);
+        return fail(err, errsz, "nsgate %s wants %s %d %s", spec->name,
+                    out->noperands < spec->min_operands ? "at least" : "at most",
+                    out->noperands < spec->min_operands ? spec->min_operands
+                                                        : spec->max_operands,
+                    spec->operand);
+    }
     return 0;
 }
 

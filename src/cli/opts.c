@@ -55,7 +55,8 @@ static const struct ng_optdef enter_opts[] = {
 };
 
 /* Options end at PROGRAM: everything after it is the program's. */
-const struct ng_cmdspec ng_spec_enter = {"enter", enter_opts, 0, -1};
+const struct ng_cmdspec ng_spec_enter = {
+    .name = "enter", .opts = enter_opts, .max_operands = -1, .operand = "PROGRAM"};
 
 __attribute__((format(printf, 3, 4))) static int usage_err(char *err, size_t errsz,
                                                            const char *fmt, ...)

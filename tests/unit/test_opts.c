@@ -132,8 +132,16 @@ static const struct ng_optdef t_opts[] = {
     {258, 0, "db", NG_OPT_ARG},
     {0, 0, NULL, 0},
 };
-static const struct ng_cmdspec t_permute = {"t", t_opts, NG_CMD_PERMUTE, 2};
-static const struct ng_cmdspec t_program = {"t", t_opts, 0, -1};
+static const struct ng_cmdspec t_permute = {
+    .name = "t", .opts = t_opts, .flags = NG_CMD_PERMUTE, .max_operands = 2, .operand = "X"};
+static const struct ng_cmdspec t_program = {
+    .name = "t", .opts = t_opts, .max_operands = -1, .operand = "PROGRAM"};
+static const struct ng_cmdspec t_one = {.name = "t",
+                                        .opts = t_opts,
+                                        .flags = NG_CMD_PERMUTE,
+                                        .min_operands = 1,
+                                        .max_operands = 1,
+                                        .operand = "SESSION"};
 
 static int tparse(const struct ng_cmdspec *spec, struct ng_optlist *l, ...)
 {
@@ -182,6 +190,9 @@ static void test_optparse(void **state)
     assert_int_equal(tparse(&t_permute, &l, "--db", NULL), -EINVAL);
     assert_int_equal(tparse(&t_permute, &l, "--quiet=1", NULL), -EINVAL);
     assert_int_equal(tparse(&t_permute, &l, "a", "b", "c", NULL), -EINVAL);
+    assert_int_equal(tparse(&t_one, &l, "-q", NULL), -EINVAL);
+    assert_int_equal(tparse(&t_one, &l, "a", "b", NULL), -EINVAL);
+    assert_int_equal(tparse(&t_one, &l, "-q", "a", NULL), 0);
     /* Without permutation the first operand ends the options. */
     assert_int_equal(tparse(&t_program, &l, "-q", "/bin/ls", "-l", "--db", NULL), 0);
     assert_int_equal(l.n, 1);
