@@ -61,8 +61,10 @@ while IFS='|' read -r name tgt opts; do
     as_user "$B" enter -q -t "$tgt" $opts -w "$SECRET/nosuch" -- /bin/cat note.txt \
         </dev/null >/dev/null 2>"$T/err2"
     eq "$name: a missing path gives the same exit status" "$rc" "$?"
+    # (warnings left out: whether the audit trail is up may change between runs)
     eq "$name: ... and the same message (existence not told)" \
-        "$(sed "s|$SECRET/sub|DIR|" "$T/err1")" "$(sed "s|$SECRET/nosuch|DIR|" "$T/err2")"
+        "$(grep -v ': warning: ' "$T/err1" | sed "s|$SECRET/sub|DIR|")" \
+        "$(grep -v ': warning: ' "$T/err2" | sed "s|$SECRET/nosuch|DIR|")"
     # The user's own directory still works.
     # shellcheck disable=SC2086
     got=$(as_user "$B" enter -q -t "$tgt" $opts -w "$T/u" -- /bin/pwd </dev/null 2>/dev/null)
