@@ -3,7 +3,9 @@
  * module reports CRYPTO_KEY_USER from what ng_fskey_create and
  * ng_fskey_advance return (fskey.h: struct ng_fskey_created/advanced). */
 #include "nsgate/cmd.h"
+#include "cmd_store.h"
 #include "nsgate/audit.h"
+#include "nsgate/escrow.h"
 #include "nsgate/fskey.h"
 
 #include <errno.h>
@@ -17,6 +19,7 @@
 static const char keygen_usage[] =
     "Usage: nsgate keygen [--keys DIR] [--epoch DURATION] [--force]\n"
     "       nsgate keygen --advance [--keys DIR]\n"
+    "       nsgate keygen --escrow FILE\n"
     "\n"
     "Create the forward-secure sealing keys and print the root public key (64 hex\n"
     "digits) on standard output: keep it off this host, verify needs it.\n"
@@ -28,9 +31,17 @@ static const char keygen_usage[] =
     "                     are kept in DIR/retired/)\n"
     "  --advance          bring the keys to the current epoch, erasing every past\n"
     "                     one (run by nsgate-keygen-advance.timer)\n"
-    "Root only.\n";
+    "Root only.\n"
+    "\n"
+    "  --escrow FILE      create an escrow key pair for masked input instead: the\n"
+    "                     secret goes to the new file FILE (mode 0600; an existing\n"
+    "                     file or symlink is refused), the public key (64 hex digits)\n"
+    "                     to standard output, for the policy's mask_escrow. Anyone\n"
+    "                     may run it; it runs with your own rights. Keep FILE off\n"
+    "                     the hosts whose sessions it can reveal.\n";
 
 struct keygen_opts {
+    const char *escrow;
     const char *dir;
     uint64_t epoch_ns;
     int force, advance, epoch_given, help;
@@ -66,13 +77,17 @@ static int parse_duration(const char *s, uint64_t *ret_ns)
     return -EINVAL;
 }
 
-static int parse_opts(int argc, char **argv, struct keygen_opts *o)
+/* quiet: main's look at the options before hardening (no messages). */
+static int parse_opts_q(int argc, char **argv, struct keygen_opts *o, int quiet)
 {
-    static const struct option longopts[] = {
-        {"keys", required_argument, NULL, 'k'}, {"epoch", required_argument, NULL, 'e'},
-        {"force", no_argument, NULL, 'f'},      {"advance", no_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
-    int c;
+    static const struct option longopts[] = {{"keys", required_argument, NULL, 'k'},
+                                             {"epoch", required_argument, NULL, 'e'},
+                                             {"force", no_argument, NULL, 'f'},
+                                             {"advance", no_argument, NULL, 'a'},
+                                             {"escrow", required_argument, NULL, 'E'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    int c, keys_given = 0;
 
     const char *env = getenv("NSGATE_KEYS"); /* kept for real root only */
     *o = (struct keygen_opts){.dir = env && *env && getuid() == 0 ? env : NG_FSKEY_DEFAULT_DIR,
@@ -83,6 +98,10 @@ static int parse_opts(int argc, char **argv, struct keygen_opts *o)
         switch (c) {
         case 'k':
             o->dir = optarg;
+            keys_given = 1;
+            break;
+        case 'E':
+            o->escrow = optarg;
             break;
         case 'f':
             o->force = 1;
@@ -97,21 +116,74 @@ static int parse_opts(int argc, char **argv, struct keygen_opts *o)
             o->epoch_given = 1;
             if (parse_duration(optarg, &o->epoch_ns) < 0 || o->epoch_ns < NG_FSKEY_MIN_EPOCH_NS ||
                 o->epoch_ns > NG_FSKEY_MAX_EPOCH_NS) {
-                ng_err("--epoch wants a duration from 10s to 7d, like 15m: %s", optarg);
+                if (!quiet)
+                    ng_err("--epoch wants a duration from 10s to 7d, like 15m: %s", optarg);
                 return -EINVAL;
             }
             break;
         default:
-            ng_err("unknown option or missing argument: %s (see nsgate keygen --help)",
-                   argv[optind - 1]);
+            if (!quiet)
+                ng_err("unknown option or missing argument: %s (see nsgate keygen --help)",
+                       argv[optind - 1]);
             return -EINVAL;
         }
     }
-    if (optind < argc || (o->advance && (o->force || o->epoch_given))) {
-        ng_err("keygen --advance takes only --keys, and keygen no operands "
-               "(see nsgate keygen --help)");
+    if (o->escrow && (o->advance || o->force || o->epoch_given || keys_given)) {
+        if (!quiet)
+            ng_err("keygen --escrow takes no other option (see nsgate keygen --help)");
         return -EINVAL;
     }
+    if (optind < argc || (o->advance && (o->force || o->epoch_given))) {
+        if (!quiet)
+            ng_err("keygen --advance takes only --keys, and keygen no operands "
+                   "(see nsgate keygen --help)");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct keygen_opts *o)
+{
+    return parse_opts_q(argc, argv, o, 0);
+}
+
+int ng_cmd_keygen_wants_escrow(int argc, char **argv)
+{
+    struct keygen_opts o;
+
+    return parse_opts_q(argc, argv, &o, 1) == 0 && o.escrow && !o.help;
+}
+
+/* keygen --escrow FILE: with the caller's own rights (privileges dropped
+ * before FILE is opened, so the setuid bit never creates a file anywhere). */
+static int do_escrow(const struct keygen_opts *o, const struct ng_caller *caller)
+{
+    uint8_t pk[NG_ESCROW_KEY_BYTES];
+    char hex[2 * NG_ESCROW_KEY_BYTES + 1];
+    int st = ng_cmd_drop(caller);
+
+    if (st)
+        return st;
+    int r = ng_escrow_keygen(o->escrow, pk);
+    if (r < 0) {
+        ng_err("cannot create the escrow secret key file %s: %s%s", o->escrow, strerror(-r),
+               r == -EEXIST ? " (keygen --escrow never replaces a file or follows a symlink: "
+                              "name a new file)"
+                            : "");
+        return r == -EEXIST                  ? NG_EXIT_USAGE
+               : r == -ENOENT                ? NG_EXIT_NOINPUT
+               : r == -EACCES || r == -EPERM ? NG_EXIT_DENIED
+                                             : NG_EXIT_STORAGE;
+    }
+    sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
+    if (printf("%s\n", hex) < 0 || fflush(stdout) != 0) {
+        ng_err("cannot write the escrow public key to standard output");
+        return NG_EXIT_INTERNAL;
+    }
+    ng_warn("escrow secret key written to %s: whoever holds it can read every masked input "
+            "recorded with this key; keep it off the hosts it reveals, and put the public key "
+            "(standard output) in the file the policy's mask_escrow names",
+            o->escrow);
     return 0;
 }
 
@@ -241,6 +313,8 @@ int ng_cmd_keygen(int argc, char **argv, const struct ng_caller *caller)
         fputs(keygen_usage, stdout);
         return 0;
     }
+    if (o.escrow)
+        return do_escrow(&o, caller);
     if (caller->uid != 0) {
         ng_err("keygen is for root only: run it as root");
         return NG_EXIT_DENIED;

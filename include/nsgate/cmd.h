@@ -22,6 +22,9 @@ int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller);
 int ng_cmd_verify(int argc, char **argv, const struct ng_caller *caller);
 int ng_cmd_export(int argc, char **argv, const struct ng_caller *caller);
 int ng_cmd_keygen(int argc, char **argv, const struct ng_caller *caller);
+/* Does this keygen command line ask for --escrow (which needs no privilege,
+ * so main does not harden it as privileged)? Prints nothing. */
+int ng_cmd_keygen_wants_escrow(int argc, char **argv);
 
 /* Exit statuses of cli.md. */
 enum {
