@@ -195,6 +195,11 @@ static int open_store(struct session *s)
     struct statvfs vfs;
     int r = ng_store_open(s->db_path, &s->store);
 
+    if (r == -EPROTONOSUPPORT)
+        return ng_err("the session store %s was written by a newer nsgate (schema version "
+                      "unknown here); no session starts",
+                      s->db_path),
+               NG_EXIT_STORAGE;
     if (r < 0)
         return ng_err("cannot open the session store %s: %s", s->db_path, strerror(-r)),
                NG_EXIT_STORAGE;

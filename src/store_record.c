@@ -88,8 +88,9 @@ static uint8_t *join_argv(char *const *argv, size_t *ret_len)
     "audit_session, tty, target_pid, target_container, target_cgroup, target_exe, "                \
     "target_comm, target_uid, ns_user, ns_cgroup, ns_ipc, ns_uts, ns_net, ns_pid, ns_mnt, "        \
     "ns_time, program, argv, run_as_uid, run_as_gid, run_as_groups, run_as_caps, reason, "         \
-    "rule, policy_hash, record_input, mode, hash_alg, nsgate_version, header_hash"
-#define HEADER_NCOLS 39
+    "rule, policy_hash, record_input, mode, hash_alg, nsgate_version, caller_reach, "               \
+    "mask_escrow, header_hash"
+#define HEADER_NCOLS 41
 
 static void bind_text(sqlite3_stmt *st, int *i, const char *s)
 {
@@ -145,6 +146,11 @@ static void bind_header(sqlite3_stmt *st, const struct ng_session *sess, int64_t
     bind_text(st, &i, h->pty ? "pty" : "pipe");
     bind_text(st, &i, NG_HASH_ALG);
     bind_text(st, &i, NSGATE_VERSION);
+    bind_text(st, &i, h->caller_reach);
+    if (h->mask_escrow)
+        sqlite3_bind_blob(st, ++i, h->mask_escrow, NG_STORE_ESCROW_PK_LEN, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, ++i);
     sqlite3_bind_zeroblob(st, ++i, NG_HASH_LEN); /* filled in below */
 }
 
@@ -190,7 +196,7 @@ static int insert_header(struct ng_session *sess, const struct ng_session_header
     if (r == 0)
         r = ng_store_prepare(s,
                              "INSERT INTO sessions (" HEADER_COLS ") VALUES (?,?,?,?,?,?,?,?,"
-                             "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                             "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                              &ins);
     if (r == 0 && sqlite3_bind_parameter_count(ins) != HEADER_NCOLS)
         r = -EINVAL;
@@ -348,7 +354,7 @@ int ng_store_event(struct ng_session *sess, char kind, const void *data, size_t 
 
     if (sess->err)
         return sess->err;
-    if (sess->ended || !kind || !strchr("oierm", kind) || (len && !data))
+    if (sess->ended || !kind || !strchr(NG_STORE_EVENT_KINDS, kind) || (len && !data))
         return -EINVAL;
     if (len > NG_STORE_EVENT_MAX)
         return -EMSGSIZE;

@@ -141,7 +141,45 @@ static const char schema_001[] =
     "    last_seq INTEGER NOT NULL\n"
     ") STRICT;\n";
 
+static const char schema_002[] =
+    "-- nsgate session store, schema version 2: applied in place to a version 1\n"
+    "-- store (one write transaction, nothing covered rewritten), or after 001 to\n"
+    "-- a new one, so both end with the same schema text.\n"
+    "--\n"
+    "-- sessions gains two header columns, NULL in version 1 rows. The header\n"
+    "-- hash leaves NULL columns out (chain.h), so version 1 headers keep their\n"
+    "-- hash, while a value set, changed or removed in a version 2 row changes it:\n"
+    "--   caller_reach  how the session was kept out of the caller's reach\n"
+    "--                 (docs/security.md): 'userns' (run in nsgate's own user\n"
+    "--                 namespace under an unused host uid), 'other-uid' (the\n"
+    "--                 program's host uid is none of the caller's), 'root' (the\n"
+    "--                 caller is root), 'allowed' (unprotected, accepted by the\n"
+    "--                 rule's caller_reach = allow)\n"
+    "--   mask_escrow   the X25519 public key masked input was sealed to (policy\n"
+    "--                 mask_escrow), NULL when none\n"
+    "--\n"
+    "-- events gains two kinds: 'k' escrowed masked input (a sealed box of the\n"
+    "-- masked bytes, docs/store.md) and 'c' a command run inside the session.\n"
+    "-- SQLite cannot widen a CHECK constraint with ALTER TABLE; the documented\n"
+    "-- way for a change that every existing row already satisfies is to edit the\n"
+    "-- table's text in sqlite_schema (the ADD COLUMNs below then bump the schema\n"
+    "-- cookie, so every connection re-reads it). The row data is not touched.\n"
+    "\n"
+    "PRAGMA user_version = 2;\n"
+    "\n"
+    "PRAGMA writable_schema = ON;\n"
+    "UPDATE sqlite_schema\n"
+    "   SET sql = replace(sql, '''m'', ''x''))', '''m'', ''x'', ''k'', ''c''))')\n"
+    " WHERE type = 'table' AND name = 'events';\n"
+    "PRAGMA writable_schema = OFF;\n"
+    "\n"
+    "ALTER TABLE sessions ADD COLUMN caller_reach TEXT\n"
+    "    CHECK (caller_reach IN ('userns', 'other-uid', 'root', 'allowed'));\n"
+    "ALTER TABLE sessions ADD COLUMN mask_escrow BLOB\n"
+    "    CHECK (length(mask_escrow) = 32);\n";
+
 const struct ng_store_migration ng_store_migrations[] = {
     {1, "001-initial.sql", schema_001},
+    {2, "002-reach-escrow-commands.sql", schema_002},
 };
 const size_t ng_store_nmigrations = sizeof(ng_store_migrations) / sizeof(ng_store_migrations[0]);

@@ -33,6 +33,10 @@
 #define NG_STORE_EVENT_MAX (1024 * 1024)
 /* Shortest session ID prefix accepted on the command line (cli.md). */
 #define NG_STORE_PREFIX_MIN 6
+/* Event kinds a recorder appends (schema 2: 'k' escrowed masked input, 'c' a
+ * command; 'x' only through ng_store_session_end). */
+#define NG_STORE_EVENT_KINDS   "oiermkc"
+#define NG_STORE_ESCROW_PK_LEN 32
 
 struct ng_store;
 struct ng_session;
@@ -91,6 +95,9 @@ struct ng_session_header {
     uint8_t policy_hash[NG_HASH_LEN];
     int record_input;
     int pty; /* 1: terminal mode, 0: pipe mode */
+    /* schema 2: NULL leaves the column NULL (and out of the header hash) */
+    const char *caller_reach;   /* "userns", "other-uid", "root", "allowed" */
+    const uint8_t *mask_escrow; /* NG_STORE_ESCROW_PK_LEN bytes: the escrow key */
 };
 
 /* Start a session: h->id or a new random UUID v4, start time now (CLOCK_REALTIME and
@@ -100,7 +107,7 @@ struct ng_session_header {
 int ng_store_session_begin(struct ng_store *s, const struct ng_session_header *h,
                            struct ng_session **ret) NG_MUST_CHECK;
 
-/* Append one event: kind one of o i e r m (x is written by session_end).
+/* Append one event: kind one of NG_STORE_EVENT_KINDS (x is written by session_end).
  * Assigns the next seq, t_ns = CLOCK_BOOTTIME - start, chains the hash, and
  * buffers it; a full buffer is written in one transaction. -EMSGSIZE above
  * NG_STORE_EVENT_MAX, -EINVAL for a bad kind. After a write failure every

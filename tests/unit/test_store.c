@@ -84,21 +84,22 @@ static struct ng_session *begin(struct ng_store *s, const char *user, pid_t pid,
 
 static void test_schema_file_matches(void **state)
 {
-    char path[4096], *src = strdup(__FILE__);
-    snprintf(path, sizeof(path), "%s/../../schema/%s", dirname(src), ng_store_migrations[0].name);
-    free(src);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    static char buf[65536];
-    size_t n = fread(buf, 1, sizeof(buf), f);
-    fclose(f);
-    assert_int_equal(n, strlen(ng_store_migrations[0].sql));
-    assert_memory_equal(buf, ng_store_migrations[0].sql, n);
-    assert_int_equal(ng_store_migrations[ng_store_nmigrations - 1].version,
-                     (int)ng_store_nmigrations);
+    for (size_t i = 0; i < ng_store_nmigrations; i++) {
+        char path[4096], *src = strdup(__FILE__);
+        snprintf(path, sizeof(path), "%s/../../schema/%s", dirname(src),
+                 ng_store_migrations[i].name);
+        free(src);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        static char buf[65536];
+        size_t n = fread(buf, 1, sizeof(buf), f);
+        fclose(f);
+        assert_int_equal(n, strlen(ng_store_migrations[i].sql));
+        assert_memory_equal(buf, ng_store_migrations[i].sql, n);
+        assert_int_equal(ng_store_migrations[i].version, (int)i + 1);
+    }
 }
 
-/* Recompute the chain from the database with nothing but sqlite and chain.h. */
 static void check_chain(const uint8_t id[16], int64_t want_events)
 {
     sqlite3 *db;
@@ -111,8 +112,10 @@ static void check_chain(const uint8_t id[16], int64_t want_events)
     sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(ng_chain_header_hash(st, head), 0);
-    int hc = sqlite3_column_count(st) - 1;
-    assert_string_equal(sqlite3_column_name(st, hc), "header_hash");
+    int hc = 0;
+    while (hc < sqlite3_column_count(st) && strcmp(sqlite3_column_name(st, hc), "header_hash"))
+        hc++;
+    assert_true(hc < sqlite3_column_count(st));
     assert_memory_equal(sqlite3_column_blob(st, hc), head, 32);
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(db,
@@ -155,7 +158,7 @@ static void test_record_and_read_back(void **state)
     uint8_t id[16], head[32];
 
     assert_int_equal(ng_store_open(dbpath, &s), 0);
-    assert_int_equal(ng_store_version(s), 1);
+    assert_int_equal(ng_store_version(s), 2);
     struct ng_session *sess = begin(s, "alice", 42, "abcdef012345");
     memcpy(id, ng_store_session_id(sess), 16);
     assert_int_equal(id[6] >> 4, 4); /* UUID v4 */
@@ -398,7 +401,7 @@ static void test_schema_versions(void **state)
     snprintf(p, sizeof(p), "%s/v/n.db", tmpdir);
     assert_int_equal(ng_store_open(p, &s), 0);
     ng_store_close(s);
-    raw_exec(p, "PRAGMA user_version = 2");
+    raw_exec(p, "PRAGMA user_version = 3");
     assert_int_equal(ng_store_open(p, &s), -EPROTONOSUPPORT);
     assert_int_equal(ng_store_open_readonly(p, &s), -EPROTONOSUPPORT);
 

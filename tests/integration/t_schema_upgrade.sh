@@ -1,0 +1,61 @@
+#!/bin/bash
+# Schema version 2 applied in place (integrity.md 1: a migration never
+# rewrites a covered row): tests/data/store-v1 was recorded by the release
+# that shipped schema 1 (two sessions, its key directory and root key). The
+# first recorder of this release upgrades it; the old sessions still verify
+# OK beside a new one, and a store newer than the binary is refused.
+. "$(dirname "$0")/lib.sh"
+FX="$NSGATE_SRC/tests/data/store-v1"
+S="$T/v1"
+mkdir -m 700 "$S" "$S/keys"
+cp "$FX/sessions.db" "$S/"
+cp "$FX/keys/state" "$FX/keys/certs" "$S/keys/"
+chmod 600 "$S/sessions.db" "$S/keys/state" "$S/keys/certs"
+: >"$S/keys/lock"
+chmod 600 "$S/keys/lock"
+ver() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('pragma user_version').fetchone()[0])" "$1"; }
+
+eq "the fixture is a version 1 store" 1 "$(ver "$S/sessions.db")"
+"$NSGATE" verify --db "$S/sessions.db" --key "$FX/root.key" >"$T/out" 2>/dev/null
+eq "version 1 store verifies read-only (no upgrade by a reader)" "0 1" "$? $(ver "$S/sessions.db")"
+
+start_target --net --uts -- sleep 600
+"$NSGATE" enter -q --db "$S/sessions.db" --keys "$S/keys" -t "$TPID" -u --no-pty -r upgrade \
+    -- /bin/echo recorded under schema 2 >"$T/out" 2>"$T/err"
+eq "a recorder of this release records into the old store" "0" "$?"
+eq "... which is now version 2" 2 "$(ver "$S/sessions.db")"
+"$NSGATE" verify --db "$S/sessions.db" --key "$FX/root.key" >"$T/out" 2>"$T/err"
+eq "old and new sessions verify after the upgrade" 0 "$?"
+eq "... all three OK" 3 "$(grep -c '^OK ' "$T/out")"
+check "... and the ledger" grep -q '^LEDGER OK' "$T/out"
+cnt=$(python3 -c "
+import sqlite3,sys; d=sqlite3.connect(sys.argv[1])
+print(d.execute(\"select count(*) from sessions where caller_reach is null and mask_escrow is null\").fetchone()[0])" "$S/sessions.db")
+eq "the upgrade left the old header rows untouched (new columns NULL)" 3 "$cnt"
+"$NSGATE" replay "$(sed -n 3p "$T/out" | awk '{print $2}')" --db "$S/sessions.db" >/dev/null 2>&1
+"$NSGATE" sessions --db "$S/sessions.db" >"$T/list" 2>/dev/null
+eq "sessions lists all three" 4 "$(wc -l <"$T/list")"
+
+# Tampering with a new header column is caught.
+cp "$S/sessions.db" "$T/tamper.db"
+python3 -c "
+import sqlite3,sys; d=sqlite3.connect(sys.argv[1])
+d.execute(\"update sessions set caller_reach='allowed' where rowid=(select max(rowid) from sessions)\"); d.commit()" "$T/tamper.db"
+"$NSGATE" verify --db "$T/tamper.db" --key "$FX/root.key" >"$T/out" 2>/dev/null
+eq "a value set in a version 1 row's new column: not OK" 1 "$?"
+check "... TAMPERED" grep -q '^TAMPERED' "$T/out"
+
+# A store newer than this binary is refused with a clear message.
+python3 -c "
+import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute('pragma user_version = 3'); d.commit()" "$T/tamper.db"
+"$NSGATE" verify --db "$T/tamper.db" --key "$FX/root.key" >"$T/out" 2>"$T/err"
+rc=$?
+check "newer store: verify refuses (exit $rc)" test "$rc" -ne 0
+check "... saying the store is newer than this nsgate" grep -qi "newer" "$T/err"
+cp "$T/tamper.db" "$S/sessions.db"
+"$NSGATE" enter -q --db "$S/sessions.db" --keys "$S/keys" -t "$TPID" -u --no-pty -r upgrade \
+    -- /bin/true >"$T/out" 2>"$T/err"
+rc=$?
+eq "newer store: enter refuses with 74" 74 "$rc"
+check "... saying the store is newer than this nsgate" grep -qi "newer" "$T/err"
+finish
