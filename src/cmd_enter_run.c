@@ -154,6 +154,7 @@ static int begin_session(struct session *s)
     crypto_generichash(h.policy_hash, sizeof(h.policy_hash), (const unsigned char *)s->policy_buf,
                        strlen(s->policy_buf), NULL, 0);
     h.record_input = s->c->record_input;
+    h.mask_escrow = s->c->mask_escrow; /* covered by the header hash */
     h.pty = s->use_pty;
     return ng_sealer_session_open(s->sealer, &h, &s->sess);
 }

@@ -13,22 +13,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nsgate/escrow.h"
 #include "nsgate/export.h"
+#include "nsgate/reveal.h"
 #include "nsgate/verify.h"
 
 static const char usage[] =
     "Usage: nsgate export [--db FILE] [--keys DIR | --key FILE] [-f asciicast|jsonl|html]\n"
-    "                     [-o FILE] [--force] SESSION\n"
+    "                     [-o FILE] [--force] [--reveal --escrow-key FILE] SESSION\n"
     "\n"
     "Writes a session for other tools: asciicast v2 (default, for asciinema), JSON lines\n"
     "(metadata, then every event with its data in base64 and its chain hash, for a SIEM)\n"
     "or one self-contained HTML review page. Verifies the session first: a TAMPERED one\n"
     "is refused unless --force (then marked as tampered, exit 1); an INCOMPLETE one is\n"
     "exported with a warning (exit 2). -o FILE must not exist (--force replaces a regular\n"
-    "file you own); without -o the export goes to standard output.\n";
+    "file you own); without -o the export goes to standard output.\n"
+    "--reveal --escrow-key FILE puts masked input (typed at password prompts) in place of\n"
+    "its stars, opened with the escrow secret key in FILE (made by nsgate keygen --escrow;\n"
+    "read with your own rights); jsonl adds it to each escrowed event as \"revealed\".\n";
 
 struct export_opts {
-    const char *db, *keys, *key, *out;
+    const char *db, *keys, *key, *out, *escrow_key;
+    int reveal;
     enum ng_export_format fmt;
     int force;
     const char *session;
@@ -40,6 +46,7 @@ static int parse(int argc, char **argv, struct export_opts *o, int *ret_help)
         {"db", required_argument, NULL, 'd'},     {"keys", required_argument, NULL, 'K'},
         {"key", required_argument, NULL, 'k'},    {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'F'},
+        {"reveal", no_argument, NULL, 'R'},       {"escrow-key", required_argument, NULL, 'E'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     int c;
@@ -68,6 +75,12 @@ static int parse(int argc, char **argv, struct export_opts *o, int *ret_help)
         case 'F':
             o->force = 1;
             break;
+        case 'R':
+            o->reveal = 1;
+            break;
+        case 'E':
+            o->escrow_key = optarg;
+            break;
         case 'h':
             *ret_help = 1;
             return 0;
@@ -77,6 +90,10 @@ static int parse(int argc, char **argv, struct export_opts *o, int *ret_help)
     }
     if (argc - optind != 1) {
         ng_err("export wants exactly one SESSION");
+        return -EINVAL;
+    }
+    if (o->reveal != (o->escrow_key != NULL)) {
+        ng_err("--reveal and --escrow-key FILE go together");
         return -EINVAL;
     }
     o->session = argv[optind];
@@ -217,12 +234,64 @@ static int export_session(struct ng_store *s, struct ng_export_in *in, const uin
     return r;
 }
 
+/* The session's escrow key for the metadata, and the reveal state when
+ * --reveal can reveal. 0 or an exit status. */
+static int escrow_setup(struct ng_store *s, const uint8_t *id, const struct export_opts *o,
+                        const struct ng_escrow_secret *ek, const char *text,
+                        struct ng_export_in *in, uint8_t pk[NG_STORE_ESCROW_PK_LEN],
+                        struct ng_reveal *rv)
+{
+    int reveal = 0, r = ng_store_session_escrow(s, id, pk);
+
+    if (r < 0) {
+        ng_err("cannot read the escrow key of session %s: %s", text, strerror(-r));
+        return NG_EXIT_STORAGE;
+    }
+    in->mask_escrow = r == 1 ? pk : NULL;
+    if (!ek)
+        return 0;
+    r = ng_cmd_escrow_match(s, id, ek, o->escrow_key, text, &reveal);
+    if (r == 0 && reveal) {
+        ng_reveal_init(rv, ek);
+        in->reveal = rv;
+    }
+    return r;
+}
+
+/* Verified, then exported. */
+static int export_verified(struct ng_store *s, const uint8_t *id, const uint8_t *root,
+                           const struct export_opts *o, const struct ng_escrow_secret *ek,
+                           const char *text)
+{
+    struct ng_verify_result res;
+    struct ng_reveal rv;
+    uint8_t pk[NG_STORE_ESCROW_PK_LEN];
+    struct ng_export_in in = {.verdict = &res, .root_pk = root};
+    int st = escrow_setup(s, id, o, ek, text, &in, pk, &rv);
+
+    if (st)
+        return st;
+    int verdict = verify_first(s, id, root, o, text, &res);
+    int r = verdict < 0 ? verdict : 0;
+    if (r == 0 && (verdict != 1 || o->force))
+        r = export_session(s, &in, id, o);
+    if (r == -ECANCELED)
+        return NG_EXIT_STORAGE; /* the output could not be created: said why */
+    if (r < 0 && in.reveal && rv.bad_seq)
+        return ng_cmd_reveal_error(r, rv.bad_seq, o->escrow_key, text);
+    if (r < 0) {
+        ng_err("export of %s failed: %s", text, strerror(-r));
+        return NG_EXIT_STORAGE;
+    }
+    return verdict;
+}
+
 int ng_cmd_export(int argc, char **argv, const struct ng_caller *caller)
 {
     struct export_opts o = {.db = ng_cmd_default_db(), .fmt = NG_EXPORT_ASCIICAST};
     char text[NG_UUID_STR];
     uint8_t id[NG_STORE_ID_LEN] = {0}, root[NG_FSKEY_PK_BYTES];
-    struct ng_verify_result res;
+    struct ng_escrow_secret *ek = NULL;
     struct ng_store *s;
     int help = 0, st;
 
@@ -239,27 +308,20 @@ int ng_cmd_export(int argc, char **argv, const struct ng_caller *caller)
         return 0;
     }
     st = ng_cmd_root_key(o.keys, o.key, root);
-    if (st)
+    /* After the drop: the escrow secret is read with the caller's own rights. */
+    if (st == 0 && o.reveal)
+        st = ng_cmd_escrow_key(o.escrow_key, &ek);
+    if (st == 0)
+        st = ng_cmd_store_open(o.db, &s);
+    if (st) {
+        ng_escrow_secret_free(ek);
         return st;
-    st = ng_cmd_store_open(o.db, &s);
-    if (st)
-        return st;
+    }
     st = ng_cmd_store_find(s, o.session, id);
     ng_uuid_format(id, text);
-    int verdict = st ? 0 : verify_first(s, id, root, &o, text, &res);
-    int r = verdict < 0 ? verdict : 0;
-    if (!st && r == 0 && (verdict != 1 || o.force)) {
-        struct ng_export_in in = {.verdict = &res, .root_pk = root};
-        r = export_session(s, &in, id, &o);
-    }
+    if (st == 0)
+        st = export_verified(s, id, root, &o, ek, text);
     ng_store_close(s);
-    if (st)
-        return st;
-    if (r == -ECANCELED)
-        return NG_EXIT_STORAGE; /* the output could not be created: said why */
-    if (r < 0) {
-        ng_err("export of %s failed: %s", text, strerror(-r));
-        return NG_EXIT_STORAGE;
-    }
-    return verdict;
+    ng_escrow_secret_free(ek);
+    return st;
 }

@@ -38,13 +38,16 @@ static int open_box(struct ng_reveal *r, const struct ng_event *ev)
 {
     size_t n = r->prev_stars;
 
-    r->bad_seq = ev->seq;
     r->prev_stars = 0; /* a second 'k' for the same stars is out of frame */
-    if (n == 0 || ev->len != n + NG_ESCROW_SEAL_BYTES || r->stretch_len + n > sizeof(r->stretch))
+    if (n == 0 || ev->len != n + NG_ESCROW_SEAL_BYTES || r->stretch_len + n > sizeof(r->stretch)) {
+        r->bad_seq = ev->seq;
         return -EPROTO;
+    }
     ssize_t got = ng_escrow_open(r->key, ev->data, ev->len, r->plain);
-    if (got < 0)
+    if (got < 0) {
+        r->bad_seq = ev->seq;
         return (int)got;
+    }
     r->plain_len = (size_t)got;
     memcpy(r->stretch + r->stretch_len, r->plain, r->plain_len);
     r->stretch_len += r->plain_len;

@@ -37,7 +37,7 @@ struct ng_reveal {
     size_t stretch_len;
     uint8_t done[NG_REVEAL_STRETCH_MAX]; /* the stretch that just ended */
     size_t done_len;
-    int64_t bad_seq; /* the event an error is about */
+    int64_t bad_seq; /* the event an error is about (0: no error) */
 };
 
 void ng_reveal_init(struct ng_reveal *r, const struct ng_escrow_secret *key);
