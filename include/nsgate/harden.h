@@ -8,7 +8,7 @@
 #ifndef NSGATE_HARDEN_H
 #define NSGATE_HARDEN_H
 
-#include "nsgate/cmd.h"
+#include "nsgate/caller.h"
 
 int ng_harden_fds(void);
 /* Is the file this process was executed from owned by root? */

@@ -35,10 +35,6 @@ int ng_opts_parse_enter(int argc, char **argv, struct ng_enter_opts *ret, char *
 /* A container ID or prefix: 4 to 64 lowercase hex digits. */
 int ng_opts_valid_container_prefix(const char *s);
 
-/* PROGRAM must be absolute and normalized: no empty, "." or ".." component
- * (policy.md "The request"). */
-int ng_opts_valid_program(const char *path);
-
 extern const char ng_enter_usage[];
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "nsgate/opts.h"
+#include "nsgate/program.h"
 
 static int parse(struct ng_enter_opts *o, ...)
 {
@@ -88,13 +89,13 @@ static void test_usage_errors(void **state)
 
 static void test_program_paths(void **state)
 {
-    assert_true(ng_opts_valid_program("/bin/sh"));
-    assert_true(ng_opts_valid_program("/a/.b/..c"));
-    assert_false(ng_opts_valid_program("/"));
-    assert_false(ng_opts_valid_program(""));
-    assert_false(ng_opts_valid_program("bin/sh"));
-    assert_false(ng_opts_valid_program("/bin/.."));
-    assert_false(ng_opts_valid_program(NULL));
+    assert_true(ng_program_valid("/bin/sh"));
+    assert_true(ng_program_valid("/a/.b/..c"));
+    assert_false(ng_program_valid("/"));
+    assert_false(ng_program_valid(""));
+    assert_false(ng_program_valid("bin/sh"));
+    assert_false(ng_program_valid("/bin/.."));
+    assert_false(ng_program_valid(NULL));
 }
 
 int main(void)

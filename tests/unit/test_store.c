@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../src/store_internal.h"
+#include "../../src/store/store_int.h"
 #include "nsgate/chain.h"
 #include "nsgate/store.h"
 

@@ -1,0 +1,310 @@
+/* Output of nsgate check: text (first line exactly "allow RULE", "deny RULE"
+ * or "deny -", everything untrusted escaped) or one JSON object. */
+#include "cmd_int.h"
+#include "nsgate/text.h"
+#include "cmd_check_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One line to standard output, untrusted bytes written as \xNN. */
+__attribute__((format(printf, 1, 2))) static int out(const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+
+    va_start(ap, fmt);
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -ENOMEM;
+    char *e = ng_escape(s, (size_t)n);
+    free(s);
+    if (!e)
+        return -ENOMEM;
+    int r = printf("%s\n", e) < 0 ? -EIO : 0;
+    free(e);
+    return r;
+}
+
+static void fmt_duration(int64_t ms, char *buf, size_t sz)
+{
+    static const struct {
+        const char *unit;
+        int64_t ms;
+    } units[] = {{"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}};
+
+    if (ms == NG_DURATION_NONE) {
+        snprintf(buf, sz, "none");
+        return;
+    }
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (ms > 0 && ms % units[i].ms == 0) {
+            snprintf(buf, sz, "%" PRId64 "%s", ms / units[i].ms, units[i].unit);
+            return;
+        }
+    snprintf(buf, sz, "%" PRId64 "ms", ms);
+}
+
+static void fmt_size(uint64_t n, char *buf, size_t sz)
+{
+    if (n != 0 && n % (1ULL << 30) == 0)
+        snprintf(buf, sz, "%" PRIu64 "G", n >> 30);
+    else if (n != 0 && n % (1ULL << 20) == 0)
+        snprintf(buf, sz, "%" PRIu64 "M", n >> 20);
+    else if (n % 1024 == 0)
+        snprintf(buf, sz, "%" PRIu64 "K", n >> 10);
+    else
+        snprintf(buf, sz, "%" PRIu64, n);
+}
+
+static void fmt_run_as(const struct ng_constraints *c, char *buf, size_t sz)
+{
+    switch (c->run_as) {
+    case NG_RUN_AS_TARGET:
+        snprintf(buf, sz, "target");
+        break;
+    case NG_RUN_AS_ROOT:
+        snprintf(buf, sz, "root");
+        break;
+    case NG_RUN_AS_CALLER:
+        snprintf(buf, sz, "caller");
+        break;
+    case NG_RUN_AS_IDS:
+        if (c->has_gid)
+            snprintf(buf, sz, "%u:%u", (unsigned)c->uid, (unsigned)c->gid);
+        else
+            snprintf(buf, sz, "%u", (unsigned)c->uid);
+        break;
+    default:
+        snprintf(buf, sz, "?");
+        break;
+    }
+}
+
+static void fmt_caps(const struct ng_constraints *c, char *buf, size_t sz)
+{
+    size_t o = 0;
+
+    if (c->caps != NG_CAPS_LIST) {
+        snprintf(buf, sz, "%s",
+                 c->caps == NG_CAPS_TARGET ? "target"
+                 : c->caps == NG_CAPS_NONE ? "none"
+                                           : "keep");
+        return;
+    }
+    buf[0] = '\0';
+    for (unsigned i = 0; i <= NG_POLICY_CAP_LAST && o < sz; i++) {
+        if (!(c->cap_list & (UINT64_C(1) << i)))
+            continue;
+        int n = snprintf(buf + o, sz - o, "%s%s", o ? "," : "", ng_policy_cap_name(i));
+        if (n < 0)
+            return;
+        o += (size_t)n;
+    }
+}
+
+static const char *yes_no(int v)
+{
+    return v ? "yes" : "no";
+}
+
+/* "mask_escrow: FILE key HEX", or what its absence means. */
+static int print_escrow(const char *file, const uint8_t *pk)
+{
+    char hex[2 * 32 + 1];
+
+    if (!file)
+        return out("mask_escrow: none (masked input is stored as stars only: unrecoverable)");
+    if (!pk)
+        return out("mask_escrow: %s (not read)", file);
+    sodium_bin2hex(hex, sizeof(hex), pk, 32);
+    return out("mask_escrow: %s key %s", file, hex);
+}
+
+static int print_constraints(const struct ng_constraints *c)
+{
+    char a[64], b[64], d[64], caps[1024];
+    int r = 0;
+
+    fmt_run_as(c, a, sizeof(a));
+    fmt_caps(c, caps, sizeof(caps));
+    r |= out("run_as: %s", a);
+    r |= out("capabilities: %s", caps);
+    r |= out("host_access: %s  no_new_privs: %s  join_cgroup: %s  leave_processes: %s",
+             yes_no(c->host_access), yes_no(c->no_new_privs), yes_no(c->join_cgroup),
+             yes_no(c->leave_processes));
+    fmt_duration(c->max_session_ms, a, sizeof(a));
+    fmt_duration(c->idle_timeout_ms, b, sizeof(b));
+    fmt_size(c->max_output, d, sizeof(d));
+    r |= out("limits: max_session=%s idle_timeout=%s max_output=%s record_input=%s", a, b, d,
+             yes_no(c->record_input));
+    fmt_duration(c->seal_interval_ms, a, sizeof(a));
+    fmt_size(c->min_free, b, sizeof(b));
+    r |= out("audit: %s  seal_interval: %s  min_free: %s  shell: %s",
+             c->audit_required ? "required" : "best-effort", a, b, c->shell);
+    for (size_t i = 0; i < c->nsetenv; i++)
+        r |= out("setenv: %s", c->setenv[i]);
+    r |= print_escrow(c->mask_escrow_file, c->mask_escrow);
+    return r ? -EIO : 0;
+}
+
+int ng_check_print_text(const struct ng_policy *p, const struct ng_policy_decision *dec)
+{
+    int r = 0;
+
+    r |= out("%s %s", dec->allow ? "allow" : "deny", dec->rule_name);
+    for (size_t i = 0; i < dec->nresults; i++) {
+        const struct ng_policy_rule_result *res = &dec->results[i];
+        int decisive = dec->rule_index >= 0 && res->rule == &p->rules[dec->rule_index];
+        r |= out("rule [%s %s]: %s%s", res->rule->kind == NG_POLICY_ALLOW ? "allow" : "deny",
+                 res->rule->name, res->why,
+                 decisive       ? " (decides)"
+                 : res->matched ? " (not reached)"
+                                : "");
+    }
+    if (dec->allow)
+        r |= print_constraints(&dec->c);
+    if (dec->allow && dec->host_access)
+        r |= out("host-access: %s", dec->host_access_why);
+    return r || fflush(stdout) != 0 ? -EIO : 0;
+}
+
+static json_t *json_escrow(const char *file, const uint8_t *pk);
+
+int ng_check_print_ok(const struct ng_policy *p, int json)
+{
+    int r = 0;
+
+    if (json) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < p->nescrows; i++)
+            json_array_append_new(a, json_escrow(p->escrows[i]->file,
+                                                 p->escrows[i]->loaded ? p->escrows[i]->pk : NULL));
+        json_t *o =
+            json_pack("{s:s, s:I, s:o*}", "policy", "ok", (json_int_t)p->nrules, "mask_escrow", a);
+        if (!o)
+            return -ENOMEM;
+        r = json_dumpf(o, stdout, JSON_COMPACT);
+        json_decref(o);
+        return r < 0 || putchar('\n') == EOF || fflush(stdout) != 0 ? -EIO : 0;
+    }
+    if (printf("policy OK: %zu rules\n", p->nrules) < 0)
+        return -EIO;
+    for (size_t i = 0; i < p->nescrows; i++)
+        r |= print_escrow(p->escrows[i]->file, p->escrows[i]->loaded ? p->escrows[i]->pk : NULL);
+    return r || fflush(stdout) != 0 ? -EIO : 0;
+}
+
+/* A JSON string; bytes that are not UTF-8 (jansson refuses them) as \xNN. */
+static json_t *jstr(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    char *e = ng_escape_str(s);
+    j = e ? json_string(e) : NULL;
+    free(e);
+    return j ? j : json_null();
+}
+
+static json_t *jint(uint64_t v)
+{
+    return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+static json_t *jms(int64_t ms)
+{
+    return ms == NG_DURATION_NONE ? json_null() : json_integer(ms);
+}
+
+static json_t *json_caps(const struct ng_constraints *c)
+{
+    if (c->caps != NG_CAPS_LIST)
+        return json_string(c->caps == NG_CAPS_TARGET ? "target"
+                           : c->caps == NG_CAPS_NONE ? "none"
+                                                     : "keep");
+    json_t *a = json_array();
+    for (unsigned i = 0; a && i <= NG_POLICY_CAP_LAST; i++)
+        if (c->cap_list & (UINT64_C(1) << i))
+            json_array_append_new(a, json_string(ng_policy_cap_name(i)));
+    return a;
+}
+
+/* {"file": FILE, "key": HEX or null}, or null when no escrow. */
+static json_t *json_escrow(const char *file, const uint8_t *pk)
+{
+    char hex[2 * 32 + 1];
+
+    if (!file)
+        return json_null();
+    if (pk)
+        sodium_bin2hex(hex, sizeof(hex), pk, 32);
+    return json_pack("{s:o, s:o}", "file", jstr(file), "key", pk ? json_string(hex) : json_null());
+}
+
+static json_t *json_constraints(const struct ng_constraints *c)
+{
+    char run_as[64];
+    json_t *env = json_array();
+
+    fmt_run_as(c, run_as, sizeof(run_as));
+    for (size_t i = 0; env && i < c->nsetenv; i++)
+        json_array_append_new(env, jstr(c->setenv[i]));
+    json_t *o =
+        json_pack("{s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:o, s:o, s:o, s:s, s:o, s:o, s:o, "
+                  "s:o*}",
+                  "run_as", run_as, "capabilities", json_caps(c), "host_access", c->host_access,
+                  "no_new_privs", c->no_new_privs, "join_cgroup", c->join_cgroup, "leave_processes",
+                  c->leave_processes, "record_input", c->record_input, "max_session_ms",
+                  jms(c->max_session_ms), "idle_timeout_ms", jms(c->idle_timeout_ms), "max_output",
+                  jint(c->max_output), "audit", c->audit_required ? "required" : "best-effort",
+                  "seal_interval_ms", jms(c->seal_interval_ms), "min_free", jint(c->min_free),
+                  "shell", jstr(c->shell), "setenv", env);
+    if (o)
+        json_object_set_new(o, "mask_escrow", json_escrow(c->mask_escrow_file, c->mask_escrow));
+    return o;
+}
+
+static json_t *json_rules(const struct ng_policy *p, const struct ng_policy_decision *dec)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; a && i < dec->nresults; i++) {
+        const struct ng_policy_rule_result *res = &dec->results[i];
+        int decisive = dec->rule_index >= 0 && res->rule == &p->rules[dec->rule_index];
+        json_array_append_new(a, json_pack("{s:s, s:o, s:b, s:b, s:o}", "kind",
+                                           res->rule->kind == NG_POLICY_ALLOW ? "allow" : "deny",
+                                           "name", jstr(res->rule->name), "matched", res->matched,
+                                           "decides", decisive, "why", jstr(res->why)));
+    }
+    return a;
+}
+
+int ng_check_print_json(const struct ng_policy *p, const struct ng_policy_decision *dec)
+{
+    json_t *warns = json_array();
+
+    for (size_t i = 0; warns && i < dec->warns.n; i++)
+        json_array_append_new(warns, jstr(dec->warns.v[i]));
+    json_t *o = json_pack(
+        "{s:s, s:o, s:o, s:o, s:b, s:o, s:o*}", "decision", dec->allow ? "allow" : "deny", "rule",
+        dec->rule_index >= 0 ? jstr(dec->rule_name) : json_null(), "rules", json_rules(p, dec),
+        "constraints", dec->allow ? json_constraints(&dec->c) : json_null(), "host_access",
+        dec->allow && dec->host_access, "host_access_reason",
+        dec->allow && dec->host_access ? jstr(dec->host_access_why) : json_null(), "warnings",
+        warns);
+    if (!o)
+        return -ENOMEM;
+    int r = json_dumpf(o, stdout, JSON_COMPACT);
+    json_decref(o);
+    if (r < 0 || putchar('\n') == EOF || fflush(stdout) != 0)
+        return -EIO;
+    return 0;
+}

@@ -1,0 +1,74 @@
+/* Private to the enter command: the session state shared by the decision
+ * phases (cmd_enter.c) and the entry, relay and recording (cmd_enter_run.c). */
+#ifndef NSGATE_CMD_ENTER_H
+#define NSGATE_CMD_ENTER_H
+
+#include "nsgate/audit.h"
+#include "nsgate/cgroup.h"
+#include "cmd_int.h"
+#include "nsgate/credplan.h"
+#include "nsgate/creds.h"
+#include "nsgate/enter.h"
+#include "nsgate/opts.h"
+#include "nsgate/policy.h"
+#include "nsgate/progenv.h"
+#include "nsgate/recorder.h"
+#include "nsgate/relay.h"
+#include "nsgate/request.h"
+#include "nsgate/sealer.h"
+#include "nsgate/selfexe.h"
+#include "nsgate/store.h"
+#include "nsgate/tty.h"
+#include "nsgate/util.h"
+#include "nsgate/uuid.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct session {
+    struct ng_enter_opts o;
+    const struct ng_caller *caller;
+    const char *policy_path;
+    char *policy_buf;
+    struct ng_policy *policy;
+    struct ng_policy_decision dec;
+    int have_dec;
+    const struct ng_constraints *c;
+    struct ng_request rq;
+    struct ng_creds creds;
+    char *shell_argv[2];
+    char **argv;
+    struct ng_env env;
+    uint8_t id[16];
+    char id_text[NG_UUID_STR];
+    struct ng_cgroup_session cg;
+    int host_proc_fd, root_fd, cwd_fd;
+    int in[2], out[2], err[2], errp[2], statp[2], gop[2];
+    int sigfd;
+    int use_pty;
+    struct ng_tty tty;
+    pid_t child;
+    pid_t recorder_pid;
+    struct ng_audit audit;
+    int audit_required;
+    int audit_ok;       /* records can be written */
+    char acct[64];      /* the caller's user name, for the audit trail */
+    char nslist[96];
+    const char *db_path;
+    const char *keys_dir;
+    struct ng_store *store;
+    struct ng_session *sess;
+    struct ng_sealer *sealer;
+    int sealing;        /* session_start done: ticks seal */
+    struct ng_recorder rec;
+    int rec_ok;
+    int started;        /* USER_START sent */
+};
+
+/* After an allow: credentials, program, cgroups, descriptors, the store and
+ * the session header (cmd_enter_run.c). 0 or an exit status. */
+int ng_cmd_enter_prepare(struct session *s);
+/* Fork the entering child, relay and record until the end. Exit status. */
+int ng_cmd_enter_run(struct session *s);
+
+#endif

@@ -1,0 +1,327 @@
+/* nsgate export: write one session as asciicast v2, JSON lines or an HTML
+ * review page (cli.md). Verifies first as replay does; the output carries
+ * the verdict. Events are streamed twice (the terminal size comes from the
+ * first resize), never loaded whole. */
+#include "cmd_store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nsgate/escrow.h"
+#include "nsgate/export.h"
+#include "nsgate/reveal.h"
+#include "nsgate/verify.h"
+
+static const char usage[] =
+    "Usage: nsgate export [--db FILE] [--keys DIR | --key FILE] [-f asciicast|jsonl|html]\n"
+    "                     [-o FILE] [--force] [--reveal --escrow-key FILE] SESSION\n"
+    "\n"
+    "Writes a session for other tools: asciicast v2 (default, for asciinema), JSON lines\n"
+    "(metadata, then every event with its data in base64 and its chain hash, for a SIEM)\n"
+    "or one self-contained HTML review page. Verifies the session first: a TAMPERED one\n"
+    "is refused unless --force (then marked as tampered, exit 1); an INCOMPLETE one is\n"
+    "exported with a warning (exit 2). -o FILE must not exist (--force replaces a regular\n"
+    "file you own); without -o the export goes to standard output.\n"
+    "--reveal --escrow-key FILE puts masked input (typed at password prompts) in place of\n"
+    "its stars, opened with the escrow secret key in FILE (made by nsgate keygen --escrow;\n"
+    "read with your own rights); jsonl adds it to each escrowed event as \"revealed\".\n";
+
+struct export_opts {
+    const char *db, *keys, *key, *out, *escrow_key;
+    int reveal;
+    enum ng_export_format fmt;
+    int force;
+    const char *session;
+};
+
+static int parse(int argc, char **argv, struct export_opts *o, int *ret_help)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},     {"keys", required_argument, NULL, 'K'},
+        {"key", required_argument, NULL, 'k'},    {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'F'},
+        {"reveal", no_argument, NULL, 'R'},       {"escrow-key", required_argument, NULL, 'E'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "+f:o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            o->db = optarg;
+            break;
+        case 'K':
+            o->keys = optarg;
+            break;
+        case 'k':
+            o->key = optarg;
+            break;
+        case 'f':
+            if (ng_export_parse_format(optarg, &o->fmt) < 0) {
+                ng_err("-f wants asciicast, jsonl or html, not '%s'", optarg);
+                return -EINVAL;
+            }
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'F':
+            o->force = 1;
+            break;
+        case 'R':
+            o->reveal = 1;
+            break;
+        case 'E':
+            o->escrow_key = optarg;
+            break;
+        case 'h':
+            *ret_help = 1;
+            return 0;
+        default:
+            return -EINVAL;
+        }
+    }
+    if (argc - optind != 1) {
+        ng_err("export wants exactly one SESSION");
+        return -EINVAL;
+    }
+    if (o->reveal != (o->escrow_key != NULL)) {
+        ng_err("--reveal and --escrow-key FILE go together");
+        return -EINVAL;
+    }
+    o->session = argv[optind];
+    return 0;
+}
+
+/* 0 OK, 2 INCOMPLETE, 1 TAMPERED (the caller refuses it without --force),
+ * or a negative errno when verification could not run. */
+static int verify_first(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                        const uint8_t root[NG_FSKEY_PK_BYTES], const struct export_opts *o,
+                        const char *text, struct ng_verify_result *res)
+{
+    struct ng_verifier *v;
+    int r = ng_verify_new(s, root, NULL, &v);
+
+    if (r == 0)
+        r = ng_verify_session(v, id, NULL, 0, res);
+    ng_verify_free(v);
+    if (r < 0)
+        return r;
+    switch (res->word) {
+    case NG_VERIFY_OK:
+        return 0;
+    case NG_VERIFY_INCOMPLETE:
+        ng_warn("session %s is INCOMPLETE: %lld events, sealed up to %lld; the export says "
+                "so, and what follows is not proven",
+                text, (long long)res->events, (long long)(res->sealed < 0 ? 0 : res->sealed));
+        return 2;
+    case NG_VERIFY_MISSING:
+    case NG_VERIFY_TAMPERED:
+    default:
+        if (o->force)
+            ng_warn("session %s is TAMPERED at seq=%lld: %s; exporting anyway (--force), "
+                    "marked as tampered",
+                    text, (long long)res->seq, res->what);
+        else
+            ng_err("session %s is TAMPERED at seq=%lld: %s; not exporting it (--force exports "
+                   "it marked as tampered)",
+                   text, (long long)res->seq, res->what);
+        return 1;
+    }
+}
+
+/* -o FILE: a new file, never through a symlink; with --force an existing
+ * regular file the caller owns is replaced (checked on the descriptor, so
+ * nothing is truncated before the checks). *created says whether to remove
+ * it when the export fails. */
+static int open_output(const char *path, int force, int *created)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0640);
+    struct stat st;
+
+    *created = fd >= 0;
+    if (fd >= 0 || errno != EEXIST || !force) {
+        if (fd < 0)
+            ng_err("cannot create %s: %s%s", path, strerror(errno),
+                   errno == EEXIST ? " (--force replaces a regular file you own)" : "");
+        return fd;
+    }
+    fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        ng_err("cannot replace %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+        ng_err("refusing to replace %s: not a regular file you own", path);
+        close(fd);
+        return -1;
+    }
+    if (ftruncate(fd, 0) < 0 || fcntl(fd, F_SETFL, 0) < 0) {
+        ng_err("cannot replace %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int next_event(void *arg, struct ng_event *ev)
+{
+    return ng_store_events_next(arg, ev);
+}
+
+static int write_file(void *arg, const void *buf, size_t len)
+{
+    return fwrite(buf, 1, len, arg) == len ? 0 : -EIO;
+}
+
+/* The two passes over the events: the size, then the export. */
+static int run_export(struct ng_store *s, struct ng_export_in *in, enum ng_export_format fmt,
+                      FILE *f)
+{
+    struct ng_event_iter *it;
+    int r = ng_store_events_begin(s, in->info->id, &it);
+
+    if (r < 0)
+        return r;
+    r = ng_export_first_size(next_event, it, &in->width, &in->height);
+    ng_store_events_end(it);
+    if (r < 0)
+        return r;
+    r = ng_store_events_begin(s, in->info->id, &it);
+    if (r < 0)
+        return r;
+    in->next = next_event;
+    in->next_arg = it;
+    r = ng_export_write(fmt, in, write_file, f);
+    ng_store_events_end(it);
+    return r;
+}
+
+/* The session's metadata row, then the export to its destination. */
+static int export_session(struct ng_store *s, struct ng_export_in *in, const uint8_t *id,
+                          const struct export_opts *o)
+{
+    struct ng_session_filter filt = {.id = id};
+    struct ng_session_iter *sit = NULL;
+    int created = 0, fd = STDOUT_FILENO, r = ng_store_sessions_begin(s, &filt, &sit);
+
+    if (r == 0) {
+        r = ng_store_sessions_next(sit, &in->info);
+        r = r == 0 ? -ENOENT : r < 0 ? r : 0;
+    }
+    if (r == 0 && o->out && (fd = open_output(o->out, o->force, &created)) < 0)
+        r = -ECANCELED; /* reported */
+    FILE *f = r == 0 ? fdopen(fd == STDOUT_FILENO ? dup(fd) : fd, "w") : NULL;
+    if (r == 0 && !f)
+        r = -errno;
+    if (r == 0)
+        r = run_export(s, in, o->fmt, f);
+    if (f && fclose(f) != 0 && r == 0)
+        r = -errno;
+    else if (!f && fd > STDOUT_FILENO)
+        close(fd);
+    if (r < 0 && created)
+        unlink(o->out); /* no half-written export left behind */
+    if (sit)
+        ng_store_sessions_end(sit);
+    return r;
+}
+
+/* The session's escrow key for the metadata, and the reveal state when
+ * --reveal can reveal. 0 or an exit status. */
+static int escrow_setup(struct ng_store *s, const uint8_t *id, const struct export_opts *o,
+                        const struct ng_escrow_secret *ek, const char *text,
+                        struct ng_export_in *in, uint8_t pk[NG_STORE_ESCROW_PK_LEN],
+                        struct ng_reveal *rv)
+{
+    int reveal = 0, r = ng_store_session_escrow(s, id, pk);
+
+    if (r < 0) {
+        ng_err("cannot read the escrow key of session %s: %s", text, strerror(-r));
+        return NG_EXIT_STORAGE;
+    }
+    in->mask_escrow = r == 1 ? pk : NULL;
+    if (!ek)
+        return 0;
+    r = ng_cmd_escrow_match(s, id, ek, o->escrow_key, text, &reveal);
+    if (r == 0 && reveal) {
+        ng_reveal_init(rv, ek);
+        in->reveal = rv;
+    }
+    return r;
+}
+
+/* Verified, then exported. */
+static int export_verified(struct ng_store *s, const uint8_t *id, const uint8_t *root,
+                           const struct export_opts *o, const struct ng_escrow_secret *ek,
+                           const char *text)
+{
+    struct ng_verify_result res;
+    struct ng_reveal rv;
+    uint8_t pk[NG_STORE_ESCROW_PK_LEN];
+    struct ng_export_in in = {.verdict = &res, .root_pk = root};
+    int st = escrow_setup(s, id, o, ek, text, &in, pk, &rv);
+
+    if (st)
+        return st;
+    int verdict = verify_first(s, id, root, o, text, &res);
+    int r = verdict < 0 ? verdict : 0;
+    if (r == 0 && (verdict != 1 || o->force))
+        r = export_session(s, &in, id, o);
+    if (r == -ECANCELED)
+        return NG_EXIT_STORAGE; /* the output could not be created: said why */
+    if (r < 0 && in.reveal && rv.bad_seq)
+        return ng_cmd_reveal_error(r, rv.bad_seq, o->escrow_key, text);
+    if (r < 0) {
+        ng_err("export of %s failed: %s", text, strerror(-r));
+        return NG_EXIT_STORAGE;
+    }
+    return verdict;
+}
+
+int ng_cmd_export(int argc, char **argv, const struct ng_caller *caller)
+{
+    struct export_opts o = {.db = ng_cmd_default_db(), .fmt = NG_EXPORT_ASCIICAST};
+    char text[NG_UUID_STR];
+    uint8_t id[NG_STORE_ID_LEN] = {0}, root[NG_FSKEY_PK_BYTES];
+    struct ng_escrow_secret *ek = NULL;
+    struct ng_store *s;
+    int help = 0, st;
+
+    /* Before any file is opened: a non-root caller works with its own rights. */
+    st = ng_cmd_drop(caller);
+    if (st)
+        return st;
+    if (parse(argc, argv, &o, &help) < 0) {
+        fputs(usage, stderr);
+        return NG_EXIT_USAGE;
+    }
+    if (help) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    st = ng_cmd_root_key(o.keys, o.key, root);
+    /* After the drop: the escrow secret is read with the caller's own rights. */
+    if (st == 0 && o.reveal)
+        st = ng_cmd_escrow_key(o.escrow_key, &ek);
+    if (st == 0)
+        st = ng_cmd_store_open(o.db, &s);
+    if (st) {
+        ng_escrow_secret_free(ek);
+        return st;
+    }
+    st = ng_cmd_store_find(s, o.session, id);
+    ng_uuid_format(id, text);
+    if (st == 0)
+        st = export_verified(s, id, root, &o, ek, text);
+    ng_store_close(s);
+    ng_escrow_secret_free(ek);
+    return st;
+}

@@ -1,0 +1,354 @@
+/* nsgate replay: play a session's recorded output with its timing (cli.md).
+ * Output is byte-exact unless it goes to a terminal without --raw; then the
+ * terminal filter removes what could act on the reviewer's terminal. The
+ * terminal is never read. Events are streamed, never loaded whole. */
+#include "cmd_store_int.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nsgate/escrow.h"
+#include "nsgate/reveal.h"
+#include "nsgate/termfilter.h"
+#include "nsgate/text.h"
+#include "nsgate/verify.h"
+#include "nsgate/util.h"
+
+static const char usage[] =
+    "Usage: nsgate replay [--db FILE] [--keys DIR | --key FILE] [-s FACTOR] [-m SECONDS]\n"
+    "                     [--no-timing] [--raw] [--force] [--reveal --escrow-key FILE]\n"
+    "                     SESSION\n"
+    "\n"
+    "Plays a recorded session with its original timing, FACTOR times faster, pauses\n"
+    "capped at SECONDS. SESSION is a session ID or a unique prefix of at least 6\n"
+    "characters. To a terminal, sequences that could act on it are removed unless --raw.\n"
+    "--reveal --escrow-key FILE shows masked input (typed at password prompts) where it\n"
+    "was typed, as [revealed: TEXT], opened with the escrow secret key in FILE (made by\n"
+    "nsgate keygen --escrow; read with your own rights).\n";
+
+struct replay_opts {
+    const char *db, *keys, *key, *escrow_key;
+    int reveal;
+    double speed;
+    double max_pause; /* < 0: no cap */
+    int no_timing, raw, force;
+    const char *session;
+};
+
+struct sink {
+    int fd;
+    int filter;
+    struct ng_termfilter tf;
+};
+
+static int parse_double(const char *s, double min, double *ret)
+{
+    char *end;
+
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < min || v > 1e9)
+        return -EINVAL;
+    *ret = v;
+    return 0;
+}
+
+static int parse(int argc, char **argv, struct replay_opts *o, int *ret_help)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},  {"keys", required_argument, NULL, 'K'},
+        {"key", required_argument, NULL, 'k'}, {"no-timing", no_argument, NULL, 'T'},
+        {"raw", no_argument, NULL, 'r'},       {"force", no_argument, NULL, 'f'},
+        {"reveal", no_argument, NULL, 'R'},    {"escrow-key", required_argument, NULL, 'E'},
+        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "+s:m:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            o->db = optarg;
+            break;
+        case 'K':
+            o->keys = optarg;
+            break;
+        case 'k':
+            o->key = optarg;
+            break;
+        case 'T':
+            o->no_timing = 1;
+            break;
+        case 'r':
+            o->raw = 1;
+            break;
+        case 'f':
+            o->force = 1;
+            break;
+        case 'R':
+            o->reveal = 1;
+            break;
+        case 'E':
+            o->escrow_key = optarg;
+            break;
+        case 'h':
+            *ret_help = 1;
+            return 0;
+        case 's':
+            if (parse_double(optarg, 1e-6, &o->speed) < 0 || o->speed <= 0) {
+                ng_err("-s wants a positive factor, not '%s'", optarg);
+                return -EINVAL;
+            }
+            break;
+        case 'm':
+            if (parse_double(optarg, 0, &o->max_pause) < 0) {
+                ng_err("-m wants a number of seconds, not '%s'", optarg);
+                return -EINVAL;
+            }
+            break;
+        default:
+            return -EINVAL;
+        }
+    }
+    if (argc - optind != 1) {
+        ng_err("replay wants exactly one SESSION");
+        return -EINVAL;
+    }
+    if (o->reveal != (o->escrow_key != NULL)) {
+        ng_err("--reveal and --escrow-key FILE go together");
+        return -EINVAL;
+    }
+    o->session = argv[optind];
+    return 0;
+}
+
+static int sink_write(struct sink *k, const uint8_t *p, size_t len)
+{
+    uint8_t buf[4096 + NG_TERMFILTER_SEQ_MAX + 1];
+
+    if (!k->filter)
+        return ng_write_all(k->fd, p, len);
+    while (len > 0) {
+        size_t n = len < 4096 ? len : 4096;
+        size_t m = ng_termfilter_feed(&k->tf, p, n, buf);
+        int r = ng_write_all(k->fd, buf, m);
+        if (r < 0)
+            return r;
+        p += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static void pause_for(const struct replay_opts *o, int64_t delta_ns)
+{
+    if (o->no_timing || delta_ns <= 0)
+        return;
+    double sec = (double)delta_ns / 1e9 / o->speed;
+    if (o->max_pause >= 0 && sec > o->max_pause)
+        sec = o->max_pause;
+    struct timespec ts = {(time_t)sec, (long)((sec - (double)(time_t)sec) * 1e9)};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* "COLSxROWS" -> resize the reviewer's terminal (only when it is one). */
+static int resize(const struct ng_event *ev)
+{
+    char text[32], out[48];
+    uint64_t cols, rows;
+
+    if (ev->len == 0 || ev->len >= sizeof(text))
+        return 0;
+    memcpy(text, ev->data, ev->len);
+    text[ev->len] = '\0';
+    char *x = strchr(text, 'x');
+    if (!x)
+        return 0;
+    *x = '\0';
+    if (ng_parse_u64(text, 1, 9999, &cols) < 0 || ng_parse_u64(x + 1, 1, 9999, &rows) < 0)
+        return 0; /* not ours to interpret further: skip it */
+    int n = snprintf(out, sizeof(out), "\x1b[8;%u;%ut", (unsigned)rows, (unsigned)cols);
+    return ng_write_all(STDOUT_FILENO, out, (size_t)n);
+}
+
+/* A masked stretch, shown where it ended (where its echo would have been),
+ * escaped (what was typed is attacker-chosen) and marked as revealed: in
+ * reverse video to a terminal. */
+static int show_revealed(struct sink *k, const struct ng_reveal *rv)
+{
+    char *text = ng_escape((const char *)rv->done, rv->done_len), *line = NULL;
+
+    if (!text)
+        return -ENOMEM;
+    int n = asprintf(&line, "%s[revealed: %s]%s", k->filter ? "\x1b[7m" : "", text,
+                     k->filter ? "\x1b[27m" : "");
+    free(text);
+    if (n < 0)
+        return -ENOMEM;
+    int r = sink_write(k, (const uint8_t *)line, (size_t)n);
+    free(line);
+    return r;
+}
+
+/* --reveal: every event goes through the framing check; a stretch that
+ * ended before ev is shown first. */
+static int reveal_before(struct ng_reveal *rv, const struct ng_event *ev, struct sink *out,
+                         const struct replay_opts *o, int64_t *prev)
+{
+    int f = ng_reveal_feed(rv, ev);
+
+    if (f <= 0 || !(f & NG_REVEAL_STRETCH_END))
+        return f < 0 ? f : 0;
+    pause_for(o, ev->t_ns - *prev);
+    *prev = ev->t_ns;
+    return show_revealed(out, rv);
+}
+
+static int play(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const struct replay_opts *o,
+                struct ng_reveal *rv)
+{
+    struct sink out = {.fd = STDOUT_FILENO}, err = {.fd = STDERR_FILENO};
+    struct ng_event_iter *it;
+    struct ng_event ev;
+    int64_t prev = 0;
+    int tty = isatty(STDOUT_FILENO);
+    int r = ng_store_events_begin(s, id, &it);
+
+    if (r < 0)
+        return r;
+    out.filter = tty && !o->raw;
+    err.filter = isatty(STDERR_FILENO) && !o->raw;
+    ng_termfilter_init(&out.tf);
+    ng_termfilter_init(&err.tf);
+    while ((r = ng_store_events_next(it, &ev)) == 1) {
+        if (rv && (r = reveal_before(rv, &ev, &out, o, &prev)) < 0)
+            break;
+        int shown = ev.kind == 'o' || ev.kind == 'e' || (ev.kind == 'r' && tty);
+        if (!shown)
+            continue;
+        pause_for(o, ev.t_ns - prev);
+        prev = ev.t_ns;
+        if (ev.kind == 'r')
+            r = resize(&ev);
+        else /* standard error of a pipe-mode session goes to standard error */
+            r = sink_write(ev.kind == 'o' ? &out : &err, ev.data, ev.len);
+        if (r < 0)
+            break;
+    }
+    if (r == 0 && rv && ng_reveal_finish(rv))
+        r = show_revealed(&out, rv);
+    ng_store_events_end(it);
+    return r;
+}
+
+/* Verify the session first (cli.md): 0 OK, 2 INCOMPLETE (replayed with a
+ * warning), 1 TAMPERED (refused unless --force, then replayed after a
+ * warning, still 1); a negative errno when verification could not run. */
+static int verify_first(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                        const uint8_t root[NG_FSKEY_PK_BYTES], const struct replay_opts *o,
+                        const char *text)
+{
+    struct ng_verifier *v;
+    struct ng_verify_result res;
+    int r = ng_verify_new(s, root, NULL, &v);
+
+    if (r == 0)
+        r = ng_verify_session(v, id, NULL, 0, &res);
+    ng_verify_free(v);
+    if (r < 0)
+        return r;
+    switch (res.word) {
+    case NG_VERIFY_OK:
+        return 0;
+    case NG_VERIFY_INCOMPLETE:
+        ng_warn("session %s is INCOMPLETE: %lld events, sealed up to %lld; what follows is not "
+                "proven",
+                text, (long long)res.events, (long long)(res.sealed < 0 ? 0 : res.sealed));
+        return 2;
+    case NG_VERIFY_MISSING:
+    case NG_VERIFY_TAMPERED:
+    default:
+        if (o->force)
+            ng_warn("session %s is TAMPERED at seq=%lld: %s; replaying anyway (--force): "
+                    "do not trust what follows",
+                    text, (long long)res.seq, res.what);
+        else
+            ng_err("session %s is TAMPERED at seq=%lld: %s; not replaying it (--force "
+                   "replays it anyway)",
+                   text, (long long)res.seq, res.what);
+        return 1;
+    }
+}
+
+/* The session, verified, then played (revealing when asked and possible). */
+static int replay_session(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                          const uint8_t root[NG_FSKEY_PK_BYTES], const struct replay_opts *o,
+                          const struct ng_escrow_secret *ek, const char *text)
+{
+    struct ng_reveal rv;
+    int reveal = 0, st = ek ? ng_cmd_escrow_match(s, id, ek, o->escrow_key, text, &reveal) : 0;
+
+    if (st)
+        return st;
+    int verdict = verify_first(s, id, root, o, text);
+    if (verdict < 0 || (verdict == 1 && !o->force)) {
+        if (verdict < 0)
+            ng_err("replay of %s failed: %s", text, strerror(-verdict));
+        return verdict < 0 ? NG_EXIT_STORAGE : verdict;
+    }
+    ng_reveal_init(&rv, ek);
+    int r = play(s, id, o, reveal ? &rv : NULL);
+    if (r < 0 && reveal && rv.bad_seq)
+        return ng_cmd_reveal_error(r, rv.bad_seq, o->escrow_key, text);
+    if (r < 0) {
+        ng_err("replay of %s failed: %s", text, strerror(-r));
+        return NG_EXIT_STORAGE;
+    }
+    return verdict;
+}
+
+int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller)
+{
+    struct replay_opts o = {.db = ng_cmd_default_db(), .speed = 1.0, .max_pause = -1};
+    char text[NG_UUID_STR];
+    uint8_t id[NG_STORE_ID_LEN] = {0}, root[NG_FSKEY_PK_BYTES];
+    struct ng_escrow_secret *ek = NULL;
+    struct ng_store *s;
+    int help = 0, st;
+
+    st = ng_cmd_drop(caller);
+    if (st)
+        return st;
+    if (parse(argc, argv, &o, &help) < 0) {
+        fputs(usage, stderr);
+        return NG_EXIT_USAGE;
+    }
+    if (help) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    st = ng_cmd_root_key(o.keys, o.key, root);
+    /* After the drop: the escrow secret is read with the caller's own rights. */
+    if (st == 0 && o.reveal)
+        st = ng_cmd_escrow_key(o.escrow_key, &ek);
+    if (st == 0)
+        st = ng_cmd_store_open(o.db, &s);
+    if (st) {
+        ng_escrow_secret_free(ek);
+        return st;
+    }
+    st = ng_cmd_store_find(s, o.session, id);
+    ng_uuid_format(id, text);
+    if (st == 0)
+        st = replay_session(s, id, root, &o, ek, text);
+    ng_store_close(s);
+    ng_escrow_secret_free(ek);
+    return st;
+}

@@ -1,0 +1,41 @@
+/* Helpers shared by the commands that read the session store (sessions,
+ * replay; later verify and export). They print the error and return the
+ * exit status, 0 on success. */
+#ifndef NSGATE_CMD_STORE_H
+#define NSGATE_CMD_STORE_H
+
+#include "cmd_int.h"
+#include "nsgate/store.h"
+
+#define NG_DEFAULT_DB NSGATE_STATEDIR "/sessions.db"
+
+/* NSGATE_DB (kept in the environment for real root only), else the default. */
+const char *ng_cmd_default_db(void);
+/* NSGATE_KEYS (real root only), else the default key directory. */
+const char *ng_cmd_default_keys(void);
+
+/* Drop privileges for good (cli.md "Privileges of the subcommands"). */
+int ng_cmd_drop(const struct ng_caller *caller);
+int ng_cmd_store_open(const char *path, struct ng_store **ret);
+int ng_cmd_store_find(struct ng_store *s, const char *prefix, uint8_t id[NG_STORE_ID_LEN]);
+
+/* The root public key for verification (cli.md verify): from --key FILE
+ * (64 hex digits, one line), --keys DIR, or the default key directory with
+ * a warning that a key read from this host proves nothing against root on
+ * it. keys and key may be NULL. */
+int ng_cmd_root_key(const char *keys, const char *key, uint8_t root[NG_FSKEY_PK_BYTES]);
+
+/* --reveal --escrow-key FILE (replay, export): the escrow secret, read with
+ * the caller's own rights (privileges are already dropped). */
+struct ng_escrow_secret;
+int ng_cmd_escrow_key(const char *path, struct ng_escrow_secret **ret);
+/* Is key the one the session's masked input was sealed to? 0 and *reveal
+ * set (0 with a warning when the session has no escrowed input), or an
+ * exit status (64 for another key). */
+int ng_cmd_escrow_match(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                        const struct ng_escrow_secret *key, const char *path, const char *text,
+                        int *reveal);
+/* A reveal failure at seq (reveal.h errors), said plainly: exit 1. */
+int ng_cmd_reveal_error(int err, int64_t seq, const char *path, const char *text);
+
+#endif

@@ -1,0 +1,245 @@
+/* nsgate verify (cli.md): one line per session, then the ledger's line.
+ * Exit 0 all OK, 2 something INCOMPLETE, 1 anything TAMPERED or MISSING.
+ * The root key should come from the auditor (--key FILE); one read from
+ * this host proves nothing against root on it, and we say so. */
+#include "cmd_store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nsgate/auditlog.h"
+#include "nsgate/verify.h"
+
+static const char usage[] =
+    "Usage: nsgate verify [--db FILE] [--keys DIR | --key FILE] [--audit-log FILE]...\n"
+    "                     [SESSION...]\n"
+    "\n"
+    "Proves that recorded sessions are exactly what was recorded. --key FILE holds the\n"
+    "root public key as keygen printed it (64 hex digits); keep it off the host.\n"
+    "--audit-log FILE (raw auditd logs, rotated files one by one) anchors the newest\n"
+    "data. Exit 0: all OK, 2: something incomplete, 1: something tampered or missing.\n";
+
+#define MAX_LOGS 64
+
+struct verify_opts {
+    const char *db, *keys, *key;
+    const char *logs[MAX_LOGS];
+    size_t nlogs;
+    char **sessions;
+    int nsessions;
+};
+
+struct run {
+    struct ng_verifier *v;
+    struct ng_auditlog *log;
+    char root16[17];
+    int tampered, incomplete;
+};
+
+static int parse(int argc, char **argv, struct verify_opts *o, int *help)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},  {"keys", required_argument, NULL, 'K'},
+        {"key", required_argument, NULL, 'k'}, {"audit-log", required_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            o->db = optarg;
+            break;
+        case 'K':
+            o->keys = optarg;
+            break;
+        case 'k':
+            o->key = optarg;
+            break;
+        case 'a':
+            if (o->nlogs == MAX_LOGS) {
+                ng_err("at most %d --audit-log files", MAX_LOGS);
+                return -EINVAL;
+            }
+            o->logs[o->nlogs++] = optarg;
+            break;
+        case 'h':
+            *help = 1;
+            return 0;
+        default:
+            return -EINVAL;
+        }
+    }
+    if (o->keys && o->key) {
+        ng_err("give either --keys DIR or --key FILE, not both");
+        return -EINVAL;
+    }
+    o->sessions = argv + optind;
+    o->nsessions = argc - optind;
+    return 0;
+}
+
+static int print(void *arg, const struct ng_verify_result *res)
+{
+    struct run *run = arg;
+    char id[NG_UUID_STR];
+
+    ng_uuid_format(res->id, id);
+    switch (res->word) {
+    case NG_VERIFY_OK:
+        printf("OK %s events=%lld root=%s\n", id, (long long)res->events, run->root16);
+        break;
+    case NG_VERIFY_INCOMPLETE:
+        run->incomplete = 1;
+        printf("INCOMPLETE %s events=%lld sealed=%lld\n", id, (long long)res->events,
+               (long long)(res->sealed < 0 ? 0 : res->sealed));
+        break;
+    case NG_VERIFY_MISSING:
+        run->tampered = 1;
+        printf("MISSING %s: %s\n", id, res->what);
+        break;
+    case NG_VERIFY_TAMPERED:
+    default:
+        run->tampered = 1;
+        printf("TAMPERED %s seq=%lld: %s\n", id, (long long)res->seq, res->what);
+        break;
+    }
+    return 0;
+}
+
+static int one(void *arg, const uint8_t id[NG_STORE_ID_LEN])
+{
+    struct run *run = arg;
+    struct ng_verify_result res;
+    struct ng_verify_point *pts = NULL;
+    size_t n = 0;
+    int r = run->log ? ng_verify_audit_points(run->log, id, &pts, &n) : 0;
+
+    if (r == 0)
+        r = ng_verify_session(run->v, id, pts, n, &res);
+    if (r == 0 && run->log)
+        ng_verify_audit_session(run->log, pts, n, &res);
+    free(pts);
+    return r < 0 ? r : print(run, &res);
+}
+
+static void print_ledger(struct run *run, const struct ng_verify_result *res)
+{
+    if (res->word == NG_VERIFY_OK)
+        printf("LEDGER OK entries=%lld\n", (long long)res->events);
+    else if (res->word == NG_VERIFY_INCOMPLETE)
+        printf("LEDGER INCOMPLETE entries=%lld sealed=%lld\n", (long long)res->events,
+               (long long)(res->sealed < 0 ? 0 : res->sealed));
+    else
+        printf("LEDGER TAMPERED seq=%lld: %s\n", (long long)res->seq, res->what);
+    run->incomplete |= res->word == NG_VERIFY_INCOMPLETE;
+    run->tampered |= res->word != NG_VERIFY_OK && res->word != NG_VERIFY_INCOMPLETE;
+}
+
+static int load_logs(const struct verify_opts *o, struct ng_auditlog **ret)
+{
+    struct ng_auditlog *log;
+    int r;
+
+    *ret = NULL;
+    if (o->nlogs == 0) {
+        ng_warn("no --audit-log: the end of the ledger is not anchored (deleting the newest "
+                "sessions, or rolling back the whole store, cannot be detected)");
+        return 0;
+    }
+    r = ng_auditlog_new(&log);
+    for (size_t i = 0; r == 0 && i < o->nlogs; i++) {
+        r = ng_auditlog_add_file(log, o->logs[i]);
+        if (r < 0)
+            ng_err("cannot read audit log %s: %s", o->logs[i], strerror(-r));
+    }
+    if (r == 0)
+        r = ng_auditlog_finish(log);
+    if (r < 0) {
+        ng_auditlog_free(log);
+        return r == -ENOENT || r == -EACCES ? NG_EXIT_NOINPUT : NG_EXIT_INTERNAL;
+    }
+    *ret = log;
+    return 0;
+}
+
+/* Named sessions (unique prefixes), or every session and then the rows
+ * and ledger entries naming sessions the store lacks. */
+static int sessions(const struct verify_opts *o, struct ng_store *s, struct run *run)
+{
+    uint8_t id[NG_STORE_ID_LEN];
+    int r = 0;
+
+    if (o->nsessions == 0) {
+        r = ng_verify_list(run->v, one, run);
+        if (r == 0)
+            r = ng_verify_missing(run->v, print, run);
+        return r == 0 && run->log ? ng_verify_audit_missing(run->v, run->log, print, run) : r;
+    }
+    for (int i = 0; i < o->nsessions && r == 0; i++) {
+        int st = ng_cmd_store_find(s, o->sessions[i], id);
+        if (st)
+            return st;
+        r = one(run, id);
+    }
+    return r;
+}
+
+int ng_cmd_verify(int argc, char **argv, const struct ng_caller *caller)
+{
+    struct verify_opts o = {.db = ng_cmd_default_db()};
+    struct run run = {0};
+    struct ng_verify_result ledger;
+    uint8_t root[NG_FSKEY_PK_BYTES];
+    struct ng_store *s = NULL;
+    int help = 0, st, r;
+
+    st = ng_cmd_drop(caller);
+    if (st)
+        return st;
+    if (parse(argc, argv, &o, &help) < 0) {
+        fputs(usage, stderr);
+        return NG_EXIT_USAGE;
+    }
+    if (help) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    st = ng_cmd_root_key(o.keys, o.key, root);
+    if (st)
+        return st;
+    sodium_bin2hex(run.root16, sizeof(run.root16), root, 8);
+    st = ng_cmd_store_open(o.db, &s);
+    if (st)
+        return st;
+    st = load_logs(&o, &run.log);
+    r = st ? 0 : ng_verify_new(s, root, NULL, &run.v);
+    if (!st && r == 0)
+        r = sessions(&o, s, &run);
+    if (r > 0) /* an exit status from finding a named session */
+        st = r, r = 0;
+    if (!st && r == 0) {
+        r = ng_verify_ledger(run.v, &ledger);
+        if (r == 0 && run.log)
+            ng_verify_audit_keys(run.v, run.log, &ledger);
+        if (r == 0)
+            print_ledger(&run, &ledger);
+    }
+    ng_verify_free(run.v);
+    ng_auditlog_free(run.log);
+    ng_store_close(s);
+    if (st)
+        return st;
+    if (r < 0 || fflush(stdout) != 0) {
+        ng_err("verification could not finish: %s", strerror(r < 0 ? -r : errno));
+        return NG_EXIT_STORAGE;
+    }
+    return run.tampered ? 1 : run.incomplete ? 2 : 0;
+}

@@ -1,0 +1,179 @@
+/* Option parsing for enter (cli.md). getopt_long with '+' so the program's
+ * own options are left alone, and optind reset so it can run many times. */
+#include "nsgate/opts.h"
+#include "nsgate/program.h"
+#include "nsgate/util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const char ng_enter_usage[] =
+    "Usage: nsgate enter [OPTIONS] [--] [PROGRAM [ARG...]]\n"
+    "\n"
+    "Enter namespaces of a running process, as the policy allows, recorded and audited.\n"
+    "\n"
+    "Target (exactly one):\n"
+    "  -t, --target PID        a process ID as seen from the host\n"
+    "      --container ID      a container ID or unique prefix (4+ hex digits)\n"
+    "Namespaces (at least one):\n"
+    "  -m, --mount  -u, --uts  -i, --ipc  -n, --net  -p, --pid\n"
+    "  -U, --user   -C, --cgroup  -T, --time\n"
+    "  -a, --all               every namespace of the target that differs from nsgate's\n"
+    "Other:\n"
+    "  -r, --reason TEXT       why (ticket, incident); recorded, audited, matched by policy\n"
+    "  -w, --wd DIR            working directory inside (default: the target's, else /)\n"
+    "      --pty / --no-pty    force or forbid a pseudo-terminal\n"
+    "  -q, --quiet             no banner on standard error\n"
+    "Root only: --policy FILE, --db FILE, --keys DIR\n";
+
+enum { OPT_CONTAINER = 256, OPT_PTY, OPT_NO_PTY, OPT_POLICY, OPT_DB, OPT_KEYS };
+
+static const struct option enter_longopts[] = {
+    {"target", required_argument, NULL, 't'},
+    {"container", required_argument, NULL, OPT_CONTAINER},
+    {"mount", no_argument, NULL, 'm'},
+    {"uts", no_argument, NULL, 'u'},
+    {"ipc", no_argument, NULL, 'i'},
+    {"net", no_argument, NULL, 'n'},
+    {"pid", no_argument, NULL, 'p'},
+    {"user", no_argument, NULL, 'U'},
+    {"cgroup", no_argument, NULL, 'C'},
+    {"time", no_argument, NULL, 'T'},
+    {"all", no_argument, NULL, 'a'},
+    {"reason", required_argument, NULL, 'r'},
+    {"wd", required_argument, NULL, 'w'},
+    {"pty", no_argument, NULL, OPT_PTY},
+    {"no-pty", no_argument, NULL, OPT_NO_PTY},
+    {"quiet", no_argument, NULL, 'q'},
+    {"policy", required_argument, NULL, OPT_POLICY},
+    {"db", required_argument, NULL, OPT_DB},
+    {"keys", required_argument, NULL, OPT_KEYS},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+__attribute__((format(printf, 3, 4))) static int usage_err(char *err, size_t errsz,
+                                                           const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errsz, fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
+int ng_opts_valid_container_prefix(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 4 && n <= 64 && ng_is_lower_hex(s, n);
+}
+
+static int ns_flag(int c)
+{
+    static const char letters[] = "UCiunpmT"; /* in enum ng_ns order */
+    const char *p = strchr(letters, c);
+    return p ? (int)(p - letters) : -1;
+}
+
+static int set_once(const char **slot, const char *val, const char *name, char *err,
+                    size_t errsz)
+{
+    if (*slot)
+        return usage_err(err, errsz, "%s given twice", name);
+    *slot = val;
+    return 0;
+}
+
+static int enter_opt(int c, struct ng_enter_opts *o, char *err, size_t errsz)
+{
+    int i = c < 256 ? ns_flag(c) : -1;
+
+    if (i >= 0 && c != 0) {
+        o->ns |= 1u << i;
+        return 0;
+    }
+    switch (c) {
+    case 't':
+        if (o->target_pid)
+            return usage_err(err, errsz, "-t given twice");
+        if (ng_parse_pid(optarg, &o->target_pid) < 0)
+            return usage_err(err, errsz, "-t: not a process ID: %s", optarg);
+        return 0;
+    case OPT_CONTAINER:
+        if (!ng_opts_valid_container_prefix(optarg))
+            return usage_err(err, errsz,
+                             "--container: want 4 to 64 lowercase hex digits");
+        return set_once(&o->container, optarg, "--container", err, errsz);
+    case 'a':
+        o->all_ns = 1;
+        return 0;
+    case 'r':
+        return set_once(&o->reason, optarg, "-r", err, errsz);
+    case 'w':
+        if (optarg[0] != '/')
+            return usage_err(err, errsz, "-w: the directory must be an absolute path");
+        return set_once(&o->wd, optarg, "-w", err, errsz);
+    case OPT_PTY:
+    case OPT_NO_PTY:
+        if (o->pty != NG_PTY_AUTO)
+            return usage_err(err, errsz, "--pty and --no-pty: give one, once");
+        o->pty = c == OPT_PTY ? NG_PTY_FORCE : NG_PTY_NEVER;
+        return 0;
+    case 'q':
+        o->quiet = 1;
+        return 0;
+    case OPT_POLICY:
+        return set_once(&o->policy_path, optarg, "--policy", err, errsz);
+    case OPT_DB:
+        return set_once(&o->db_path, optarg, "--db", err, errsz);
+    case OPT_KEYS:
+        return set_once(&o->keys_dir, optarg, "--keys", err, errsz);
+    case 'h':
+        o->help = 1;
+        return 0;
+    default:
+        return usage_err(err, errsz, "unknown option (see nsgate enter --help)");
+    }
+}
+
+int ng_opts_parse_enter(int argc, char **argv, struct ng_enter_opts *ret, char *err,
+                        size_t errsz)
+{
+    struct ng_enter_opts o;
+    int c, r;
+
+    memset(&o, 0, sizeof(o));
+    err[0] = '\0';
+    optind = 0; /* full re-initialisation of glibc getopt */
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+t:muinpUCTar:w:qh", enter_longopts, NULL)) != -1) {
+        if (c == '?' || c == ':')
+            return usage_err(err, errsz, "unknown option or missing argument: %s",
+                             argv[optind - 1]);
+        r = enter_opt(c, &o, err, errsz);
+        if (r < 0)
+            return r;
+    }
+    if (o.help) {
+        *ret = o;
+        return 0;
+    }
+    if (!!o.target_pid + !!o.container != 1)
+        return usage_err(err, errsz, "give exactly one target: -t PID or --container ID");
+    if (!o.ns && !o.all_ns)
+        return usage_err(err, errsz, "give at least one namespace option, or -a");
+    if (optind < argc) {
+        o.argv = argv + optind;
+        o.argc = argc - optind;
+        if (!ng_program_valid(o.argv[0]))
+            return usage_err(err, errsz,
+                             "PROGRAM must be an absolute, normalized path (no ., .. or "
+                             "empty components): %s",
+                             o.argv[0]);
+    }
+    *ret = o;
+    return 0;
+}

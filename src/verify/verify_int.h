@@ -1,0 +1,47 @@
+/* Internals shared by verify.c (the chain and seal walk, sessions) and
+ * verify_ledger.c (the ledger, its agreement with the sessions, missing
+ * sessions). Not a public header. */
+#ifndef NSGATE_VERIFY_INT_H
+#define NSGATE_VERIFY_INT_H
+
+#include "nsgate/seal.h"
+#include "nsgate/verify.h"
+#include "../store/store_int.h"
+
+struct ng_verifier {
+    struct ng_store *s;
+    uint8_t root_pk[NG_FSKEY_PK_BYTES];
+    struct ng_seal_timing session_timing, ledger_timing;
+    struct ng_seal_epoch *epochs;
+    size_t nepochs;
+    /* Why the chain stops at nepochs (NG_SEAL_OK: it does not). */
+    enum ng_seal_status cert_status;
+    char cert_what[NG_VERIFY_WHAT_MAX];
+};
+
+/* One hash chain being walked in seq order: a session's events (cur 0 is
+ * the header) or the ledger's entries (cur 0 is the empty ledger). */
+struct chain {
+    struct ng_verifier *v;
+    struct ng_verify_result *res;
+    sqlite3_stmt *rows;
+    int (*next)(struct chain *c); /* 1: a row verified, 0: no more, < 0 */
+    int64_t cur;                  /* last seq verified */
+    uint8_t head[NG_HASH_LEN];    /* its recomputed hash */
+    uint64_t cur_wall;            /* its wall time */
+    int ended;                    /* sessions: cur is the 'x' event */
+    int failed;
+    int64_t start_ns, base; /* sessions: header time; -1 sessions, 0 ledger */
+    struct ng_verify_point *pts;
+    size_t npts, ipt;
+};
+
+void ng_verify_fail(struct chain *c, int64_t seq, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Walk the chain's seals and entries to the end; sets res. */
+int ng_verify_walk(struct chain *c, const uint8_t chain_id[NG_STORE_ID_LEN],
+                   const struct ng_seal_timing *t) NG_MUST_CHECK;
+int ng_verify_col_int(sqlite3_stmt *st, int col);
+int ng_verify_col_blob(sqlite3_stmt *st, int col, int len);
+
+#endif
