@@ -73,11 +73,12 @@ ssize_t ng_escrow_open(const struct ng_escrow_secret *key, const uint8_t *box, s
 int ng_escrow_keygen(const char *path, uint8_t pk[NG_ESCROW_KEY_BYTES]) NG_MUST_CHECK;
 
 /* Read the secret key file at path with the process's own rights: a
- * regular file (not a FIFO or device: opened O_NONBLOCK, checked with fstat)
- * that group and other can neither read nor write (-EPERM otherwise, as ssh
- * refuses an unprotected private key), at most NG_ESCROW_FILE_MAX bytes
- * (-EFBIG). Parse errors as ng_escrow_parse_secret. *ret is sodium_malloc'd:
- * free with ng_escrow_secret_free. */
+ * regular file (-EINVAL for a FIFO or device: opened O_NONBLOCK, checked
+ * with fstat) of at most NG_ESCROW_FILE_MAX bytes (-EFBIG). Parse errors as
+ * ng_escrow_parse_secret (so a public key named by mistake is -EMEDIUMTYPE
+ * whatever its mode); a secret that group or other may read or write is
+ * -EPERM, as ssh refuses an unprotected private key. *ret is
+ * sodium_malloc'd: free with ng_escrow_secret_free. */
 int ng_escrow_read_secret(const char *path, struct ng_escrow_secret **ret) NG_MUST_CHECK;
 void ng_escrow_secret_free(struct ng_escrow_secret *key);
 

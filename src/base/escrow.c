@@ -115,8 +115,9 @@ int ng_escrow_keygen(const char *path, uint8_t pk[NG_ESCROW_KEY_BYTES])
     return r;
 }
 
-/* The file's bytes, after the checks of ng_escrow_read_secret. */
-static ssize_t read_private(const char *path, char *buf, size_t size)
+/* The file's bytes, after the checks of ng_escrow_read_secret; *exposed:
+ * group or other may read or write it. */
+static ssize_t read_private(const char *path, char *buf, size_t size, int *exposed)
 {
     struct stat st;
     ng_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -127,8 +128,7 @@ static ssize_t read_private(const char *path, char *buf, size_t size)
         return -errno;
     if (!S_ISREG(st.st_mode))
         return -EINVAL;
-    if (st.st_mode & (S_IRWXG | S_IRWXO))
-        return -EPERM;
+    *exposed = (st.st_mode & (S_IRWXG | S_IRWXO)) != 0;
     if (st.st_size >= (off_t)size)
         return -EFBIG;
     size_t got = 0;
@@ -162,8 +162,13 @@ int ng_escrow_read_secret(const char *path, struct ng_escrow_secret **ret)
         sodium_free(buf);
         return -ENOMEM;
     }
-    ssize_t n = read_private(path, buf, NG_ESCROW_FILE_MAX + 1);
+    int exposed = 0;
+    ssize_t n = read_private(path, buf, NG_ESCROW_FILE_MAX + 1, &exposed);
     int r = n < 0 ? (int)n : ng_escrow_parse_secret(buf, (size_t)n, k);
+    /* A public key named by mistake is said as such; a secret others can
+     * read is refused, as ssh refuses an unprotected private key. */
+    if (r == 0 && exposed)
+        r = -EPERM;
     sodium_free(buf); /* zeroed by sodium_free */
     if (r < 0) {
         sodium_free(k);

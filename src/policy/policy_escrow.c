@@ -76,8 +76,8 @@ int ng_policy_lint_escrow(const struct ng_policy *p, struct ng_policy_msgs *warn
 
     if (p->nescrows == 0)
         return ng_policy_msg_add(warns,
-                                 "%s: no mask_escrow: input typed at password prompts is stored "
-                                 "as stars only and nobody can recover it, so a command hidden "
+                                 "%s: no mask_escrow: masked input (typed at password prompts) "
+                                 "is unrecoverable, stored as stars only, so a command hidden "
                                  "behind a fake prompt is lost (policy.md \"mask_escrow\")",
                                  p->file);
     for (size_t i = 0; r == 0 && i < p->nrules; i++) {
@@ -85,7 +85,7 @@ int ng_policy_lint_escrow(const struct ng_policy *p, struct ng_policy_msgs *warn
         if (rule->kind == NG_POLICY_ALLOW && rule->c.record_input && !rule->c.mask_escrow_file)
             r = ng_policy_msg_add(warns,
                                   "%s:%zu: [allow %s] has no mask_escrow: masked input of its "
-                                  "sessions is stored as stars only and nobody can recover it",
+                                  "sessions is unrecoverable, stored as stars only",
                                   p->file, rule->line, rule->name);
     }
     return r;
