@@ -39,6 +39,13 @@ void ng_request_set_caller(struct ng_request *rq, uint32_t uid, uint32_t gid,
 /* Fill rq->pr for ng_policy_decide. Strings are borrowed. */
 int ng_request_fill(struct ng_request *rq, const char *program, const char *reason);
 
+/* Resolve a bare PROGRAM (progpath.h) in the filesystem the program will
+ * run in: the target's root (its /proc/PID/root, through the directory
+ * descriptor) when mnt is entered, else the host's. Call after
+ * ng_request_namespaces. 0, or as ng_progpath_resolve. */
+int ng_request_resolve_program(const struct ng_request *rq, const char *name, char *out,
+                               size_t outsz);
+
 /* Does the target share nsgate's user namespace? */
 int ng_request_shares_userns(const struct ng_request *rq);
 

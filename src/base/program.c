@@ -19,3 +19,12 @@ int ng_program_valid(const char *path)
         p = e + 1;
     }
 }
+
+int ng_program_bare(const char *name)
+{
+    size_t n = name ? strnlen(name, 256) : 0;
+
+    if (n == 0 || n > 255 || strchr(name, '/'))
+        return 0;
+    return strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}

@@ -5,6 +5,7 @@
  * printed; the default policy file is the only thing read with privilege. */
 #include "cmd_int.h"
 #include "nsgate/program.h"
+#include "nsgate/progpath.h"
 #include "nsgate/harden.h"
 #include "nsgate/opts.h"
 #include "nsgate/policy.h"
@@ -170,9 +171,9 @@ static int parse_check_opts(int argc, char **argv, struct check_opts *o)
         return 0;
     if (optind < argc) {
         o->program = argv[optind];
-        if (!ng_program_valid(o->program)) {
-            ng_err("PROGRAM must be an absolute, normalized path (no ., .. or empty "
-                   "components): %s",
+        if (!ng_program_valid(o->program) && !ng_program_bare(o->program)) {
+            ng_err("PROGRAM must be a bare name found in PATH or an absolute, normalized "
+                   "path (no ., .. or empty components): %s",
                    o->program);
             return -EINVAL;
         }
@@ -316,6 +317,7 @@ static int decide_print(const struct check_opts *o, const struct ng_policy *p,
     memset(&req, 0, sizeof(req));
     if (hypothetical(o, &target, &req.ns) < 0)
         return NG_EXIT_USAGE;
+
     caller_ids(o, caller, uid, &ids, db, &req.ndb_groups);
     req.caller = &ids;
     req.db_groups = db;
@@ -369,8 +371,41 @@ static int decide_real(const struct check_opts *o, const struct ng_policy *p,
     return print_decision(o, p, &real_rq.pr);
 }
 
+/* A bare PROGRAM is resolved as enter resolves it, and the path shown: with
+ * a real target in its filesystem (mnt entered) or the host's; without one
+ * only when the program stays in the host's filesystem. */
+static char resolved[4352];
+
+static int resolve_bare(struct check_opts *o, const struct ng_request *rq)
+{
+    int in_target = rq ? (rq->ns & (1u << NG_NS_MNT)) != 0 : 0;
+    int r;
+
+    if (!o->program || !ng_program_bare(o->program))
+        return 0;
+    if (rq) {
+        r = ng_request_resolve_program(rq, o->program, resolved, sizeof(resolved));
+    } else {
+        int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        r = root < 0 ? -errno : ng_progpath_resolve(root, o->program, resolved, sizeof(resolved));
+        if (root >= 0)
+            close(root);
+    }
+    if (r == -ENOENT)
+        return ng_err("%s: not found in PATH (%s) in the %s filesystem", o->program,
+                      NG_PROGRAM_PATH, in_target ? "target's" : "host's"),
+               NG_EXIT_NOT_FOUND;
+    if (r < 0)
+        return ng_err("cannot resolve %s in PATH: %s", o->program, strerror(-r)),
+               NG_EXIT_INTERNAL;
+    ng_warn("PROGRAM %s resolves to %s in the %s filesystem; the policy matches that path",
+            o->program, resolved, in_target ? "target's" : "host's");
+    o->program = resolved;
+    return 0;
+}
+
 /* -t / --container: read the target as enter would, with privilege. */
-static int open_real_target(const struct check_opts *o)
+static int open_real_target(struct check_opts *o)
 {
     struct ng_container_candidates cands;
 
@@ -390,6 +425,8 @@ static int open_real_target(const struct check_opts *o)
         ng_err("nothing to enter: the target shares every requested namespace with nsgate");
         return NG_EXIT_USAGE;
     }
+    if ((r = resolve_bare(o, &real_rq)) != 0)
+        return r;
     /* Nothing later needs the target's descriptors. */
     ng_request_close(&real_rq);
     return 0;
@@ -460,6 +497,14 @@ int ng_cmd_check(int argc, char **argv, const struct ng_caller *caller)
     }
     if (o.real_target) {
         int rc = open_real_target(&o);
+        if (rc)
+            return rc;
+    } else if (o.has_target && o.program && ng_program_bare(o.program)) {
+        if (o.all_ns || (o.ns & (1u << NG_NS_MNT)))
+            return ng_err("a bare PROGRAM is resolved in the target's filesystem: give a "
+                          "real target (-t or --container) or an absolute path"),
+                   NG_EXIT_USAGE;
+        int rc = resolve_bare(&o, NULL);
         if (rc)
             return rc;
     }

@@ -165,15 +165,37 @@ static int audit_decision(struct session *s)
     return 0;
 }
 
+/* A bare PROGRAM becomes the absolute path the policy matches and execve
+ * runs; argv[0] is that path too, so the record names what ran. */
+static int resolve_program(struct session *s)
+{
+    if (!s->o.argv || !ng_program_bare(s->o.argv[0]))
+        return 0;
+    int r = ng_request_resolve_program(&s->rq, s->o.argv[0], s->program, sizeof(s->program));
+    if (r == -ENOENT)
+        return ng_err("%s: not found in PATH (%s) in the %s filesystem", s->o.argv[0],
+                      NG_PROGRAM_PATH,
+                      (s->rq.ns & (1u << NG_NS_MNT)) ? "target's" : "host's"),
+               NG_EXIT_NOT_FOUND;
+    if (r == -ESRCH)
+        return ng_err("target %d is gone", (int)s->rq.t.pid), NG_EXIT_TARGET;
+    if (r < 0)
+        return ng_err("cannot resolve %s in PATH: %s", s->o.argv[0], strerror(-r)),
+               NG_EXIT_INTERNAL;
+    s->o.argv[0] = s->program;
+    return 0;
+}
+
 static int decide(struct session *s)
 {
     const struct ng_caller *cl = s->caller;
+    int r;
 
-    if (s->o.reason && !ng_policy_valid_reason(s->o.reason))
-        return ng_err("-r: the reason must be 1 to 512 bytes of printable UTF-8"), NG_EXIT_USAGE;
+    if ((r = resolve_program(s)) != 0)
+        return r;
     ng_request_set_caller(&s->rq, cl->uid, cl->gid, cl->groups, cl->ngroups);
     ng_request_fill(&s->rq, s->o.argv ? s->o.argv[0] : NULL, s->o.reason);
-    int r = ng_policy_decide(s->policy, &s->rq.pr, &s->dec);
+    r = ng_policy_decide(s->policy, &s->rq.pr, &s->dec);
     s->have_dec = 1;
     if (r < 0)
         return ng_err("cannot evaluate the policy: %s", strerror(-r)), NG_EXIT_DENIED;
@@ -204,6 +226,9 @@ static int setup(struct session *s, int argc, char **argv)
         return ng_err("%s", err), NG_EXIT_USAGE;
     if (s->o.help)
         return fputs(ng_enter_usage, stdout), -1;
+    /* cli.md: a malformed request is a usage error before anything is read. */
+    if (s->o.reason && !ng_policy_valid_reason(s->o.reason))
+        return ng_err("-r: the reason must be 1 to 512 bytes of printable UTF-8"), NG_EXIT_USAGE;
     if (s->caller->uid != 0 && (s->o.policy_path || s->o.db_path || s->o.keys_dir))
         return ng_err("--policy, --db and --keys are for root only"), NG_EXIT_DENIED;
     int root = s->caller->uid == 0; /* NSGATE_* are kept for real root only anyway */

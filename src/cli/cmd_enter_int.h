@@ -12,6 +12,7 @@
 #include "nsgate/opts.h"
 #include "nsgate/policy.h"
 #include "nsgate/progenv.h"
+#include "nsgate/program.h"
 #include "nsgate/recorder.h"
 #include "nsgate/relay.h"
 #include "nsgate/request.h"
@@ -41,6 +42,7 @@ struct session {
     struct ng_env env;
     uint8_t id[16];
     char id_text[NG_UUID_STR];
+    char program[4352]; /* a bare PROGRAM resolved (progpath.h) */
     struct ng_cgroup_session cg;
     int host_proc_fd, root_fd, cwd_fd;
     int in[2], out[2], err[2], errp[2], statp[2], gop[2];

@@ -168,10 +168,10 @@ int ng_opts_parse_enter(int argc, char **argv, struct ng_enter_opts *ret, char *
     if (optind < argc) {
         o.argv = argv + optind;
         o.argc = argc - optind;
-        if (!ng_program_valid(o.argv[0]))
+        if (!ng_program_valid(o.argv[0]) && !ng_program_bare(o.argv[0]))
             return usage_err(err, errsz,
-                             "PROGRAM must be an absolute, normalized path (no ., .. or "
-                             "empty components): %s",
+                             "PROGRAM must be a bare name found in PATH or an absolute, "
+                             "normalized path (no ., .. or empty components): %s",
                              o.argv[0]);
     }
     *ret = o;

@@ -1,5 +1,6 @@
 /* Environment of the entered program (see progenv.h). */
 #include "nsgate/progenv.h"
+#include "nsgate/program.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -101,7 +102,7 @@ int ng_env_build(struct ng_env *e, char *const *caller_env, uint32_t uid, const 
     memset(e, 0, sizeof(*e));
     r = from_caller(e, caller_env);
     if (r == 0)
-        r = add(e, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        r = add(e, "PATH", NG_PROGRAM_PATH);
     if (r == 0)
         r = add(e, "HOME", uid == 0 ? "/root" : "/");
     if (r == 0 && session)

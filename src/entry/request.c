@@ -1,11 +1,13 @@
 /* Building one request from the target, the caller and the options. */
 #include "nsgate/request.h"
+#include "nsgate/progpath.h"
 #include "nsgate/creds.h"
 #include "nsgate/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 void ng_request_init(struct ng_request *rq)
 {
@@ -109,4 +111,18 @@ int ng_request_fill(struct ng_request *rq, const char *program, const char *reas
      * entered, its own permitted set in its own. */
     pr->cred.all_caps = ng_caps_mask(rq->last_cap) & (userns ? UINT64_MAX : rq->self_prm);
     return 0;
+}
+
+int ng_request_resolve_program(const struct ng_request *rq, const char *name, char *out,
+                               size_t outsz)
+{
+    int in_target = (rq->ns & (1u << NG_NS_MNT)) != 0;
+    int root = in_target ? openat(rq->t.proc_fd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC)
+                         : open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+    if (root < 0)
+        return errno == ENOENT ? -ESRCH : -errno;
+    int r = ng_progpath_resolve(root, name, out, outsz);
+    close(root);
+    return r;
 }

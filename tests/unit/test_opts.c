@@ -79,7 +79,9 @@ static void test_usage_errors(void **state)
     assert_int_equal(parse(&o, "-t", "1", "-n", "--bogus", NULL), -EINVAL);
     assert_int_equal(parse(&o, "-t", "1", "-n", "--net=/proc/1/ns/net", NULL), -EINVAL);
     assert_int_equal(parse(&o, "-t", NULL), -EINVAL);
-    assert_int_equal(parse(&o, "-t", "1", "-n", "ip", NULL), -EINVAL);        /* relative */
+    assert_int_equal(parse(&o, "-t", "1", "-n", "./ip", NULL), -EINVAL);      /* relative */
+    assert_int_equal(parse(&o, "-t", "1", "-n", "sbin/ip", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "-t", "1", "-n", "..", NULL), -EINVAL);
     assert_int_equal(parse(&o, "-t", "1", "-n", "/bin/../sbin/ip", NULL), -EINVAL);
     assert_int_equal(parse(&o, "-t", "1", "-n", "/bin//ip", NULL), -EINVAL);
     assert_int_equal(parse(&o, "-t", "1", "-n", "/bin/./ip", NULL), -EINVAL);
@@ -98,12 +100,36 @@ static void test_program_paths(void **state)
     assert_false(ng_program_valid(NULL));
 }
 
+static void test_bare_names(void **state)
+{
+    struct ng_enter_opts o;
+    char long_name[300];
+
+    assert_int_equal(parse(&o, "-t", "1", "-n", "ip", "-o", "link", NULL), 0);
+    assert_string_equal(o.argv[0], "ip");
+    assert_true(ng_program_bare("ip"));
+    assert_true(ng_program_bare(".hidden"));
+    assert_false(ng_program_bare("."));
+    assert_false(ng_program_bare(".."));
+    assert_false(ng_program_bare(""));
+    assert_false(ng_program_bare("a/b"));
+    assert_false(ng_program_bare("/bin/ip"));
+    assert_false(ng_program_bare(NULL));
+    memset(long_name, 'a', sizeof(long_name) - 1);
+    long_name[255] = '\0';
+    assert_true(ng_program_bare(long_name));
+    long_name[255] = 'a';
+    long_name[256] = '\0';
+    assert_false(ng_program_bare(long_name));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_program_paths),
+        cmocka_unit_test(test_bare_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
