@@ -22,8 +22,8 @@ static int load_one(const struct ng_policy *p, struct ng_policy_escrow *e, unsig
         return ng_policy_msg_add(warns, "%s:%zu: mask_escrow %s cannot be read with your rights",
                                  p->file, e->line, e->file);
     if (r < 0) {
-        r = ng_policy_msg_add(errs, "%s:%zu: mask_escrow %s %s", p->file, e->line, e->file,
-                              why ? why : strerror(-r));
+        r = ng_policy_msg_add(errs, "%s:%zu: mask_escrow %s %s%s", p->file, e->line, e->file,
+                              why ? "" : "cannot be read: ", why ? why : strerror(-r));
         return r < 0 ? r : -EINVAL;
     }
     if (why && (r = ng_policy_msg_add(warns, "%s:%zu: mask_escrow %s %s: enter would refuse it",
