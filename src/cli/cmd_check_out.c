@@ -187,8 +187,8 @@ int ng_check_print_ok(const struct ng_policy *p, int json)
         for (size_t i = 0; a && i < p->nescrows; i++)
             json_array_append_new(a, json_escrow(p->escrows[i]->file,
                                                  p->escrows[i]->loaded ? p->escrows[i]->pk : NULL));
-        json_t *o =
-            json_pack("{s:s, s:I, s:o*}", "policy", "ok", (json_int_t)p->nrules, "mask_escrow", a);
+        json_t *o = json_pack("{s:s, s:I, s:o*}", "policy", "ok", "rules", (json_int_t)p->nrules,
+                              "mask_escrow", a);
         if (!o)
             return -ENOMEM;
         r = json_dumpf(o, stdout, JSON_COMPACT);

@@ -95,6 +95,10 @@ policy "$T/etc/escrow.pub"
 "$B" check >"$T/check2" 2>"$T/check2.err"
 check "check shows the escrow key" grep -qx "mask_escrow: $T/etc/escrow.pub key $PUB" "$T/check2"
 check "... and no longer warns" sh -c "! grep -q unrecoverable '$T/check2.err'"
+eq "check --json names the key" "$PUB" "$("$B" check --json 2>/dev/null | jq -r '.mask_escrow[0].key')"
+"$B" check --user "$ADV_USER" --attr comm=sh -m -u -p >"$T/check3" 2>/dev/null
+check "an allowed what-if shows the escrow key that applies" \
+    grep -qx "mask_escrow: $T/etc/escrow.pub key $PUB" "$T/check3"
 attack 2
 S2=$(newest)
 H2=${S2//-/}
