@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,55 +39,63 @@ struct export_opts {
     const char *session;
 };
 
-static int parse(int argc, char **argv, struct export_opts *o, int *ret_help)
-{
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},     {"keys", required_argument, NULL, 'K'},
-        {"key", required_argument, NULL, 'k'},    {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'F'},
-        {"reveal", no_argument, NULL, 'R'},       {"escrow-key", required_argument, NULL, 'E'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-    };
-    int c;
+enum { OPT_DB = 256, OPT_KEYS, OPT_KEY, OPT_FORCE, OPT_REVEAL, OPT_ESCROW_KEY };
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+f:o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            o->db = optarg;
-            break;
-        case 'K':
-            o->keys = optarg;
-            break;
-        case 'k':
-            o->key = optarg;
-            break;
-        case 'f':
-            if (ng_export_parse_format(optarg, &o->fmt) < 0) {
-                ng_err("-f wants asciicast, jsonl or html, not '%s'", optarg);
-                return -EINVAL;
-            }
-            break;
-        case 'o':
-            o->out = optarg;
-            break;
-        case 'F':
-            o->force = 1;
-            break;
-        case 'R':
-            o->reveal = 1;
-            break;
-        case 'E':
-            o->escrow_key = optarg;
-            break;
-        case 'h':
-            *ret_help = 1;
-            return 0;
-        default:
-            return -EINVAL;
-        }
+static const struct ng_optdef export_opts_def[] = {
+    {OPT_DB, 0, "db", NG_OPT_ARG},
+    {OPT_KEYS, 0, "keys", NG_OPT_ARG},
+    {OPT_KEY, 0, "key", NG_OPT_ARG},
+    {'f', 'f', "format", NG_OPT_ARG},
+    {'o', 'o', "output", NG_OPT_ARG},
+    {OPT_FORCE, 0, "force", 0},
+    {OPT_REVEAL, 0, "reveal", 0},
+    {OPT_ESCROW_KEY, 0, "escrow-key", NG_OPT_ARG},
+    {'h', 'h', "help", 0},
+    {0, 0, NULL, 0},
+};
+
+const struct ng_cmdspec ng_spec_export = {"export", export_opts_def,
+                                          NG_CMD_PERMUTE | NG_CMD_READER, 1};
+
+static int export_opt(const struct ng_optval *v, struct export_opts *o)
+{
+    switch (v->id) {
+    case OPT_DB:
+        o->db = v->arg;
+        return 0;
+    case OPT_KEYS:
+        o->keys = v->arg;
+        return 0;
+    case OPT_KEY:
+        o->key = v->arg;
+        return 0;
+    case 'f':
+        if (ng_export_parse_format(v->arg, &o->fmt) < 0)
+            return ng_err("-f wants asciicast, jsonl or html, not '%s'", v->arg), -EINVAL;
+        return 0;
+    case 'o':
+        o->out = v->arg;
+        return 0;
+    case OPT_FORCE:
+        o->force = 1;
+        return 0;
+    case OPT_REVEAL:
+        o->reveal = 1;
+        return 0;
+    case OPT_ESCROW_KEY:
+        o->escrow_key = v->arg;
+        return 0;
+    default:
+        return 0;
     }
-    if (argc - optind != 1) {
+}
+
+static int parse(const struct ng_optlist *l, struct export_opts *o)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (export_opt(&l->v[i], o) < 0)
+            return -EINVAL;
+    if (l->noperands != 1) {
         ng_err("export wants exactly one SESSION");
         return -EINVAL;
     }
@@ -96,7 +103,7 @@ static int parse(int argc, char **argv, struct export_opts *o, int *ret_help)
         ng_err("--reveal and --escrow-key FILE go together");
         return -EINVAL;
     }
-    o->session = argv[optind];
+    o->session = l->operands[0];
     return 0;
 }
 
@@ -293,19 +300,15 @@ int ng_cmd_export(int argc, char **argv, const struct ng_caller *caller)
     uint8_t id[NG_STORE_ID_LEN] = {0}, root[NG_FSKEY_PK_BYTES];
     struct ng_escrow_secret *ek = NULL;
     struct ng_store *s;
-    int help = 0, st;
-
+    struct ng_optlist l;
     /* Before any file is opened: a non-root caller works with its own rights. */
-    st = ng_cmd_drop(caller);
+    int st = ng_cmd_start(&ng_spec_export, usage, argc, argv, caller, &l);
+
     if (st)
-        return st;
-    if (parse(argc, argv, &o, &help) < 0) {
+        return st < 0 ? 0 : st;
+    if (parse(&l, &o) < 0) {
         fputs(usage, stderr);
         return NG_EXIT_USAGE;
-    }
-    if (help) {
-        fputs(usage, stdout);
-        return 0;
     }
     st = ng_cmd_root_key(o.keys, o.key, root);
     /* After the drop: the escrow secret is read with the caller's own rights. */

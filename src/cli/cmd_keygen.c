@@ -9,7 +9,6 @@
 #include "nsgate/fskey.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +43,7 @@ struct keygen_opts {
     const char *escrow;
     const char *dir;
     uint64_t epoch_ns;
-    int force, advance, epoch_given, help;
+    int force, advance, epoch_given;
 };
 
 /* DURATION as in policy.md: an integer with a unit ms s m h d. */
@@ -77,81 +76,76 @@ static int parse_duration(const char *s, uint64_t *ret_ns)
     return -EINVAL;
 }
 
-/* quiet: main's look at the options before hardening (no messages). */
-static int parse_opts_q(int argc, char **argv, struct keygen_opts *o, int quiet)
-{
-    static const struct option longopts[] = {{"keys", required_argument, NULL, 'k'},
-                                             {"epoch", required_argument, NULL, 'e'},
-                                             {"force", no_argument, NULL, 'f'},
-                                             {"advance", no_argument, NULL, 'a'},
-                                             {"escrow", required_argument, NULL, 'E'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    int c, keys_given = 0;
+enum { OPT_KEYS = 256, OPT_EPOCH, OPT_FORCE, OPT_ADVANCE, OPT_ESCROW };
 
+static const struct ng_optdef keygen_opts_def[] = {
+    {OPT_KEYS, 0, "keys", NG_OPT_ARG},
+    {OPT_EPOCH, 0, "epoch", NG_OPT_ARG},
+    {OPT_FORCE, 0, "force", 0},
+    {OPT_ADVANCE, 0, "advance", 0},
+    {OPT_ESCROW, 0, "escrow", NG_OPT_ARG},
+    {'h', 'h', "help", 0},
+    {0, 0, NULL, 0},
+};
+
+/* Not a reader: root only, and it keeps its privileges (--escrow drops them
+ * itself before it opens anything). */
+const struct ng_cmdspec ng_spec_keygen = {"keygen", keygen_opts_def, NG_CMD_PERMUTE, 0};
+
+static int keygen_opt(const struct ng_optval *v, struct keygen_opts *o)
+{
+    switch (v->id) {
+    case OPT_KEYS:
+        o->dir = v->arg;
+        return 0;
+    case OPT_FORCE:
+        o->force = 1;
+        return 0;
+    case OPT_ADVANCE:
+        o->advance = 1;
+        return 0;
+    case OPT_ESCROW:
+        o->escrow = v->arg;
+        return 0;
+    case OPT_EPOCH:
+        o->epoch_given = 1;
+        if (parse_duration(v->arg, &o->epoch_ns) < 0 || o->epoch_ns < NG_FSKEY_MIN_EPOCH_NS ||
+            o->epoch_ns > NG_FSKEY_MAX_EPOCH_NS)
+            return ng_err("--epoch wants a duration from 10s to 7d, like 15m: %s", v->arg),
+                   -EINVAL;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static int parse_opts(const struct ng_optlist *l, struct keygen_opts *o)
+{
     const char *env = getenv("NSGATE_KEYS"); /* kept for real root only */
+
     *o = (struct keygen_opts){.dir = env && *env && getuid() == 0 ? env : NG_FSKEY_DEFAULT_DIR,
                               .epoch_ns = NG_FSKEY_DEFAULT_EPOCH_NS};
-    optind = 0; /* full re-initialisation of glibc getopt */
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'k':
-            o->dir = optarg;
-            keys_given = 1;
-            break;
-        case 'E':
-            o->escrow = optarg;
-            break;
-        case 'f':
-            o->force = 1;
-            break;
-        case 'a':
-            o->advance = 1;
-            break;
-        case 'h':
-            o->help = 1;
-            break;
-        case 'e':
-            o->epoch_given = 1;
-            if (parse_duration(optarg, &o->epoch_ns) < 0 || o->epoch_ns < NG_FSKEY_MIN_EPOCH_NS ||
-                o->epoch_ns > NG_FSKEY_MAX_EPOCH_NS) {
-                if (!quiet)
-                    ng_err("--epoch wants a duration from 10s to 7d, like 15m: %s", optarg);
-                return -EINVAL;
-            }
-            break;
-        default:
-            if (!quiet)
-                ng_err("unknown option or missing argument: %s (see nsgate keygen --help)",
-                       argv[optind - 1]);
+    for (size_t i = 0; i < l->n; i++)
+        if (keygen_opt(&l->v[i], o) < 0)
             return -EINVAL;
-        }
-    }
-    if (o->escrow && (o->advance || o->force || o->epoch_given || keys_given)) {
-        if (!quiet)
-            ng_err("keygen --escrow takes no other option (see nsgate keygen --help)");
+    if (o->escrow && (o->advance || o->force || o->epoch_given || ng_optlist_has(l, OPT_KEYS))) {
+        ng_err("keygen --escrow takes no other option (see nsgate keygen --help)");
         return -EINVAL;
     }
-    if (optind < argc || (o->advance && (o->force || o->epoch_given))) {
-        if (!quiet)
-            ng_err("keygen --advance takes only --keys, and keygen no operands "
-                   "(see nsgate keygen --help)");
+    if (o->advance && (o->force || o->epoch_given)) {
+        ng_err("keygen --advance takes only --keys (see nsgate keygen --help)");
         return -EINVAL;
     }
     return 0;
 }
 
-static int parse_opts(int argc, char **argv, struct keygen_opts *o)
-{
-    return parse_opts_q(argc, argv, o, 0);
-}
-
 int ng_cmd_keygen_wants_escrow(int argc, char **argv)
 {
-    struct keygen_opts o;
+    struct ng_optlist l;
+    char err[256];
 
-    return parse_opts_q(argc, argv, &o, 1) == 0 && o.escrow && !o.help;
+    return ng_optparse(&ng_spec_keygen, argc, argv, &l, err, sizeof(err)) == 0 &&
+           ng_optlist_has(&l, OPT_ESCROW) && !ng_optlist_has(&l, 'h');
 }
 
 /* keygen --escrow FILE: with the caller's own rights (privileges dropped
@@ -306,13 +300,13 @@ static int do_advance(const struct keygen_opts *o)
 int ng_cmd_keygen(int argc, char **argv, const struct ng_caller *caller)
 {
     struct keygen_opts o;
+    struct ng_optlist l;
+    int st = ng_cmd_start(&ng_spec_keygen, keygen_usage, argc, argv, caller, &l);
 
-    if (parse_opts(argc, argv, &o) < 0)
+    if (st)
+        return st < 0 ? 0 : st;
+    if (parse_opts(&l, &o) < 0)
         return NG_EXIT_USAGE;
-    if (o.help) {
-        fputs(keygen_usage, stdout);
-        return 0;
-    }
     if (o.escrow)
         return do_escrow(&o, caller);
     if (caller->uid != 0) {

@@ -5,7 +5,6 @@
 #include "cmd_store_int.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,64 +58,81 @@ static int parse_double(const char *s, double min, double *ret)
     return 0;
 }
 
-static int parse(int argc, char **argv, struct replay_opts *o, int *ret_help)
-{
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},  {"keys", required_argument, NULL, 'K'},
-        {"key", required_argument, NULL, 'k'}, {"no-timing", no_argument, NULL, 'T'},
-        {"raw", no_argument, NULL, 'r'},       {"force", no_argument, NULL, 'f'},
-        {"reveal", no_argument, NULL, 'R'},    {"escrow-key", required_argument, NULL, 'E'},
-        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
-    };
-    int c;
+enum {
+    OPT_DB = 256,
+    OPT_KEYS,
+    OPT_KEY,
+    OPT_NO_TIMING,
+    OPT_RAW,
+    OPT_FORCE,
+    OPT_REVEAL,
+    OPT_ESCROW_KEY
+};
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+s:m:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            o->db = optarg;
-            break;
-        case 'K':
-            o->keys = optarg;
-            break;
-        case 'k':
-            o->key = optarg;
-            break;
-        case 'T':
-            o->no_timing = 1;
-            break;
-        case 'r':
-            o->raw = 1;
-            break;
-        case 'f':
-            o->force = 1;
-            break;
-        case 'R':
-            o->reveal = 1;
-            break;
-        case 'E':
-            o->escrow_key = optarg;
-            break;
-        case 'h':
-            *ret_help = 1;
-            return 0;
-        case 's':
-            if (parse_double(optarg, 1e-6, &o->speed) < 0 || o->speed <= 0) {
-                ng_err("-s wants a positive factor, not '%s'", optarg);
-                return -EINVAL;
-            }
-            break;
-        case 'm':
-            if (parse_double(optarg, 0, &o->max_pause) < 0) {
-                ng_err("-m wants a number of seconds, not '%s'", optarg);
-                return -EINVAL;
-            }
-            break;
-        default:
-            return -EINVAL;
-        }
+static const struct ng_optdef replay_opts_def[] = {
+    {OPT_DB, 0, "db", NG_OPT_ARG},
+    {OPT_KEYS, 0, "keys", NG_OPT_ARG},
+    {OPT_KEY, 0, "key", NG_OPT_ARG},
+    {OPT_NO_TIMING, 0, "no-timing", 0},
+    {OPT_RAW, 0, "raw", 0},
+    {OPT_FORCE, 0, "force", 0},
+    {OPT_REVEAL, 0, "reveal", 0},
+    {OPT_ESCROW_KEY, 0, "escrow-key", NG_OPT_ARG},
+    {'s', 's', NULL, NG_OPT_ARG},
+    {'m', 'm', NULL, NG_OPT_ARG},
+    {'h', 'h', "help", 0},
+    {0, 0, NULL, 0},
+};
+
+const struct ng_cmdspec ng_spec_replay = {"replay", replay_opts_def,
+                                          NG_CMD_PERMUTE | NG_CMD_READER, 1};
+
+static int replay_opt(const struct ng_optval *v, struct replay_opts *o)
+{
+    switch (v->id) {
+    case OPT_DB:
+        o->db = v->arg;
+        return 0;
+    case OPT_KEYS:
+        o->keys = v->arg;
+        return 0;
+    case OPT_KEY:
+        o->key = v->arg;
+        return 0;
+    case OPT_NO_TIMING:
+        o->no_timing = 1;
+        return 0;
+    case OPT_RAW:
+        o->raw = 1;
+        return 0;
+    case OPT_FORCE:
+        o->force = 1;
+        return 0;
+    case OPT_REVEAL:
+        o->reveal = 1;
+        return 0;
+    case OPT_ESCROW_KEY:
+        o->escrow_key = v->arg;
+        return 0;
+    case 's':
+        if (parse_double(v->arg, 1e-6, &o->speed) < 0 || o->speed <= 0)
+            return ng_err("-s wants a positive factor, not '%s'", v->arg), -EINVAL;
+        return 0;
+    case 'm':
+        if (parse_double(v->arg, 0, &o->max_pause) < 0)
+            return ng_err("-m wants a number of seconds, not '%s'", v->arg), -EINVAL;
+        return 0;
+    default:
+        return 0;
     }
-    if (argc - optind != 1) {
+}
+
+static int parse(const struct ng_optlist *l, struct replay_opts *o)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (replay_opt(&l->v[i], o) < 0)
+            return -EINVAL;
+    if (l->noperands != 1) {
         ng_err("replay wants exactly one SESSION");
         return -EINVAL;
     }
@@ -124,7 +140,7 @@ static int parse(int argc, char **argv, struct replay_opts *o, int *ret_help)
         ng_err("--reveal and --escrow-key FILE go together");
         return -EINVAL;
     }
-    o->session = argv[optind];
+    o->session = l->operands[0];
     return 0;
 }
 
@@ -321,18 +337,15 @@ int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller)
     uint8_t id[NG_STORE_ID_LEN] = {0}, root[NG_FSKEY_PK_BYTES];
     struct ng_escrow_secret *ek = NULL;
     struct ng_store *s;
-    int help = 0, st;
+    struct ng_optlist l;
+    int st;
 
-    st = ng_cmd_drop(caller);
+    st = ng_cmd_start(&ng_spec_replay, usage, argc, argv, caller, &l);
     if (st)
-        return st;
-    if (parse(argc, argv, &o, &help) < 0) {
+        return st < 0 ? 0 : st;
+    if (parse(&l, &o) < 0) {
         fputs(usage, stderr);
         return NG_EXIT_USAGE;
-    }
-    if (help) {
-        fputs(usage, stdout);
-        return 0;
     }
     st = ng_cmd_root_key(o.keys, o.key, root);
     /* After the drop: the escrow secret is read with the caller's own rights. */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,6 +28,28 @@ int ng_cmd_drop(const struct ng_caller *caller)
     if (r < 0) {
         ng_err("cannot drop privileges: %s", strerror(-r));
         return NG_EXIT_INTERNAL;
+    }
+    return 0;
+}
+
+int ng_cmd_start(const struct ng_cmdspec *spec, const char *usage, int argc, char **argv,
+                 const struct ng_caller *caller, struct ng_optlist *l)
+{
+    char err[512];
+
+    if (spec->flags & NG_CMD_READER) {
+        int st = ng_cmd_drop(caller);
+        if (st)
+            return st;
+    }
+    if (ng_optparse(spec, argc, argv, l, err, sizeof(err)) < 0) {
+        ng_err("%s", err);
+        fputs(usage, stderr);
+        return NG_EXIT_USAGE;
+    }
+    if (ng_optlist_has(l, 'h')) {
+        fputs(usage, stdout);
+        return NG_CMD_DONE;
     }
     return 0;
 }

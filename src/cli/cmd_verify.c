@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,47 +41,44 @@ struct run {
     int tampered, incomplete;
 };
 
-static int parse(int argc, char **argv, struct verify_opts *o, int *help)
-{
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},  {"keys", required_argument, NULL, 'K'},
-        {"key", required_argument, NULL, 'k'}, {"audit-log", required_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
-    };
-    int c;
+enum { OPT_DB = 256, OPT_KEYS, OPT_KEY, OPT_AUDIT_LOG };
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            o->db = optarg;
-            break;
-        case 'K':
-            o->keys = optarg;
-            break;
-        case 'k':
-            o->key = optarg;
-            break;
-        case 'a':
+static const struct ng_optdef verify_opts_def[] = {
+    {OPT_DB, 0, "db", NG_OPT_ARG},
+    {OPT_KEYS, 0, "keys", NG_OPT_ARG},
+    {OPT_KEY, 0, "key", NG_OPT_ARG},
+    {OPT_AUDIT_LOG, 0, "audit-log", NG_OPT_ARG},
+    {'h', 'h', "help", 0},
+    {0, 0, NULL, 0},
+};
+
+const struct ng_cmdspec ng_spec_verify = {"verify", verify_opts_def,
+                                          NG_CMD_PERMUTE | NG_CMD_READER, -1};
+
+static int parse(const struct ng_optlist *l, struct verify_opts *o)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        const struct ng_optval *v = &l->v[i];
+        if (v->id == OPT_DB) {
+            o->db = v->arg;
+        } else if (v->id == OPT_KEYS) {
+            o->keys = v->arg;
+        } else if (v->id == OPT_KEY) {
+            o->key = v->arg;
+        } else if (v->id == OPT_AUDIT_LOG) {
             if (o->nlogs == MAX_LOGS) {
                 ng_err("at most %d --audit-log files", MAX_LOGS);
                 return -EINVAL;
             }
-            o->logs[o->nlogs++] = optarg;
-            break;
-        case 'h':
-            *help = 1;
-            return 0;
-        default:
-            return -EINVAL;
+            o->logs[o->nlogs++] = v->arg;
         }
     }
     if (o->keys && o->key) {
         ng_err("give either --keys DIR or --key FILE, not both");
         return -EINVAL;
     }
-    o->sessions = argv + optind;
-    o->nsessions = argc - optind;
+    o->sessions = l->operands;
+    o->nsessions = l->noperands;
     return 0;
 }
 
@@ -199,18 +195,15 @@ int ng_cmd_verify(int argc, char **argv, const struct ng_caller *caller)
     struct ng_verify_result ledger;
     uint8_t root[NG_FSKEY_PK_BYTES];
     struct ng_store *s = NULL;
-    int help = 0, st, r;
+    struct ng_optlist l;
+    int st, r;
 
-    st = ng_cmd_drop(caller);
+    st = ng_cmd_start(&ng_spec_verify, usage, argc, argv, caller, &l);
     if (st)
-        return st;
-    if (parse(argc, argv, &o, &help) < 0) {
+        return st < 0 ? 0 : st;
+    if (parse(&l, &o) < 0) {
         fputs(usage, stderr);
         return NG_EXIT_USAGE;
-    }
-    if (help) {
-        fputs(usage, stdout);
-        return 0;
     }
     st = ng_cmd_root_key(o.keys, o.key, root);
     if (st)
