@@ -154,6 +154,7 @@ static int begin_session(struct session *s)
     crypto_generichash(h.policy_hash, sizeof(h.policy_hash), (const unsigned char *)s->policy_buf,
                        strlen(s->policy_buf), NULL, 0);
     h.record_input = s->c->record_input;
+    h.mask_escrow = s->c->mask_escrow; /* covered by the header hash */
     h.pty = s->use_pty;
     return ng_sealer_session_open(s->sealer, &h, &s->sess);
 }
@@ -166,6 +167,11 @@ static int seal_tick(void *ctx);
  * entered. */
 static int start_recording(struct session *s)
 {
+    /* A policy that names an escrow key never records without it. */
+    if (s->c->mask_escrow_file && !s->c->mask_escrow)
+        return ng_err("the escrow key %s was not loaded; nothing was entered",
+                      s->c->mask_escrow_file),
+               NG_EXIT_INTERNAL;
     int r = begin_session(s);
     if (r < 0)
         return ng_err("cannot record the session: %s; nothing was entered", strerror(-r)),
@@ -173,6 +179,7 @@ static int start_recording(struct session *s)
     if (ng_recorder_init(&s->rec, s->sess, s->c->record_input,
                          s->use_pty ? s->tty.master : -1) < 0)
         return ng_err("cannot set up the recorder"), NG_EXIT_INTERNAL;
+    s->rec.escrow_pk = s->c->mask_escrow;
     s->rec_ok = 1;
     s->rec.audit = s->audit_ok ? &s->audit : NULL;
     s->rec.audit_required = s->audit_required;
