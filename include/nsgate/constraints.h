@@ -44,6 +44,10 @@ struct ng_constraints {
     const char *shell;          /* absolute path */
     const char *const *setenv;  /* NAME=VALUE items, owned by the policy */
     size_t nsetenv;
+    /* mask_escrow: the key file named, and its key once loaded
+     * (ng_policy_load_escrow), both owned by the policy; NULL: none. */
+    const char *mask_escrow_file;
+    const uint8_t *mask_escrow; /* 32 bytes */
 };
 
 /* The defaults of policy.md ([defaults] table and allow-rule defaults). */

@@ -451,7 +451,12 @@ static int evaluate(const struct check_opts *o, const struct ng_caller *caller, 
     if (r == 0)
         r = ng_policy_resolve(p, &ng_policy_userdb_system, &errs, &warns);
     if (r == 0)
+        r = ng_policy_load_escrow(p, NG_POLICY_LOAD_UNSAFE_OK | NG_POLICY_LOAD_UNREADABLE_OK, &errs,
+                                  &warns);
+    if (r == 0)
         r = ng_policy_lint(p, &warns);
+    if (r == 0 && !o->has_target) /* checking the policy itself */
+        r = ng_policy_lint_escrow(p, &warns);
     print_msgs(&errs, 0);
     print_msgs(&warns, 1);
     if (r == -EINVAL) {

@@ -78,6 +78,8 @@ static int load_policy(struct session *s)
     r = ng_policy_parse(s->policy_buf, len, s->policy_path, &s->policy, &errs);
     if (r == 0)
         r = ng_policy_resolve(s->policy, &ng_policy_userdb_system, &errs, &warns);
+    if (r == 0) /* the escrow key files are part of the policy: the same checks, 78 */
+        r = ng_policy_load_escrow(s->policy, 0, &errs, &warns);
     print_msgs(&errs, 0);
     ng_policy_msgs_free(&errs);
     ng_policy_msgs_free(&warns); /* check shows these; enter stays quiet */

@@ -188,6 +188,7 @@ static int begin_session(struct session *s)
     crypto_generichash(h.policy_hash, sizeof(h.policy_hash), (const unsigned char *)s->policy_buf,
                        strlen(s->policy_buf), NULL, 0);
     h.record_input = s->c->record_input;
+    h.mask_escrow = s->c->mask_escrow; /* covered by the header hash */
     h.pty = s->use_pty;
     h.caller_reach = ng_reach_name(s->reach);
     return ng_sealer_session_open(s->sealer, &h, &s->sess);
@@ -201,6 +202,11 @@ static int seal_tick(void *ctx);
  * entered. */
 static int start_recording(struct session *s)
 {
+    /* A policy that names an escrow key never records without it. */
+    if (s->c->mask_escrow_file && !s->c->mask_escrow)
+        return ng_err("the escrow key %s was not loaded; nothing was entered",
+                      s->c->mask_escrow_file),
+               NG_EXIT_INTERNAL;
     int r = begin_session(s);
     if (r == 0 && s->reach == NG_REACH_USERNS) {
         /* Files the program leaves on the host belong to this uid: say
@@ -215,6 +221,7 @@ static int start_recording(struct session *s)
     if (ng_recorder_init(&s->rec, s->sess, s->c->record_input,
                          s->use_pty ? s->tty.master : -1) < 0)
         return ng_err("cannot set up the recorder"), NG_EXIT_INTERNAL;
+    s->rec.escrow_pk = s->c->mask_escrow;
     s->rec_ok = 1;
     s->rec.audit = s->audit_ok ? &s->audit : NULL;
     s->rec.audit_required = s->audit_required;

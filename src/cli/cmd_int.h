@@ -15,6 +15,9 @@ int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller);
 int ng_cmd_verify(int argc, char **argv, const struct ng_caller *caller);
 int ng_cmd_export(int argc, char **argv, const struct ng_caller *caller);
 int ng_cmd_keygen(int argc, char **argv, const struct ng_caller *caller);
+/* Does this keygen command line ask for --escrow (which needs no privilege,
+ * so main does not harden it as privileged)? Prints nothing. */
+int ng_cmd_keygen_wants_escrow(int argc, char **argv);
 
 /* Each subcommand's option table (optparse.h), for the fuzzer too. */
 extern const struct ng_cmdspec ng_spec_check, ng_spec_sessions, ng_spec_replay, ng_spec_verify,

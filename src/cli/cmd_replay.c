@@ -12,20 +12,29 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nsgate/escrow.h"
+#include "nsgate/reveal.h"
 #include "nsgate/termfilter.h"
+#include "nsgate/text.h"
 #include "nsgate/verify.h"
 #include "nsgate/util.h"
 
 static const char usage[] =
     "Usage: nsgate replay [--db FILE] [--keys DIR | --key FILE] [-s FACTOR] [-m SECONDS]\n"
-    "                     [--no-timing] [--raw] [--force] SESSION\n"
+    "                     [--no-timing] [--raw] [--force] [--reveal --escrow-key FILE]\n"
+    "                     SESSION\n"
     "\n"
     "Plays a recorded session with its original timing, FACTOR times faster, pauses\n"
     "capped at SECONDS. SESSION is a session ID or a unique prefix of at least 6\n"
-    "characters. To a terminal, sequences that could act on it are removed unless --raw.\n";
+    "characters. To a terminal, sequences that could act on it are removed unless --raw.\n"
+    "--reveal --escrow-key FILE shows masked input (typed at password prompts) where it\n"
+    "was typed, as [revealed: TEXT], opened with the escrow secret key in FILE (made by\n"
+    "nsgate keygen --escrow; read with your own rights).\n";
 
 struct replay_opts {
     struct ng_cmd_source src;
+    const char *escrow_key;
+    int reveal;
     double speed;
     double max_pause; /* < 0: no cap */
     int no_timing, raw, force;
@@ -50,13 +59,15 @@ static int parse_double(const char *s, double min, double *ret)
     return 0;
 }
 
-enum { OPT_NO_TIMING = 256, OPT_RAW, OPT_FORCE };
+enum { OPT_NO_TIMING = 256, OPT_RAW, OPT_FORCE, OPT_REVEAL, OPT_ESCROW_KEY };
 
 static const struct ng_optdef replay_opts_def[] = {
     NG_SOURCE_OPTDEFS,
     {OPT_NO_TIMING, 0, "no-timing", 0},
     {OPT_RAW, 0, "raw", 0},
     {OPT_FORCE, 0, "force", 0},
+    {OPT_REVEAL, 0, "reveal", 0},
+    {OPT_ESCROW_KEY, 0, "escrow-key", NG_OPT_ARG},
     {'s', 's', NULL, NG_OPT_ARG},
     {'m', 'm', NULL, NG_OPT_ARG},
     {'h', 'h', "help", 0},
@@ -85,6 +96,12 @@ static int replay_opt(const struct ng_optval *v, void *ctx)
         return 0;
     case OPT_FORCE:
         o->force = 1;
+        return 0;
+    case OPT_REVEAL:
+        o->reveal = 1;
+        return 0;
+    case OPT_ESCROW_KEY:
+        o->escrow_key = v->arg;
         return 0;
     case 's':
         if (parse_double(v->arg, 1e-6, &o->speed) < 0 || o->speed <= 0)
@@ -149,7 +166,41 @@ static int resize(const struct ng_event *ev)
     return ng_write_all(STDOUT_FILENO, out, (size_t)n);
 }
 
-static int play(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const struct replay_opts *o)
+/* A masked stretch, shown where it ended (where its echo would have been),
+ * escaped (what was typed is attacker-chosen) and marked as revealed: in
+ * reverse video to a terminal. */
+static int show_revealed(struct sink *k, const struct ng_reveal *rv)
+{
+    char *text = ng_escape((const char *)rv->done, rv->done_len), *line = NULL;
+
+    if (!text)
+        return -ENOMEM;
+    int n = asprintf(&line, "%s[revealed: %s]%s", k->filter ? "\x1b[7m" : "", text,
+                     k->filter ? "\x1b[27m" : "");
+    free(text);
+    if (n < 0)
+        return -ENOMEM;
+    int r = sink_write(k, (const uint8_t *)line, (size_t)n);
+    free(line);
+    return r;
+}
+
+/* --reveal: every event goes through the framing check; a stretch that
+ * ended before ev is shown first. */
+static int reveal_before(struct ng_reveal *rv, const struct ng_event *ev, struct sink *out,
+                         const struct replay_opts *o, int64_t *prev)
+{
+    int f = ng_reveal_feed(rv, ev);
+
+    if (f <= 0 || !(f & NG_REVEAL_STRETCH_END))
+        return f < 0 ? f : 0;
+    pause_for(o, ev->t_ns - *prev);
+    *prev = ev->t_ns;
+    return show_revealed(out, rv);
+}
+
+static int play(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const struct replay_opts *o,
+                struct ng_reveal *rv)
 {
     struct sink out = {.fd = STDOUT_FILENO}, err = {.fd = STDERR_FILENO};
     struct ng_event_iter *it;
@@ -165,6 +216,8 @@ static int play(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const str
     ng_termfilter_init(&out.tf);
     ng_termfilter_init(&err.tf);
     while ((r = ng_store_events_next(it, &ev)) == 1) {
+        if (rv && (r = reveal_before(rv, &ev, &out, o, &prev)) < 0)
+            break;
         int shown = ev.kind == 'o' || ev.kind == 'e' || (ev.kind == 'r' && tty);
         if (!shown)
             continue;
@@ -177,6 +230,8 @@ static int play(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const str
         if (r < 0)
             break;
     }
+    if (r == 0 && rv && ng_reveal_finish(rv))
+        r = show_revealed(&out, rv);
     ng_store_events_end(it);
     return r;
 }
@@ -184,35 +239,67 @@ static int play(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const str
 /* Verify the session first (cli.md): 0 OK, 2 INCOMPLETE (replayed with a
  * warning), 1 TAMPERED (refused unless --force, then replayed after a
  * warning, still 1); a negative errno when verification could not run. */
-int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller)
+/* The session, verified, then played (revealing when asked and possible). */
+static int replay_session(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                          const uint8_t root[NG_FSKEY_PK_BYTES], const struct replay_opts *o,
+                          const struct ng_escrow_secret *ek, const char *text)
 {
-    struct replay_opts o = {.src.db = ng_cmd_default_db(), .speed = 1.0, .max_pause = -1};
-    char text[NG_UUID_STR];
-    uint8_t id[NG_STORE_ID_LEN] = {0}, root[NG_FSKEY_PK_BYTES];
-    struct ng_store *s;
-    char **operands;
-    int n, st, verdict = 0;
+    struct ng_reveal rv;
+    int reveal = 0, st = ek ? ng_cmd_escrow_match(s, id, ek, o->escrow_key, text, &reveal) : 0;
 
-    st = ng_cmd_start(&ng_spec_replay, usage, argc, argv, caller, replay_opt, &o, &operands, &n);
-    if (st)
-        return st < 0 ? 0 : st;
-    o.session = operands[0];
-    st = ng_cmd_source_open(&o.src, root, &s);
     if (st)
         return st;
-    st = ng_cmd_store_find(s, o.session, id);
-    ng_uuid_format(id, text);
-    int r = st ? 0 : ng_cmd_verify_first(s, id, root, o.force, "replay", text, NULL);
-    if (r > 0)
-        verdict = r, r = 0;
-    if (!st && r == 0 && (verdict != 1 || o.force))
-        r = play(s, id, &o);
-    ng_store_close(s);
-    if (st)
-        return st;
+    int verdict = ng_cmd_verify_first(s, id, root, o->force, "replay", text, NULL);
+    if (verdict < 0 || (verdict == 1 && !o->force)) {
+        if (verdict < 0)
+            ng_err("replay of %s failed: %s", text, strerror(-verdict));
+        return verdict < 0 ? NG_EXIT_STORAGE : verdict;
+    }
+    ng_reveal_init(&rv, ek);
+    int r = play(s, id, o, reveal ? &rv : NULL);
+    if (r < 0 && reveal && rv.bad_seq)
+        return ng_cmd_reveal_error(r, rv.bad_seq, o->escrow_key, text);
     if (r < 0) {
         ng_err("replay of %s failed: %s", text, strerror(-r));
         return NG_EXIT_STORAGE;
     }
     return verdict;
+}
+
+
+int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller)
+{
+    struct replay_opts o = {.src.db = ng_cmd_default_db(), .speed = 1.0, .max_pause = -1};
+    char text[NG_UUID_STR];
+    uint8_t id[NG_STORE_ID_LEN] = {0}, root[NG_FSKEY_PK_BYTES];
+    struct ng_escrow_secret *ek = NULL;
+    struct ng_store *s;
+    char **operands;
+    int n, st;
+
+    st = ng_cmd_start(&ng_spec_replay, usage, argc, argv, caller, replay_opt, &o, &operands, &n);
+    if (st)
+        return st < 0 ? 0 : st;
+    o.session = operands[0];
+    if (o.reveal != (o.escrow_key != NULL)) {
+        ng_err("--reveal and --escrow-key FILE go together");
+        return NG_EXIT_USAGE;
+    }
+    st = ng_cmd_root_key(o.src.keys, o.src.key, root);
+    /* After the drop: the escrow secret is read with the caller's own rights. */
+    if (st == 0 && o.reveal)
+        st = ng_cmd_escrow_key(o.escrow_key, &ek);
+    if (st == 0)
+        st = ng_cmd_store_open(o.src.db, &s);
+    if (st) {
+        ng_escrow_secret_free(ek);
+        return st;
+    }
+    st = ng_cmd_store_find(s, o.session, id);
+    ng_uuid_format(id, text);
+    if (st == 0)
+        st = replay_session(s, id, root, &o, ek, text);
+    ng_store_close(s);
+    ng_escrow_secret_free(ek);
+    return st;
 }

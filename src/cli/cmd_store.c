@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nsgate/escrow.h"
 #include "nsgate/harden.h"
 
 int ng_cmd_drop(const struct ng_caller *caller)
@@ -240,4 +241,77 @@ int ng_cmd_verify_first(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
                    text, (long long)res->seq, res->what, verb);
         return 1;
     }
+}
+int ng_cmd_escrow_key(const char *path, struct ng_escrow_secret **ret)
+{
+    int r = ng_escrow_read_secret(path, ret);
+
+    switch (r) {
+    case 0:
+        return 0;
+    case -EPERM:
+        ng_err("%s can be read or written by group or other: an escrow secret key must be "
+               "private to you (chmod 600 it)",
+               path);
+        return NG_EXIT_USAGE;
+    case -EMEDIUMTYPE:
+        ng_err("%s holds a public key: --escrow-key wants the secret key file that nsgate "
+               "keygen --escrow wrote",
+               path);
+        return NG_EXIT_USAGE;
+    case -EINVAL:
+    case -EFBIG:
+        ng_err("%s does not hold an escrow secret key (the one line nsgate keygen --escrow "
+               "wrote)",
+               path);
+        return NG_EXIT_USAGE;
+    default:
+        ng_err("cannot read the escrow secret key %s: %s", path, strerror(-r));
+        return NG_EXIT_NOINPUT;
+    }
+}
+
+int ng_cmd_escrow_match(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                        const struct ng_escrow_secret *key, const char *path, const char *text,
+                        int *reveal)
+{
+    uint8_t pk[NG_STORE_ESCROW_PK_LEN];
+    char want[17], have[17];
+    int r = ng_store_session_escrow(s, id, pk);
+
+    *reveal = 0;
+    if (r < 0) {
+        ng_err("cannot read the escrow key of session %s: %s", text, strerror(-r));
+        return NG_EXIT_STORAGE;
+    }
+    if (r == 0) {
+        ng_warn("session %s has no escrowed input: its policy named no mask_escrow, so masked "
+                "input was kept as stars only and cannot be revealed",
+                text);
+        return 0;
+    }
+    if (sodium_memcmp(pk, key->pk, sizeof(pk)) != 0) {
+        ng_escrow_short_hex(pk, want);
+        ng_escrow_short_hex(key->pk, have);
+        ng_err("the escrow key in %s (public key %s...) is not the one session %s was escrowed "
+               "to (%s...): nothing revealed",
+               path, have, text, want);
+        return NG_EXIT_USAGE;
+    }
+    *reveal = 1;
+    return 0;
+}
+
+int ng_cmd_reveal_error(int err, int64_t seq, const char *path, const char *text)
+{
+    if (err == -EBADMSG)
+        ng_err("session %s: the escrowed input at seq=%lld does not open with the key in %s: "
+               "the box is damaged (verify says TAMPERED) or sealed to another key; nothing "
+               "of it is shown",
+               text, (long long)seq, path);
+    else
+        ng_err("session %s: an escrowed input event at seq=%lld is out of place (not right "
+               "after the masked input it stands for): nothing of it is shown",
+               text, (long long)seq);
+    return 1;
 }

@@ -50,4 +50,17 @@ int ng_cmd_store_find(struct ng_store *s, const char *prefix, uint8_t id[NG_STOR
  * it. keys and key may be NULL. */
 int ng_cmd_root_key(const char *keys, const char *key, uint8_t root[NG_FSKEY_PK_BYTES]);
 
+/* --reveal --escrow-key FILE (replay, export): the escrow secret, read with
+ * the caller's own rights (privileges are already dropped). */
+struct ng_escrow_secret;
+int ng_cmd_escrow_key(const char *path, struct ng_escrow_secret **ret);
+/* Is key the one the session's masked input was sealed to? 0 and *reveal
+ * set (0 with a warning when the session has no escrowed input), or an
+ * exit status (64 for another key). */
+int ng_cmd_escrow_match(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                        const struct ng_escrow_secret *key, const char *path, const char *text,
+                        int *reveal);
+/* A reveal failure at seq (reveal.h errors), said plainly: exit 1. */
+int ng_cmd_reveal_error(int err, int64_t seq, const char *path, const char *text);
+
 #endif

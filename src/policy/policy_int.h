@@ -37,6 +37,7 @@ enum ng_policy_key {
     K_REASON_PATTERN,
     K_SETENV,
     K_CALLER_REACH,
+    K_MASK_ESCROW,
     K_COUNT
 };
 
