@@ -30,6 +30,7 @@ struct ng_constraints {
     enum ng_caps caps;
     uint64_t cap_list; /* bit n = capability n */
     int host_access;
+    int caller_reach_allow; /* caller_reach = allow: an unprotected session is accepted */
     int no_new_privs;
     int join_cgroup;
     int leave_processes;

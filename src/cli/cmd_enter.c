@@ -186,6 +186,21 @@ static int resolve_program(struct session *s)
     return 0;
 }
 
+/* An allow rule that matched but for caller reach: say so, since the
+ * remedy (caller_reach = allow, or another run_as) is not obvious. */
+static void explain_reach(const struct session *s)
+{
+    for (size_t i = 0; i < s->dec.nresults; i++) {
+        const struct ng_policy_rule_result *res = &s->dec.results[i];
+        if (res->rule->kind == NG_POLICY_ALLOW && strncmp(res->why, "caller reach: ", 14) == 0) {
+            ng_err("rule %s would allow it, but the session could not be kept out of the "
+                   "reach of the caller's other processes: %s",
+                   res->rule->name, res->why + 14);
+            return;
+        }
+    }
+}
+
 static int decide(struct session *s)
 {
     const struct ng_caller *cl = s->caller;
@@ -205,6 +220,8 @@ static int decide(struct session *s)
     if ((r = audit_decision(s)) != 0)
         return r;
     if (!s->dec.allow) {
+        if (s->dec.rule_index < 0)
+            explain_reach(s);
         if (s->dec.rule_index < 0)
             ng_err("denied: no rule allows this request (default deny); "
                    "nsgate check explains the decision");

@@ -36,6 +36,7 @@ enum ng_policy_key {
     K_REQUIRE_REASON,
     K_REASON_PATTERN,
     K_SETENV,
+    K_CALLER_REACH,
     K_MASK_ESCROW,
     K_COUNT
 };

@@ -36,6 +36,7 @@ static const struct {
     [K_REQUIRE_REASON] = {"require_reason", IN_ALLOW},
     [K_REASON_PATTERN] = {"reason_pattern", IN_ALLOW},
     [K_SETENV] = {"setenv", IN_ALLOW},
+    [K_CALLER_REACH] = {"caller_reach", IN_DEFAULTS | IN_ALLOW},
     [K_MASK_ESCROW] = {"mask_escrow", IN_DEFAULTS | IN_ALLOW},
 };
 
@@ -324,6 +325,8 @@ static void merge_defaults(struct pstate *st)
             m.idle_timeout_ms = r->c.idle_timeout_ms;
         if (set & (1u << K_MAX_OUTPUT))
             m.max_output = r->c.max_output;
+        if (set & (1u << K_CALLER_REACH))
+            m.caller_reach_allow = r->c.caller_reach_allow;
         if (set & (1u << K_MASK_ESCROW))
             m.mask_escrow_file = r->c.mask_escrow_file;
         m.mask_escrow = NULL; /* set only by ng_policy_load_escrow */
