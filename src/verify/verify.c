@@ -162,6 +162,14 @@ static int walk_seals(struct chain *c, sqlite3_stmt *st, const uint8_t id[NG_STO
                            (long long)s->sealno);
             break;
         }
+        /* The recorder never seals a session again after the seal over
+         * its exit event: a later one was made by someone else (with a
+         * later key, e.g. to pin a re-timed ledger end entry). */
+        if (c->ended && have_prev && (int64_t)rows[!cur].f.last_seq == c->cur) {
+            ng_verify_fail(c, *proven + 1, "seal %lld: a seal after the session's final seal",
+                           (long long)s->sealno);
+            break;
+        }
         r = check_seal(c, s, have_prev ? &rows[!cur] : NULL, *proven, t);
         if (r < 0 || c->failed)
             break;
