@@ -516,8 +516,8 @@ static void test_ledger_rules(void **state)
     expect("epoch length + 1 ns",
            "TAMPERED " REC_LEDGER " seq=1: seal 1: certificate of epoch 0: epoch length differs",
            NULL);
-    /* carol's end entry naming a head her seals do not: (re-chained ledger,
-     * the old seals then fail first; here the seal check is what is left) */
+    /* carol's final seal moved two minutes back: her own line fails (the
+     * signature), and her end entry is no longer pinned by a seal of hers */
     fresh();
     xsql(wdb,
          "UPDATE seals SET wall_ns = wall_ns - 120000000000 WHERE session = x'%s' AND "
