@@ -142,8 +142,9 @@ static int pinned(struct chain *c, const struct entry *e)
     uint64_t late = c->v->ledger_timing.seal_interval_ns + NG_SEAL_LATE_GRACE_NS;
     int64_t epoch = ng_verify_epoch_at(c->v, (uint64_t)e->wall);
     int before = strcmp(e->kind, "start") == 0; /* the entry comes before its seal */
-    int64_t lo = before ? e->wall : e->wall - (int64_t)late;
-    int64_t hi = before ? e->wall + (int64_t)late : e->wall;
+    uint64_t w = (uint64_t)e->wall;             /* >= 0: the walk checked it */
+    int64_t lo = before ? e->wall : w > late ? (int64_t)(w - late) : 0;
+    int64_t hi = !before ? e->wall : w > INT64_MAX - late ? INT64_MAX : (int64_t)(w + late);
     sqlite3_stmt *st;
 
     if (epoch < 0)
