@@ -128,7 +128,14 @@ static int check_seal(struct chain *c, const struct seal_row *s, const struct se
         seal_failed(c, proven, s, st);
         return 0;
     }
-    r = advance(c, q);
+    if (c->covered && q > proven) { /* the entries this seal is the first to cover */
+        c->cover = &s->f;
+        c->cover_sealno = s->sealno;
+        c->cover_from = proven + 1;
+        c->covered(c); /* the oldest, read above */
+    }
+    r = c->failed ? 0 : advance(c, q);
+    c->cover = NULL;
     if (r < 0 || c->failed)
         return r;
     if (sodium_memcmp(c->head, s->f.head, NG_HASH_LEN) != 0)
@@ -152,6 +159,14 @@ static int walk_seals(struct chain *c, sqlite3_stmt *st, const uint8_t id[NG_STO
         }
         if (s->sealno != (have_prev ? rows[!cur].sealno + 1 : 1)) {
             ng_verify_fail(c, *proven + 1, "seal numbers not contiguous (%lld)",
+                           (long long)s->sealno);
+            break;
+        }
+        /* The recorder never seals a session again after the seal over
+         * its exit event: a later one was made by someone else (with a
+         * later key, e.g. to pin a re-timed ledger end entry). */
+        if (c->ended && have_prev && (int64_t)rows[!cur].f.last_seq == c->cur) {
+            ng_verify_fail(c, *proven + 1, "seal %lld: a seal after the session's final seal",
                            (long long)s->sealno);
             break;
         }
@@ -192,6 +207,22 @@ int ng_verify_walk(struct chain *c, const uint8_t chain_id[NG_STORE_ID_LEN],
         c->res->word =
             proven < c->cur || (c->base < 0 && !c->ended) ? NG_VERIFY_INCOMPLETE : NG_VERIFY_OK;
     return 0;
+}
+
+int64_t ng_verify_epoch_at(const struct ng_verifier *v, uint64_t wall_ns)
+{
+    size_t lo = 0, hi = v->nepochs; /* starts strictly increase (certificate rules) */
+
+    if (hi == 0 || wall_ns < v->epochs[0].start_ns)
+        return -1;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v->epochs[mid].start_ns <= wall_ns)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (int64_t)lo;
 }
 
 /* ---- sessions ------------------------------------------------------------ */
