@@ -14,10 +14,11 @@ libcmocka-dev libjansson-dev libseccomp-dev"
 command -v npm >/dev/null 2>&1 || BUILD="$BUILD nodejs npm"
 # Tests: real namespaces, terminals, tracing, fuzzing and the reference peers;
 # the players and the browser export is checked with, man and dpkg-dev for
-# the package test.
+# the package test; podman with runc and busybox-static for real containers
+# (the test image is built offline from busybox, tests/integration/podman_lib.sh).
 TEST="util-linux iproute2 procps strace clang libclang-rt-14-dev jq tmux
 auditd valgrind sqlite3 coreutils passwd asciinema chromium man-db dpkg-dev bash-completion
-busybox-static"
+podman runc busybox-static file"
 # Benchmarks only (scripts/deps.sh bench): sudo, the peer of the command
 # recording benchmark (its log_subcmds intercept mode). Not installed for a
 # plain build or test run: a test machine needs no sudo.

@@ -30,6 +30,7 @@ struct ng_constraints {
     enum ng_caps caps;
     uint64_t cap_list; /* bit n = capability n */
     int host_access;
+    int caller_reach_allow; /* caller_reach = allow: an unprotected session is accepted */
     int no_new_privs;
     int join_cgroup;
     int leave_processes;
@@ -44,6 +45,10 @@ struct ng_constraints {
     const char *shell;          /* absolute path */
     const char *const *setenv;  /* NAME=VALUE items, owned by the policy */
     size_t nsetenv;
+    /* mask_escrow: the key file named, and its key once loaded
+     * (ng_policy_load_escrow), both owned by the policy; NULL: none. */
+    const char *mask_escrow_file;
+    const uint8_t *mask_escrow; /* 32 bytes */
 };
 
 /* The defaults of policy.md ([defaults] table and allow-rule defaults). */

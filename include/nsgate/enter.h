@@ -32,6 +32,13 @@ struct ng_entry_plan {
     int status_fd;        /* write end: the program's wait status after a pid fork */
     int go_fd;            /* read end: one byte once the session is recorded, else EOF */
     pid_t recorder;       /* the recorder's pid: the child's parent */
+    /* Caller reach (reach.h, NG_REACH_USERNS): the program gets its planned
+     * ids inside a user namespace the entering child creates as root, whose
+     * maps (written from the host by the waiting child) send its uid to
+     * isolate_uid on the host. */
+    int isolate;
+    uint32_t isolate_uid;
+    const char *uid_map, *gid_map;
     /* record_commands: the filter to install and the socket its listener
      * goes to the recorder over; NULL and -1 when commands are not recorded */
     const struct ng_cmdfilter *cmdfilter;
@@ -47,7 +54,9 @@ struct ng_enter_err {
 
 __attribute__((noreturn)) void ng_enter_child(const struct ng_entry_plan *p);
 
-/* Does entering these namespaces need a fork afterwards (pid, time)? */
-int ng_enter_needs_fork(ng_nsset ns);
+/* Does the entry need a fork after setns (pid and time namespaces take
+ * effect for children; isolation needs a process left outside to write the
+ * new user namespace's maps)? */
+int ng_enter_needs_fork(ng_nsset ns, int isolate);
 
 #endif

@@ -13,12 +13,21 @@
  *     U+FFFD (a character split across two events of one stream is kept
  *     whole); 'e' (pipe-mode stderr) becomes "o"; the 'x' event becomes the
  *     marker "exit N"; each 'c' event becomes the marker "$ " followed by
- *     its shell-quoted command line (cmdline.h).
+ *     its shell-quoted command line (cmdline.h); 'k' (escrowed masked
+ *     input) is left out.
  *   - jsonl: the metadata object, then one object per event with the raw
  *     bytes in base64 (a 'c' event also as the parsed object "command")
  *     and the chain hash stored in the database in hex
  *     (chain.h: recomputable from the previous line's hash, or from the
- *     metadata's header_hash for seq 1).
+ *     metadata's header_hash for seq 1). 'k' events are there as stored
+ *     (ciphertext, so the chain can be recomputed).
+ *   - reveal (in->reveal set, export --reveal): asciicast and html show each
+ *     masked 'i' event with the bytes its 'k' box holds instead of stars,
+ *     and the stretch's "masked N" marker becomes "masked N, revealed:
+ *     TEXT" (TEXT escaped as \xNN where not printable); jsonl adds
+ *     "revealed" (base64 of the exact bytes) to each 'k' event. A box that
+ *     does not open or is out of its frame ends the export with its error
+ *     (reveal.h), never with guessed bytes.
  *   - html: the asciicast inside a <script type="application/json"> element
  *     with <, >, &, U+2028 and U+2029 written as \uXXXX; metadata and the
  *     verdict as HTML-escaped text; a CSP whose script-src lists the sha256
@@ -29,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nsgate/reveal.h"
 #include "nsgate/store.h"
 #include "nsgate/util.h"
 #include "nsgate/verify.h"
@@ -64,6 +74,8 @@ struct ng_export_in {
     ng_export_next_fn cmd_next;
     void *cmd_arg;
     const struct ng_export_assets *assets; /* html only: NULL for the built-in player */
+    const uint8_t *mask_escrow; /* the session's escrow key (32 bytes), or NULL */
+    struct ng_reveal *reveal;   /* export --reveal: initialised with the secret, or NULL */
 };
 
 /* Terminal size for the asciicast header: the first 'r' event "COLSxROWS"

@@ -4,6 +4,7 @@
 #define NSGATE_OPTS_H
 
 #include "nsgate/ns.h"
+#include "nsgate/optparse.h"
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -36,5 +37,6 @@ int ng_opts_parse_enter(int argc, char **argv, struct ng_enter_opts *ret, char *
 int ng_opts_valid_container_prefix(const char *s);
 
 extern const char ng_enter_usage[];
+extern const struct ng_cmdspec ng_spec_enter;
 
 #endif

@@ -18,6 +18,7 @@
 #include "nsgate/constraints.h"
 #include "nsgate/credplan.h"
 #include "nsgate/ns.h"
+#include "nsgate/reach.h"
 #include "nsgate/util.h"
 
 #include <regex.h>
@@ -82,12 +83,23 @@ struct ng_policy_rule {
     size_t nsetenv;
 };
 
+/* An escrow public key file named by mask_escrow (policy.md), once per
+ * file however many sections name it. */
+struct ng_policy_escrow {
+    char *file;
+    size_t line; /* where it is first named */
+    uint8_t pk[32];
+    int loaded;
+};
+
 struct ng_policy {
     char *file; /* name for messages */
     struct ng_constraints defaults;
     char *shell; /* defaults.shell and every rule's c.shell point here */
     struct ng_policy_rule *rules;
     size_t nrules;
+    struct ng_policy_escrow **escrows;
+    size_t nescrows;
 };
 
 /* Parse the policy text. buf need not be NUL-terminated; file names it in
@@ -130,6 +142,21 @@ int ng_policy_resolve(struct ng_policy *p, const struct ng_policy_userdb *db,
  * target attributes, deny rules by command (advisory). */
 int ng_policy_lint(const struct ng_policy *p, struct ng_policy_msgs *warns) NG_MUST_CHECK;
 
+/* Read every mask_escrow key file: each is checked as the policy file is
+ * (ng_policy_load with flags: root-owned, not writable by group or other,
+ * O_NOFOLLOW, in such a directory) and must hold one X25519 public key as 64
+ * hex digits (escrow.h). Then each section's constraints point at their key.
+ * Problems go to errs ("FILE:LINE: mask_escrow KEYFILE ..."), -EINVAL; with
+ * NG_POLICY_LOAD_UNSAFE_OK an unsafe owner or mode is a warning instead.
+ * enter calls this after ng_policy_parse, before deciding. */
+int ng_policy_load_escrow(struct ng_policy *p, unsigned flags, struct ng_policy_msgs *errs,
+                          struct ng_policy_msgs *warns) NG_MUST_CHECK;
+
+/* check without a request: a warning for each allow rule that records
+ * input with no mask_escrow (masked input is then unrecoverable), one
+ * warning when no section names one at all. */
+int ng_policy_lint_escrow(const struct ng_policy *p, struct ng_policy_msgs *warns) NG_MUST_CHECK;
+
 /* Loading. Opens path O_RDONLY|O_NOFOLLOW|O_CLOEXEC relative to its directory
  * descriptor and checks both with fstat. Errors:
  *   -ELOOP   FILE is a symbolic link      -ENOENT, -EACCES  from open
@@ -139,7 +166,12 @@ int ng_policy_lint(const struct ng_policy *p, struct ng_policy_msgs *warns) NG_M
  * anyway and returned as 0 with *why set to the warning. *why is a static
  * string naming the problem without the file name ("is writable by group or
  * other"), NULL when nothing is wrong. *ret_buf is malloc'd, NUL-terminated. */
-enum { NG_POLICY_LOAD_UNSAFE_OK = 1 };
+enum {
+    NG_POLICY_LOAD_UNSAFE_OK = 1,
+    /* ng_policy_load_escrow only (check run by a non-root caller): a key
+     * file the caller may not read is a warning, enter reads it as root */
+    NG_POLICY_LOAD_UNREADABLE_OK = 2,
+};
 int ng_policy_load(const char *path, unsigned flags, char **ret_buf, size_t *ret_len,
                    const char **why) NG_MUST_CHECK;
 
@@ -156,6 +188,9 @@ struct ng_policy_request {
     int mnt_stays_host;    /* mnt not requested, or shared with the target */
     int target_own_userns; /* the target's user ns differs from nsgate's */
     int userns_entered;    /* user is in the request */
+    /* Caller reach (reach.h): */
+    int caller_owns_userns; /* the target's user ns, or an ancestor, is the caller's */
+    int userns_available;   /* nsgate can create a user namespace */
     /* Credentials base: .c is set to each candidate rule's constraints. */
     struct ng_credplan_in cred;
 };
@@ -173,6 +208,8 @@ struct ng_policy_decision {
     struct ng_constraints c; /* for an allow: the deciding rule's merged constraints */
     int host_access;         /* the allowed session has host access */
     char host_access_why[320];
+    enum ng_reach reach;     /* for an allow: how the caller is kept out (reach.h) */
+    char reach_why[320];
     struct ng_policy_rule_result *results; /* one per rule, in evaluation order */
     size_t nresults;
     struct ng_policy_msgs warns;

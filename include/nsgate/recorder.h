@@ -21,6 +21,9 @@ struct ng_recorder {
     int audit_required;
     int record_input;
     int pty_master; /* terminal mode: read the slave's termios here; -1 in pipe mode */
+    /* The policy's mask_escrow key (32 bytes), or NULL: masked input is then
+     * also stored sealed to it ('k' events), else only as stars. */
+    const uint8_t *escrow_pk;
     /* masking state */
     regex_t prompt;
     int prompt_ok;

@@ -260,6 +260,11 @@ int ng_store_events_begin(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
 int ng_store_events_next(struct ng_event_iter *it, struct ng_event *ret) NG_MUST_CHECK;
 void ng_store_events_end(struct ng_event_iter *it);
 
+/* The escrow key the session's masked input was sealed to (its header's
+ * mask_escrow, covered by the header hash): 1 and ret filled, 0 when none
+ * (or a version 1 store), -ENOENT, -EBADMSG for a malformed value. */
+int ng_store_session_escrow(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                            uint8_t ret[NG_STORE_ESCROW_PK_LEN]) NG_MUST_CHECK;
 /* A session's 'c' events in seq order (the command timeline), through the
  * events_commands index. */
 int ng_store_commands_begin(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],

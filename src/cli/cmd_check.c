@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,25 +45,30 @@ enum { OPT_CONTAINER = 256, OPT_POLICY, OPT_USER, OPT_ATTR, OPT_JSON };
 
 /* --user is taken by the user namespace in enter's option set; check's
  * --user names a person, so the namespace keeps only -U here. */
-static const struct option check_longopts[] = {
-    {"target", required_argument, NULL, 't'},
-    {"container", required_argument, NULL, OPT_CONTAINER},
-    {"mount", no_argument, NULL, 'm'},
-    {"uts", no_argument, NULL, 'u'},
-    {"ipc", no_argument, NULL, 'i'},
-    {"net", no_argument, NULL, 'n'},
-    {"pid", no_argument, NULL, 'p'},
-    {"cgroup", no_argument, NULL, 'C'},
-    {"time", no_argument, NULL, 'T'},
-    {"all", no_argument, NULL, 'a'},
-    {"reason", required_argument, NULL, 'r'},
-    {"policy", required_argument, NULL, OPT_POLICY},
-    {"user", required_argument, NULL, OPT_USER},
-    {"attr", required_argument, NULL, OPT_ATTR},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+static const struct ng_optdef check_opts_def[] = {
+    {'t', 't', "target", NG_OPT_ARG},
+    {OPT_CONTAINER, 0, "container", NG_OPT_ARG},
+    {'m', 'm', "mount", 0},
+    {'u', 'u', "uts", 0},
+    {'i', 'i', "ipc", 0},
+    {'n', 'n', "net", 0},
+    {'p', 'p', "pid", 0},
+    {'U', 'U', NULL, 0},
+    {'C', 'C', "cgroup", 0},
+    {'T', 'T', "time", 0},
+    {'a', 'a', "all", 0},
+    {'r', 'r', "reason", NG_OPT_ARG},
+    {OPT_POLICY, 0, "policy", NG_OPT_ARG},
+    {OPT_USER, 0, "user", NG_OPT_ARG},
+    {OPT_ATTR, 0, "attr", NG_OPT_ARG},
+    {OPT_JSON, 0, "json", 0},
+    {'h', 'h', "help", 0},
+    {0, 0, NULL, 0},
 };
+
+/* Options end at PROGRAM, as for enter. */
+const struct ng_cmdspec ng_spec_check = {
+    .name = "check", .opts = check_opts_def, .max_operands = 1, .operand = "PROGRAM"};
 
 static int ns_letter(int c)
 {
@@ -99,7 +103,7 @@ static int set_attr(struct check_opts *o, const char *kv)
     return 0;
 }
 
-static int check_opt(int c, struct check_opts *o)
+static int check_opt(int c, const char *optarg, struct check_opts *o)
 {
     int ns = ns_letter(c);
 
@@ -156,21 +160,23 @@ static int check_opt(int c, struct check_opts *o)
 
 static int parse_check_opts(int argc, char **argv, struct check_opts *o)
 {
-    int c;
-
     memset(o, 0, sizeof(*o));
     /* NSGATE_POLICY stays in the environment for real root only (harden.c). */
     const char *env = getenv("NSGATE_POLICY");
     o->policy = env && *env && getuid() == 0 ? env : NSGATE_SYSCONFDIR "/policy.ini";
-    optind = 0; /* full re-initialisation of glibc getopt */
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+t:muinpUCTar:h", check_longopts, NULL)) != -1)
-        if (check_opt(c, o) < 0)
+    struct ng_optlist l;
+    char err[512];
+    if (ng_optparse(&ng_spec_check, argc, argv, &l, err, sizeof(err)) < 0) {
+        ng_err("%s", err);
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < l.n; i++)
+        if (check_opt(l.v[i].id, l.v[i].arg, o) < 0)
             return -EINVAL;
     if (o->help)
         return 0;
-    if (optind < argc) {
-        o->program = argv[optind];
+    if (l.noperands > 0) {
+        o->program = l.operands[0];
         if (!ng_program_valid(o->program) && !ng_program_bare(o->program)) {
             ng_err("PROGRAM must be a bare name found in PATH or an absolute, normalized "
                    "path (no ., .. or empty components): %s",
@@ -327,6 +333,8 @@ static int decide_print(const struct check_opts *o, const struct ng_policy *p,
     req.mnt_stays_host = !(req.ns & (1u << NG_NS_MNT));
     req.target_own_userns = 0;
     req.userns_entered = 0;
+    req.caller_owns_userns = 0; /* the hypothetical target shares nsgate's user ns */
+    req.userns_available = ng_isolate_userns_available();
     req.cred.target = &target;
     req.cred.in_target_userns = 1; /* shared with nsgate */
     req.cred.all_caps = kernel_all_caps();
@@ -443,7 +451,12 @@ static int evaluate(const struct check_opts *o, const struct ng_caller *caller, 
     if (r == 0)
         r = ng_policy_resolve(p, &ng_policy_userdb_system, &errs, &warns);
     if (r == 0)
+        r = ng_policy_load_escrow(p, NG_POLICY_LOAD_UNSAFE_OK | NG_POLICY_LOAD_UNREADABLE_OK, &errs,
+                                  &warns);
+    if (r == 0)
         r = ng_policy_lint(p, &warns);
+    if (r == 0 && !o->has_target) /* checking the policy itself */
+        r = ng_policy_lint_escrow(p, &warns);
     print_msgs(&errs, 0);
     print_msgs(&warns, 1);
     if (r == -EINVAL) {

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,19 @@ static const char *yes_no(int v)
     return v ? "yes" : "no";
 }
 
+/* "mask_escrow: FILE key HEX", or what its absence means. */
+static int print_escrow(const char *file, const uint8_t *pk)
+{
+    char hex[2 * 32 + 1];
+
+    if (!file)
+        return out("mask_escrow: none (masked input is stored as stars only: unrecoverable)");
+    if (!pk)
+        return out("mask_escrow: %s (not read)", file);
+    sodium_bin2hex(hex, sizeof(hex), pk, 32);
+    return out("mask_escrow: %s key %s", file, hex);
+}
+
 static int print_constraints(const struct ng_constraints *c)
 {
     char a[64], b[64], d[64], caps[1024];
@@ -126,6 +140,7 @@ static int print_constraints(const struct ng_constraints *c)
     r |= out("host_access: %s  no_new_privs: %s  join_cgroup: %s  leave_processes: %s",
              yes_no(c->host_access), yes_no(c->no_new_privs), yes_no(c->join_cgroup),
              yes_no(c->leave_processes));
+    r |= out("caller_reach: %s", c->caller_reach_allow ? "allow" : "deny");
     fmt_duration(c->max_session_ms, a, sizeof(a));
     fmt_duration(c->idle_timeout_ms, b, sizeof(b));
     fmt_size(c->max_output, d, sizeof(d));
@@ -138,6 +153,7 @@ static int print_constraints(const struct ng_constraints *c)
              c->audit_required ? "required" : "best-effort", a, b, c->shell);
     for (size_t i = 0; i < c->nsetenv; i++)
         r |= out("setenv: %s", c->setenv[i]);
+    r |= print_escrow(c->mask_escrow_file, c->mask_escrow);
     return r ? -EIO : 0;
 }
 
@@ -159,14 +175,36 @@ int ng_check_print_text(const struct ng_policy *p, const struct ng_policy_decisi
         r |= print_constraints(&dec->c);
     if (dec->allow && dec->host_access)
         r |= out("host-access: %s", dec->host_access_why);
+    if (dec->allow)
+        r |= out("caller-reach: %s (%s): %s", ng_reach_name(dec->reach),
+                 dec->reach == NG_REACH_ALLOWED ? "NOT protected" : "protected", dec->reach_why);
     return r || fflush(stdout) != 0 ? -EIO : 0;
 }
 
+static json_t *json_escrow(const char *file, const uint8_t *pk);
+
 int ng_check_print_ok(const struct ng_policy *p, int json)
 {
-    if (json)
-        return printf("{\"policy\":\"ok\",\"rules\":%zu}\n", p->nrules) < 0 ? -EIO : 0;
-    return printf("policy OK: %zu rules\n", p->nrules) < 0 ? -EIO : 0;
+    int r = 0;
+
+    if (json) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < p->nescrows; i++)
+            json_array_append_new(a, json_escrow(p->escrows[i]->file,
+                                                 p->escrows[i]->loaded ? p->escrows[i]->pk : NULL));
+        json_t *o = json_pack("{s:s, s:I, s:o*}", "policy", "ok", "rules", (json_int_t)p->nrules,
+                              "mask_escrow", a);
+        if (!o)
+            return -ENOMEM;
+        r = json_dumpf(o, stdout, JSON_COMPACT);
+        json_decref(o);
+        return r < 0 || putchar('\n') == EOF || fflush(stdout) != 0 ? -EIO : 0;
+    }
+    if (printf("policy OK: %zu rules\n", p->nrules) < 0)
+        return -EIO;
+    for (size_t i = 0; i < p->nescrows; i++)
+        r |= print_escrow(p->escrows[i]->file, p->escrows[i]->loaded ? p->escrows[i]->pk : NULL);
+    return r || fflush(stdout) != 0 ? -EIO : 0;
 }
 
 /* A JSON string; bytes that are not UTF-8 (jansson refuses them) as \xNN. */
@@ -204,6 +242,18 @@ static json_t *json_caps(const struct ng_constraints *c)
     return a;
 }
 
+/* {"file": FILE, "key": HEX or null}, or null when no escrow. */
+static json_t *json_escrow(const char *file, const uint8_t *pk)
+{
+    char hex[2 * 32 + 1];
+
+    if (!file)
+        return json_null();
+    if (pk)
+        sodium_bin2hex(hex, sizeof(hex), pk, 32);
+    return json_pack("{s:o, s:o}", "file", jstr(file), "key", pk ? json_string(hex) : json_null());
+}
+
 static json_t *json_constraints(const struct ng_constraints *c)
 {
     char run_as[64];
@@ -212,17 +262,22 @@ static json_t *json_constraints(const struct ng_constraints *c)
     fmt_run_as(c, run_as, sizeof(run_as));
     for (size_t i = 0; env && i < c->nsetenv; i++)
         json_array_append_new(env, jstr(c->setenv[i]));
-    return json_pack("{s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:b, s:o, s:o, s:o, s:s, s:o, s:o, "
-                     "s:o, s:o*}",
-                     "run_as", run_as, "capabilities", json_caps(c), "host_access", c->host_access,
-                     "no_new_privs", c->no_new_privs, "join_cgroup", c->join_cgroup,
-                     "leave_processes", c->leave_processes, "record_input", c->record_input,
-                     "record_commands", c->record_commands,
-                     "max_session_ms", jms(c->max_session_ms), "idle_timeout_ms",
-                     jms(c->idle_timeout_ms), "max_output", jint(c->max_output), "audit",
-                     c->audit_required ? "required" : "best-effort", "seal_interval_ms",
-                     jms(c->seal_interval_ms), "min_free", jint(c->min_free), "shell",
-                     jstr(c->shell), "setenv", env);
+    json_t *o =
+        json_pack("{s:s, s:o, s:b, s:s, s:b, s:b, s:b, s:b, s:o, s:o, s:o, s:s, s:o, s:o, s:o, "
+                  "s:o*}",
+                  "run_as", run_as, "capabilities", json_caps(c), "host_access", c->host_access,
+                  "caller_reach", c->caller_reach_allow ? "allow" : "deny", "no_new_privs",
+                  c->no_new_privs, "join_cgroup", c->join_cgroup, "leave_processes",
+                  c->leave_processes, "record_input", c->record_input, "max_session_ms",
+                  jms(c->max_session_ms), "idle_timeout_ms", jms(c->idle_timeout_ms), "max_output",
+                  jint(c->max_output), "audit", c->audit_required ? "required" : "best-effort",
+                  "seal_interval_ms", jms(c->seal_interval_ms), "min_free", jint(c->min_free),
+                  "shell", jstr(c->shell), "setenv", env);
+    if (o)
+        json_object_set_new(o, "record_commands", json_boolean(c->record_commands));
+    if (o)
+        json_object_set_new(o, "mask_escrow", json_escrow(c->mask_escrow_file, c->mask_escrow));
+    return o;
 }
 
 static json_t *json_rules(const struct ng_policy *p, const struct ng_policy_decision *dec)
@@ -246,13 +301,17 @@ int ng_check_print_json(const struct ng_policy *p, const struct ng_policy_decisi
 
     for (size_t i = 0; warns && i < dec->warns.n; i++)
         json_array_append_new(warns, jstr(dec->warns.v[i]));
+    json_t *reach = dec->allow ? json_pack("{s:s, s:b, s:o}", "how", ng_reach_name(dec->reach),
+                                           "protected", dec->reach != NG_REACH_ALLOWED, "why",
+                                           jstr(dec->reach_why))
+                               : json_null();
     json_t *o = json_pack(
-        "{s:s, s:o, s:o, s:o, s:b, s:o, s:o*}", "decision", dec->allow ? "allow" : "deny", "rule",
-        dec->rule_index >= 0 ? jstr(dec->rule_name) : json_null(), "rules", json_rules(p, dec),
-        "constraints", dec->allow ? json_constraints(&dec->c) : json_null(), "host_access",
-        dec->allow && dec->host_access, "host_access_reason",
-        dec->allow && dec->host_access ? jstr(dec->host_access_why) : json_null(), "warnings",
-        warns);
+        "{s:s, s:o, s:o, s:o, s:b, s:o, s:o, s:o*}", "decision", dec->allow ? "allow" : "deny",
+        "rule", dec->rule_index >= 0 ? jstr(dec->rule_name) : json_null(), "rules",
+        json_rules(p, dec), "constraints", dec->allow ? json_constraints(&dec->c) : json_null(),
+        "host_access", dec->allow && dec->host_access, "host_access_reason",
+        dec->allow && dec->host_access ? jstr(dec->host_access_why) : json_null(), "caller_reach",
+        reach, "warnings", warns);
     if (!o)
         return -ENOMEM;
     int r = json_dumpf(o, stdout, JSON_COMPACT);

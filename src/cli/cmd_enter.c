@@ -79,6 +79,8 @@ static int load_policy(struct session *s)
     r = ng_policy_parse(s->policy_buf, len, s->policy_path, &s->policy, &errs);
     if (r == 0)
         r = ng_policy_resolve(s->policy, &ng_policy_userdb_system, &errs, &warns);
+    if (r == 0) /* the escrow key files are part of the policy: the same checks, 78 */
+        r = ng_policy_load_escrow(s->policy, 0, &errs, &warns);
     print_msgs(&errs, 0);
     ng_policy_msgs_free(&errs);
     ng_policy_msgs_free(&warns); /* check shows these; enter stays quiet */
@@ -185,6 +187,21 @@ static int resolve_program(struct session *s)
     return 0;
 }
 
+/* An allow rule that matched but for caller reach: say so, since the
+ * remedy (caller_reach = allow, or another run_as) is not obvious. */
+static void explain_reach(const struct session *s)
+{
+    for (size_t i = 0; i < s->dec.nresults; i++) {
+        const struct ng_policy_rule_result *res = &s->dec.results[i];
+        if (res->rule->kind == NG_POLICY_ALLOW && strncmp(res->why, "caller reach: ", 14) == 0) {
+            ng_err("rule %s would allow it, but the session could not be kept out of the "
+                   "reach of the caller's other processes: %s",
+                   res->rule->name, res->why + 14);
+            return;
+        }
+    }
+}
+
 static int decide(struct session *s)
 {
     const struct ng_caller *cl = s->caller;
@@ -204,6 +221,8 @@ static int decide(struct session *s)
     if ((r = audit_decision(s)) != 0)
         return r;
     if (!s->dec.allow) {
+        if (s->dec.rule_index < 0)
+            explain_reach(s);
         if (s->dec.rule_index < 0)
             ng_err("denied: no rule allows this request (default deny); "
                    "nsgate check explains the decision");

@@ -11,6 +11,7 @@
 #include "nsgate/credplan.h"
 #include "nsgate/creds.h"
 #include "nsgate/enter.h"
+#include "nsgate/isolate.h"
 #include "nsgate/opts.h"
 #include "nsgate/policy.h"
 #include "nsgate/progenv.h"
@@ -39,6 +40,9 @@ struct session {
     const struct ng_constraints *c;
     struct ng_request rq;
     struct ng_creds creds;
+    enum ng_reach reach;     /* how the caller is kept out (reach.h) */
+    uint32_t isolate_uid;    /* NG_REACH_USERNS: the program's host uid */
+    char uid_map[64], gid_map[4000]; /* NG_REACH_USERNS: nsgate's user namespace */
     char *shell_argv[2];
     char **argv;
     struct ng_env env;

@@ -33,6 +33,40 @@ static int plan_creds(struct session *s)
     return 0;
 }
 
+/* docs/security.md "The caller cannot reach into the session": the
+ * decision said how; an isolated session gets its host uid and maps here. A
+ * uid that cannot be had leaves the session unprotected: refused, unless
+ * the rule accepts that (caller_reach = allow). */
+static int plan_reach(struct session *s)
+{
+    const char *why = NULL;
+
+    s->reach = s->dec.reach;
+    if (s->reach != NG_REACH_USERNS)
+        return 0;
+    int r = ng_isolate_pick_uid(getpid(), &s->isolate_uid, &why);
+    if (r == 0) {
+        r = ng_reach_uid_map(&s->creds, s->isolate_uid, s->uid_map, sizeof(s->uid_map));
+        if (r == 0)
+            r = ng_reach_gid_map(&s->creds, s->gid_map, sizeof(s->gid_map));
+        if (r < 0)
+            why = "the caller's groups do not fit in a user namespace's gid map";
+    }
+    if (r == 0)
+        return 0;
+    if (!s->c->caller_reach_allow) {
+        ng_err("the session cannot be kept out of the caller's reach: %s; refused "
+               "(caller_reach = deny)",
+               why);
+        return NG_EXIT_DENIED;
+    }
+    ng_warn("the session cannot be kept out of the caller's reach: %s; it runs unprotected "
+            "(caller_reach = allow)",
+            why);
+    s->reach = NG_REACH_ALLOWED;
+    return 0;
+}
+
 static int prepare_program(struct session *s)
 {
     extern char **environ;
@@ -155,7 +189,9 @@ static int begin_session(struct session *s)
                        strlen(s->policy_buf), NULL, 0);
     h.record_input = s->c->record_input;
     h.record_commands = s->c->record_commands;
+    h.mask_escrow = s->c->mask_escrow; /* covered by the header hash */
     h.pty = s->use_pty;
+    h.caller_reach = ng_reach_name(s->reach);
     return ng_sealer_session_open(s->sealer, &h, &s->sess);
 }
 
@@ -167,13 +203,26 @@ static int seal_tick(void *ctx);
  * entered. */
 static int start_recording(struct session *s)
 {
+    /* A policy that names an escrow key never records without it. */
+    if (s->c->mask_escrow_file && !s->c->mask_escrow)
+        return ng_err("the escrow key %s was not loaded; nothing was entered",
+                      s->c->mask_escrow_file),
+               NG_EXIT_INTERNAL;
     int r = begin_session(s);
+    if (r == 0 && s->reach == NG_REACH_USERNS) {
+        /* Files the program leaves on the host belong to this uid: say
+         * which session it was. */
+        char m[64];
+        int n = snprintf(m, sizeof(m), "isolated as host uid %u", (unsigned)s->isolate_uid);
+        r = ng_store_event(s->sess, 'm', m, (size_t)n);
+    }
     if (r < 0)
         return ng_err("cannot record the session: %s; nothing was entered", strerror(-r)),
                NG_EXIT_STORAGE;
     if (ng_recorder_init(&s->rec, s->sess, s->c->record_input,
                          s->use_pty ? s->tty.master : -1) < 0)
         return ng_err("cannot set up the recorder"), NG_EXIT_INTERNAL;
+    s->rec.escrow_pk = s->c->mask_escrow;
     s->rec_ok = 1;
     s->rec.audit = s->audit_ok ? &s->audit : NULL;
     s->rec.audit_required = s->audit_required;
@@ -226,7 +275,7 @@ int ng_cmd_enter_prepare(struct session *s)
     char cgtext[8192];
     int r;
 
-    if ((r = plan_creds(s)) || (r = prepare_program(s)))
+    if ((r = plan_creds(s)) || (r = plan_reach(s)) || (r = prepare_program(s)))
         return r;
     if (ng_read_file_at(s->rq.t.proc_fd, "cgroup", cgtext, sizeof(cgtext)) < 0)
         return ng_err("target %d is gone", (int)s->rq.t.pid), NG_EXIT_TARGET;
@@ -270,6 +319,10 @@ __attribute__((noreturn)) static void child(struct session *s)
         .recorder = s->recorder_pid,
         .cmdfilter = s->c->record_commands ? &s->cmdfilter : NULL,
         .cmd_sock = s->cmdsock[1],
+        .isolate = s->reach == NG_REACH_USERNS,
+        .isolate_uid = s->isolate_uid,
+        .uid_map = s->uid_map,
+        .gid_map = s->gid_map,
     };
     if (s->use_pty)
         p.stdio[0] = p.stdio[1] = p.stdio[2] = s->tty.slave;
@@ -322,7 +375,7 @@ static void relay_config(struct session *s, struct ng_relay_cfg *cfg)
     cfg->pty = s->use_pty;
     cfg->tty_fd = s->tty.caller_fd;
     cfg->child = s->child;
-    cfg->status_fd = ng_enter_needs_fork(s->rq.ns) ? s->statp[0] : -1;
+    cfg->status_fd = ng_enter_needs_fork(s->rq.ns, s->reach == NG_REACH_USERNS) ? s->statp[0] : -1;
     cfg->sigfd = s->sigfd;
     cfg->max_session_ms = s->c->max_session_ms;
     cfg->idle_timeout_ms = s->c->idle_timeout_ms;

@@ -6,117 +6,85 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nsgate/escrow.h"
 #include "nsgate/export.h"
+#include "nsgate/reveal.h"
 #include "nsgate/verify.h"
 
 static const char usage[] =
     "Usage: nsgate export [--db FILE] [--keys DIR | --key FILE] [-f asciicast|jsonl|html]\n"
-    "                     [-o FILE] [--force] SESSION\n"
+    "                     [-o FILE] [--force] [--reveal --escrow-key FILE] SESSION\n"
     "\n"
     "Writes a session for other tools: asciicast v2 (default, for asciinema), JSON lines\n"
     "(metadata, then every event with its data in base64 and its chain hash, for a SIEM)\n"
     "or one self-contained HTML review page. Verifies the session first: a TAMPERED one\n"
     "is refused unless --force (then marked as tampered, exit 1); an INCOMPLETE one is\n"
     "exported with a warning (exit 2). -o FILE must not exist (--force replaces a regular\n"
-    "file you own); without -o the export goes to standard output.\n";
+    "file you own); without -o the export goes to standard output.\n"
+    "--reveal --escrow-key FILE puts masked input (typed at password prompts) in place of\n"
+    "its stars, opened with the escrow secret key in FILE (made by nsgate keygen --escrow;\n"
+    "read with your own rights); jsonl adds it to each escrowed event as \"revealed\".\n";
 
 struct export_opts {
-    const char *db, *keys, *key, *out;
+    struct ng_cmd_source src;
+    const char *out, *escrow_key;
+    int reveal;
     enum ng_export_format fmt;
     int force;
     const char *session;
 };
 
-static int parse(int argc, char **argv, struct export_opts *o, int *ret_help)
+enum { OPT_FORCE = 256, OPT_REVEAL, OPT_ESCROW_KEY };
+
+static const struct ng_optdef export_opts_def[] = {
+    NG_SOURCE_OPTDEFS,
+    {'f', 'f', "format", NG_OPT_ARG},
+    {'o', 'o', "output", NG_OPT_ARG},
+    {OPT_FORCE, 0, "force", 0},
+    {OPT_REVEAL, 0, "reveal", 0},
+    {OPT_ESCROW_KEY, 0, "escrow-key", NG_OPT_ARG},
+    {'h', 'h', "help", 0},
+    {0, 0, NULL, 0},
+};
+
+const struct ng_cmdspec ng_spec_export = {.name = "export",
+                                          .opts = export_opts_def,
+                                          .flags = NG_CMD_PERMUTE | NG_CMD_READER,
+                                          .min_operands = 1,
+                                          .max_operands = 1,
+                                          .operand = "SESSION"};
+
+static int export_opt(const struct ng_optval *v, void *ctx)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},     {"keys", required_argument, NULL, 'K'},
-        {"key", required_argument, NULL, 'k'},    {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'F'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-    };
-    int c;
+    struct export_opts *o = ctx;
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+f:o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            o->db = optarg;
-            break;
-        case 'K':
-            o->keys = optarg;
-            break;
-        case 'k':
-            o->key = optarg;
-            break;
-        case 'f':
-            if (ng_export_parse_format(optarg, &o->fmt) < 0) {
-                ng_err("-f wants asciicast, jsonl or html, not '%s'", optarg);
-                return -EINVAL;
-            }
-            break;
-        case 'o':
-            o->out = optarg;
-            break;
-        case 'F':
-            o->force = 1;
-            break;
-        case 'h':
-            *ret_help = 1;
-            return 0;
-        default:
-            return -EINVAL;
-        }
-    }
-    if (argc - optind != 1) {
-        ng_err("export wants exactly one SESSION");
-        return -EINVAL;
-    }
-    o->session = argv[optind];
-    return 0;
-}
-
-/* 0 OK, 2 INCOMPLETE, 1 TAMPERED (the caller refuses it without --force),
- * or a negative errno when verification could not run. */
-static int verify_first(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
-                        const uint8_t root[NG_FSKEY_PK_BYTES], const struct export_opts *o,
-                        const char *text, struct ng_verify_result *res)
-{
-    struct ng_verifier *v;
-    int r = ng_verify_new(s, root, NULL, &v);
-
-    if (r == 0)
-        r = ng_verify_session(v, id, NULL, 0, res);
-    ng_verify_free(v);
-    if (r < 0)
-        return r;
-    switch (res->word) {
-    case NG_VERIFY_OK:
+    if (ng_cmd_source_opt(v, &o->src))
         return 0;
-    case NG_VERIFY_INCOMPLETE:
-        ng_warn("session %s is INCOMPLETE: %lld events, sealed up to %lld; the export says "
-                "so, and what follows is not proven",
-                text, (long long)res->events, (long long)(res->sealed < 0 ? 0 : res->sealed));
-        return 2;
-    case NG_VERIFY_MISSING:
-    case NG_VERIFY_TAMPERED:
+    switch (v->id) {
+    case 'f':
+        if (ng_export_parse_format(v->arg, &o->fmt) < 0)
+            return ng_err("-f wants asciicast, jsonl or html, not '%s'", v->arg), -EINVAL;
+        return 0;
+    case 'o':
+        o->out = v->arg;
+        return 0;
+    case OPT_FORCE:
+        o->force = 1;
+        return 0;
+    case OPT_REVEAL:
+        o->reveal = 1;
+        return 0;
+    case OPT_ESCROW_KEY:
+        o->escrow_key = v->arg;
+        return 0;
     default:
-        if (o->force)
-            ng_warn("session %s is TAMPERED at seq=%lld: %s; exporting anyway (--force), "
-                    "marked as tampered",
-                    text, (long long)res->seq, res->what);
-        else
-            ng_err("session %s is TAMPERED at seq=%lld: %s; not exporting it (--force exports "
-                   "it marked as tampered)",
-                   text, (long long)res->seq, res->what);
-        return 1;
+        return 0;
     }
 }
 
@@ -224,49 +192,92 @@ static int export_session(struct ng_store *s, struct ng_export_in *in, const uin
     return r;
 }
 
-int ng_cmd_export(int argc, char **argv, const struct ng_caller *caller)
+/* The session's escrow key for the metadata, and the reveal state when
+ * --reveal can reveal. 0 or an exit status. */
+static int escrow_setup(struct ng_store *s, const uint8_t *id, const struct export_opts *o,
+                        const struct ng_escrow_secret *ek, const char *text,
+                        struct ng_export_in *in, uint8_t pk[NG_STORE_ESCROW_PK_LEN],
+                        struct ng_reveal *rv)
 {
-    struct export_opts o = {.db = ng_cmd_default_db(), .fmt = NG_EXPORT_ASCIICAST};
-    char text[NG_UUID_STR];
-    uint8_t id[NG_STORE_ID_LEN] = {0}, root[NG_FSKEY_PK_BYTES];
-    struct ng_verify_result res;
-    struct ng_store *s;
-    int help = 0, st;
+    int reveal = 0, r = ng_store_session_escrow(s, id, pk);
 
-    /* Before any file is opened: a non-root caller works with its own rights. */
-    st = ng_cmd_drop(caller);
-    if (st)
-        return st;
-    if (parse(argc, argv, &o, &help) < 0) {
-        fputs(usage, stderr);
-        return NG_EXIT_USAGE;
+    if (r < 0) {
+        ng_err("cannot read the escrow key of session %s: %s", text, strerror(-r));
+        return NG_EXIT_STORAGE;
     }
-    if (help) {
-        fputs(usage, stdout);
+    in->mask_escrow = r == 1 ? pk : NULL;
+    if (!ek)
         return 0;
+    r = ng_cmd_escrow_match(s, id, ek, o->escrow_key, text, &reveal);
+    if (r == 0 && reveal) {
+        ng_reveal_init(rv, ek);
+        in->reveal = rv;
     }
-    st = ng_cmd_root_key(o.keys, o.key, root);
+    return r;
+}
+
+/* Verified, then exported. */
+static int export_verified(struct ng_store *s, const uint8_t *id, const uint8_t *root,
+                           const struct export_opts *o, const struct ng_escrow_secret *ek,
+                           const char *text)
+{
+    struct ng_verify_result res;
+    struct ng_reveal rv;
+    uint8_t pk[NG_STORE_ESCROW_PK_LEN];
+    struct ng_export_in in = {.verdict = &res, .root_pk = root};
+    int st = escrow_setup(s, id, o, ek, text, &in, pk, &rv);
+
     if (st)
         return st;
-    st = ng_cmd_store_open(o.db, &s);
-    if (st)
-        return st;
-    st = ng_cmd_store_find(s, o.session, id);
-    ng_uuid_format(id, text);
-    int verdict = st ? 0 : verify_first(s, id, root, &o, text, &res);
+    int verdict = ng_cmd_verify_first(s, id, root, o->force, "export", text, &res);
     int r = verdict < 0 ? verdict : 0;
-    if (!st && r == 0 && (verdict != 1 || o.force)) {
-        struct ng_export_in in = {.verdict = &res, .root_pk = root};
-        r = export_session(s, &in, id, &o);
-    }
-    ng_store_close(s);
-    if (st)
-        return st;
+    if (r == 0 && (verdict != 1 || o->force))
+        r = export_session(s, &in, id, o);
     if (r == -ECANCELED)
         return NG_EXIT_STORAGE; /* the output could not be created: said why */
+    if (r < 0 && in.reveal && rv.bad_seq)
+        return ng_cmd_reveal_error(r, rv.bad_seq, o->escrow_key, text);
     if (r < 0) {
         ng_err("export of %s failed: %s", text, strerror(-r));
         return NG_EXIT_STORAGE;
     }
     return verdict;
+}
+
+int ng_cmd_export(int argc, char **argv, const struct ng_caller *caller)
+{
+    struct export_opts o = {.src.db = ng_cmd_default_db(), .fmt = NG_EXPORT_ASCIICAST};
+    char text[NG_UUID_STR];
+    uint8_t id[NG_STORE_ID_LEN] = {0}, root[NG_FSKEY_PK_BYTES];
+    struct ng_escrow_secret *ek = NULL;
+    struct ng_store *s;
+    /* Before any file is opened: a non-root caller works with its own rights. */
+    char **operands;
+    int n, st = ng_cmd_start(&ng_spec_export, usage, argc, argv, caller, export_opt, &o,
+                             &operands, &n);
+
+    if (st)
+        return st < 0 ? 0 : st;
+    o.session = operands[0];
+    if (o.reveal != (o.escrow_key != NULL)) {
+        ng_err("--reveal and --escrow-key FILE go together");
+        return NG_EXIT_USAGE;
+    }
+    st = ng_cmd_root_key(o.src.keys, o.src.key, root);
+    /* After the drop: the escrow secret is read with the caller's own rights. */
+    if (st == 0 && o.reveal)
+        st = ng_cmd_escrow_key(o.escrow_key, &ek);
+    if (st == 0)
+        st = ng_cmd_store_open(o.src.db, &s);
+    if (st) {
+        ng_escrow_secret_free(ek);
+        return st;
+    }
+    st = ng_cmd_store_find(s, o.session, id);
+    ng_uuid_format(id, text);
+    if (st == 0)
+        st = export_verified(s, id, root, &o, ek, text);
+    ng_store_close(s);
+    ng_escrow_secret_free(ek);
+    return st;
 }

@@ -6,6 +6,7 @@
 
 #include "nsgate/caller.h"
 #include "nsgate/exitcode.h"
+#include "nsgate/optparse.h"
 
 int ng_cmd_enter(int argc, char **argv, const struct ng_caller *caller);
 int ng_cmd_check(int argc, char **argv, const struct ng_caller *caller);
@@ -14,6 +15,23 @@ int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller);
 int ng_cmd_verify(int argc, char **argv, const struct ng_caller *caller);
 int ng_cmd_export(int argc, char **argv, const struct ng_caller *caller);
 int ng_cmd_keygen(int argc, char **argv, const struct ng_caller *caller);
+/* Does this keygen command line ask for --escrow (which needs no privilege,
+ * so main does not harden it as privileged)? Prints nothing. */
+int ng_cmd_keygen_wants_escrow(int argc, char **argv);
+
+/* Each subcommand's option table (optparse.h), for the fuzzer too. */
+extern const struct ng_cmdspec ng_spec_check, ng_spec_sessions, ng_spec_replay, ng_spec_verify,
+    ng_spec_export, ng_spec_keygen;
+
+/* The start every subcommand but enter and check shares: a reader
+ * (NG_CMD_READER) drops privileges for good first (cli.md "Privileges of the
+ * subcommands"), then its table parses argv; a usage error prints the message
+ * and usage (64), --help (option id 'h') prints usage to standard output.
+ * 0: go on with l; NG_CMD_DONE: return 0; else the exit status. */
+#define NG_CMD_DONE (-1)
+int ng_cmd_start(const struct ng_cmdspec *spec, const char *usage, int argc, char **argv,
+                 const struct ng_caller *caller, int (*opt)(const struct ng_optval *, void *),
+                 void *ctx, char ***operands, int *noperands);
 
 /* Print "nsgate: MESSAGE\n" to standard error with untrusted bytes escaped. */
 void ng_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -3,11 +3,12 @@
  * module reports CRYPTO_KEY_USER from what ng_fskey_create and
  * ng_fskey_advance return (fskey.h: struct ng_fskey_created/advanced). */
 #include "cmd_int.h"
+#include "cmd_store_int.h"
 #include "nsgate/audit.h"
+#include "nsgate/escrow.h"
 #include "nsgate/fskey.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 static const char keygen_usage[] =
     "Usage: nsgate keygen [--keys DIR] [--epoch DURATION] [--force]\n"
     "       nsgate keygen --advance [--keys DIR]\n"
+    "       nsgate keygen --escrow FILE\n"
     "\n"
     "Create the forward-secure sealing keys and print the root public key (64 hex\n"
     "digits) on standard output: keep it off this host, verify needs it.\n"
@@ -28,12 +30,20 @@ static const char keygen_usage[] =
     "                     are kept in DIR/retired/)\n"
     "  --advance          bring the keys to the current epoch, erasing every past\n"
     "                     one (run by nsgate-keygen-advance.timer)\n"
-    "Root only.\n";
+    "Root only.\n"
+    "\n"
+    "  --escrow FILE      create an escrow key pair for masked input instead: the\n"
+    "                     secret goes to the new file FILE (mode 0600; an existing\n"
+    "                     file or symlink is refused), the public key (64 hex digits)\n"
+    "                     to standard output, for the policy's mask_escrow. Anyone\n"
+    "                     may run it; it runs with your own rights. Keep FILE off\n"
+    "                     the hosts whose sessions it can reveal.\n";
 
 struct keygen_opts {
+    const char *escrow;
     const char *dir;
     uint64_t epoch_ns;
-    int force, advance, epoch_given, help;
+    int force, advance, epoch_given, keys_given;
 };
 
 /* DURATION as in policy.md: an integer with a unit ms s m h d. */
@@ -66,54 +76,95 @@ static int parse_duration(const char *s, uint64_t *ret_ns)
     return -EINVAL;
 }
 
-static int parse_opts(int argc, char **argv, struct keygen_opts *o)
-{
-    static const struct option longopts[] = {
-        {"keys", required_argument, NULL, 'k'}, {"epoch", required_argument, NULL, 'e'},
-        {"force", no_argument, NULL, 'f'},      {"advance", no_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
-    int c;
+enum { OPT_KEYS = 256, OPT_EPOCH, OPT_FORCE, OPT_ADVANCE, OPT_ESCROW };
 
-    const char *env = getenv("NSGATE_KEYS"); /* kept for real root only */
-    *o = (struct keygen_opts){.dir = env && *env && getuid() == 0 ? env : NG_FSKEY_DEFAULT_DIR,
-                              .epoch_ns = NG_FSKEY_DEFAULT_EPOCH_NS};
-    optind = 0; /* full re-initialisation of glibc getopt */
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'k':
-            o->dir = optarg;
-            break;
-        case 'f':
-            o->force = 1;
-            break;
-        case 'a':
-            o->advance = 1;
-            break;
-        case 'h':
-            o->help = 1;
-            break;
-        case 'e':
-            o->epoch_given = 1;
-            if (parse_duration(optarg, &o->epoch_ns) < 0 || o->epoch_ns < NG_FSKEY_MIN_EPOCH_NS ||
-                o->epoch_ns > NG_FSKEY_MAX_EPOCH_NS) {
-                ng_err("--epoch wants a duration from 10s to 7d, like 15m: %s", optarg);
-                return -EINVAL;
-            }
-            break;
-        default:
-            ng_err("unknown option or missing argument: %s (see nsgate keygen --help)",
-                   argv[optind - 1]);
-            return -EINVAL;
-        }
+static const struct ng_optdef keygen_opts_def[] = {
+    {OPT_KEYS, 0, "keys", NG_OPT_ARG},
+    {OPT_EPOCH, 0, "epoch", NG_OPT_ARG},
+    {OPT_FORCE, 0, "force", 0},
+    {OPT_ADVANCE, 0, "advance", 0},
+    {OPT_ESCROW, 0, "escrow", NG_OPT_ARG},
+    {'h', 'h', "help", 0},
+    {0, 0, NULL, 0},
+};
+
+/* Not a reader: root only, and it keeps its privileges (--escrow drops them
+ * itself before it opens anything). */
+const struct ng_cmdspec ng_spec_keygen = {
+    .name = "keygen", .opts = keygen_opts_def, .flags = NG_CMD_PERMUTE};
+
+static int keygen_opt(const struct ng_optval *v, void *ctx)
+{
+    struct keygen_opts *o = ctx;
+
+    switch (v->id) {
+    case OPT_KEYS:
+        o->dir = v->arg;
+        o->keys_given = 1;
+        return 0;
+    case OPT_FORCE:
+        o->force = 1;
+        return 0;
+    case OPT_ADVANCE:
+        o->advance = 1;
+        return 0;
+    case OPT_ESCROW:
+        o->escrow = v->arg;
+        return 0;
+    case OPT_EPOCH:
+        o->epoch_given = 1;
+        if (parse_duration(v->arg, &o->epoch_ns) < 0 || o->epoch_ns < NG_FSKEY_MIN_EPOCH_NS ||
+            o->epoch_ns > NG_FSKEY_MAX_EPOCH_NS)
+            return ng_err("--epoch wants a duration from 10s to 7d, like 15m: %s", v->arg),
+                   -EINVAL;
+        return 0;
+    default:
+        return 0;
     }
-    if (optind < argc || (o->advance && (o->force || o->epoch_given))) {
-        ng_err("keygen --advance takes only --keys, and keygen no operands "
-               "(see nsgate keygen --help)");
-        return -EINVAL;
+}
+
+int ng_cmd_keygen_wants_escrow(int argc, char **argv)
+{
+    struct ng_optlist l;
+    char err[256];
+
+    return ng_optparse(&ng_spec_keygen, argc, argv, &l, err, sizeof(err)) == 0 &&
+           ng_optlist_has(&l, OPT_ESCROW) && !ng_optlist_has(&l, 'h');
+}
+
+/* keygen --escrow FILE: with the caller's own rights (privileges dropped
+ * before FILE is opened, so the setuid bit never creates a file anywhere). */
+static int do_escrow(const struct keygen_opts *o, const struct ng_caller *caller)
+{
+    uint8_t pk[NG_ESCROW_KEY_BYTES];
+    char hex[2 * NG_ESCROW_KEY_BYTES + 1];
+    int st = ng_cmd_drop(caller);
+
+    if (st)
+        return st;
+    int r = ng_escrow_keygen(o->escrow, pk);
+    if (r < 0) {
+        ng_err("cannot create the escrow secret key file %s: %s%s", o->escrow, strerror(-r),
+               r == -EEXIST ? " (keygen --escrow never replaces a file or follows a symlink: "
+                              "name a new file)"
+                            : "");
+        return r == -EEXIST                  ? NG_EXIT_USAGE
+               : r == -ENOENT                ? NG_EXIT_NOINPUT
+               : r == -EACCES || r == -EPERM ? NG_EXIT_DENIED
+                                             : NG_EXIT_STORAGE;
     }
+    sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
+    if (printf("%s\n", hex) < 0 || fflush(stdout) != 0) {
+        ng_err("cannot write the escrow public key to standard output");
+        return NG_EXIT_INTERNAL;
+    }
+    ng_warn("escrow secret key written to %s: whoever holds it can read every masked input "
+            "recorded with this key; keep it off the hosts it reveals, and put the public key "
+            "(standard output) in the file the policy's mask_escrow names",
+            o->escrow);
     return 0;
 }
+
 
 /* The message for a key directory problem, by errno. */
 static int key_error(const char *what, const char *dir, int r)
@@ -233,14 +284,25 @@ static int do_advance(const struct keygen_opts *o)
 
 int ng_cmd_keygen(int argc, char **argv, const struct ng_caller *caller)
 {
-    struct keygen_opts o;
+    const char *env = getenv("NSGATE_KEYS"); /* kept for real root only */
+    struct keygen_opts o = {.dir = env && *env && getuid() == 0 ? env : NG_FSKEY_DEFAULT_DIR,
+                            .epoch_ns = NG_FSKEY_DEFAULT_EPOCH_NS};
+    char **operands;
+    int n, st = ng_cmd_start(&ng_spec_keygen, keygen_usage, argc, argv, caller, keygen_opt, &o,
+                             &operands, &n);
 
-    if (parse_opts(argc, argv, &o) < 0)
+    if (st)
+        return st < 0 ? 0 : st;
+    if (o.escrow && (o.advance || o.force || o.epoch_given || o.keys_given)) {
+        ng_err("keygen --escrow takes no other option (see nsgate keygen --help)");
         return NG_EXIT_USAGE;
-    if (o.help) {
-        fputs(keygen_usage, stdout);
-        return 0;
     }
+    if (o.advance && (o.force || o.epoch_given)) {
+        ng_err("keygen --advance takes only --keys (see nsgate keygen --help)");
+        return NG_EXIT_USAGE;
+    }
+    if (o.escrow)
+        return do_escrow(&o, caller);
     if (caller->uid != 0) {
         ng_err("keygen is for root only: run it as root");
         return NG_EXIT_DENIED;

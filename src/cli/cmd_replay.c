@@ -5,7 +5,6 @@
 #include "cmd_store_int.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,24 +12,32 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nsgate/cmdline.h"
+#include "nsgate/escrow.h"
+#include "nsgate/reveal.h"
 #include "nsgate/termfilter.h"
+#include "nsgate/text.h"
 #include "nsgate/verify.h"
 #include "nsgate/util.h"
 
 static const char usage[] =
     "Usage: nsgate replay [--db FILE] [--keys DIR | --key FILE] [-s FACTOR] [-m SECONDS]\n"
-    "                     [--no-timing] [--raw] [--force] SESSION\n"
+    "                     [--no-timing] [--raw] [--force] [--reveal --escrow-key FILE]\n"
+    "                     SESSION\n"
     "       nsgate replay --commands [--db FILE] [--keys DIR | --key FILE] [--force] SESSION\n"
     "\n"
     "Plays a recorded session with its original timing, FACTOR times faster, pauses\n"
     "capped at SECONDS. SESSION is a session ID or a unique prefix of at least 6\n"
     "characters. To a terminal, sequences that could act on it are removed unless --raw.\n"
+    "--reveal --escrow-key FILE shows masked input (typed at password prompts) where it\n"
+    "was typed, as [revealed: TEXT], opened with the escrow secret key in FILE (made by\n"
+    "nsgate keygen --escrow; read with your own rights).\n"
     "--commands prints the session's command timeline instead: every program run\n"
     "inside it, one per line (offset, pid, uid, the command line shell-quoted).\n";
 
 struct replay_opts {
-    const char *db, *keys, *key;
+    struct ng_cmd_source src;
+    const char *escrow_key;
+    int reveal;
     double speed;
     double max_pause; /* < 0: no cap */
     int no_timing, raw, force, commands;
@@ -55,66 +62,65 @@ static int parse_double(const char *s, double min, double *ret)
     return 0;
 }
 
-static int parse(int argc, char **argv, struct replay_opts *o, int *ret_help)
-{
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},  {"keys", required_argument, NULL, 'K'},
-        {"key", required_argument, NULL, 'k'}, {"no-timing", no_argument, NULL, 'T'},
-        {"raw", no_argument, NULL, 'r'},       {"force", no_argument, NULL, 'f'},
-        {"commands", no_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
-    };
-    int c;
+enum { OPT_NO_TIMING = 256, OPT_RAW, OPT_FORCE, OPT_REVEAL, OPT_ESCROW_KEY, OPT_COMMANDS };
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+s:m:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            o->db = optarg;
-            break;
-        case 'K':
-            o->keys = optarg;
-            break;
-        case 'k':
-            o->key = optarg;
-            break;
-        case 'T':
-            o->no_timing = 1;
-            break;
-        case 'r':
-            o->raw = 1;
-            break;
-        case 'f':
-            o->force = 1;
-            break;
-        case 'c':
-            o->commands = 1;
-            break;
-        case 'h':
-            *ret_help = 1;
-            return 0;
-        case 's':
-            if (parse_double(optarg, 1e-6, &o->speed) < 0 || o->speed <= 0) {
-                ng_err("-s wants a positive factor, not '%s'", optarg);
-                return -EINVAL;
-            }
-            break;
-        case 'm':
-            if (parse_double(optarg, 0, &o->max_pause) < 0) {
-                ng_err("-m wants a number of seconds, not '%s'", optarg);
-                return -EINVAL;
-            }
-            break;
-        default:
-            return -EINVAL;
-        }
+static const struct ng_optdef replay_opts_def[] = {
+    NG_SOURCE_OPTDEFS,
+    {OPT_NO_TIMING, 0, "no-timing", 0},
+    {OPT_RAW, 0, "raw", 0},
+    {OPT_FORCE, 0, "force", 0},
+    {OPT_REVEAL, 0, "reveal", 0},
+    {OPT_ESCROW_KEY, 0, "escrow-key", NG_OPT_ARG},
+    {OPT_COMMANDS, 0, "commands", 0},
+    {'s', 's', NULL, NG_OPT_ARG},
+    {'m', 'm', NULL, NG_OPT_ARG},
+    {'h', 'h', "help", 0},
+    {0, 0, NULL, 0},
+};
+
+const struct ng_cmdspec ng_spec_replay = {.name = "replay",
+                                          .opts = replay_opts_def,
+                                          .flags = NG_CMD_PERMUTE | NG_CMD_READER,
+                                          .min_operands = 1,
+                                          .max_operands = 1,
+                                          .operand = "SESSION"};
+
+static int replay_opt(const struct ng_optval *v, void *ctx)
+{
+    struct replay_opts *o = ctx;
+
+    if (ng_cmd_source_opt(v, &o->src))
+        return 0;
+    switch (v->id) {
+    case OPT_NO_TIMING:
+        o->no_timing = 1;
+        return 0;
+    case OPT_RAW:
+        o->raw = 1;
+        return 0;
+    case OPT_FORCE:
+        o->force = 1;
+        return 0;
+    case OPT_REVEAL:
+        o->reveal = 1;
+        return 0;
+    case OPT_ESCROW_KEY:
+        o->escrow_key = v->arg;
+        return 0;
+    case OPT_COMMANDS:
+        o->commands = 1;
+        return 0;
+    case 's':
+        if (parse_double(v->arg, 1e-6, &o->speed) < 0 || o->speed <= 0)
+            return ng_err("-s wants a positive factor, not '%s'", v->arg), -EINVAL;
+        return 0;
+    case 'm':
+        if (parse_double(v->arg, 0, &o->max_pause) < 0)
+            return ng_err("-m wants a number of seconds, not '%s'", v->arg), -EINVAL;
+        return 0;
+    default:
+        return 0;
     }
-    if (argc - optind != 1) {
-        ng_err("replay wants exactly one SESSION");
-        return -EINVAL;
-    }
-    o->session = argv[optind];
-    return 0;
 }
 
 static int sink_write(struct sink *k, const uint8_t *p, size_t len)
@@ -167,7 +173,41 @@ static int resize(const struct ng_event *ev)
     return ng_write_all(STDOUT_FILENO, out, (size_t)n);
 }
 
-static int play(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const struct replay_opts *o)
+/* A masked stretch, shown where it ended (where its echo would have been),
+ * escaped (what was typed is attacker-chosen) and marked as revealed: in
+ * reverse video to a terminal. */
+static int show_revealed(struct sink *k, const struct ng_reveal *rv)
+{
+    char *text = ng_escape((const char *)rv->done, rv->done_len), *line = NULL;
+
+    if (!text)
+        return -ENOMEM;
+    int n = asprintf(&line, "%s[revealed: %s]%s", k->filter ? "\x1b[7m" : "", text,
+                     k->filter ? "\x1b[27m" : "");
+    free(text);
+    if (n < 0)
+        return -ENOMEM;
+    int r = sink_write(k, (const uint8_t *)line, (size_t)n);
+    free(line);
+    return r;
+}
+
+/* --reveal: every event goes through the framing check; a stretch that
+ * ended before ev is shown first. */
+static int reveal_before(struct ng_reveal *rv, const struct ng_event *ev, struct sink *out,
+                         const struct replay_opts *o, int64_t *prev)
+{
+    int f = ng_reveal_feed(rv, ev);
+
+    if (f <= 0 || !(f & NG_REVEAL_STRETCH_END))
+        return f < 0 ? f : 0;
+    pause_for(o, ev->t_ns - *prev);
+    *prev = ev->t_ns;
+    return show_revealed(out, rv);
+}
+
+static int play(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const struct replay_opts *o,
+                struct ng_reveal *rv)
 {
     struct sink out = {.fd = STDOUT_FILENO}, err = {.fd = STDERR_FILENO};
     struct ng_event_iter *it;
@@ -183,6 +223,8 @@ static int play(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const str
     ng_termfilter_init(&out.tf);
     ng_termfilter_init(&err.tf);
     while ((r = ng_store_events_next(it, &ev)) == 1) {
+        if (rv && (r = reveal_before(rv, &ev, &out, o, &prev)) < 0)
+            break;
         int shown = ev.kind == 'o' || ev.kind == 'e' || (ev.kind == 'r' && tty);
         if (!shown)
             continue;
@@ -195,6 +237,8 @@ static int play(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const str
         if (r < 0)
             break;
     }
+    if (r == 0 && rv && ng_reveal_finish(rv))
+        r = show_revealed(&out, rv);
     ng_store_events_end(it);
     return r;
 }
@@ -202,80 +246,77 @@ static int play(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const str
 /* Verify the session first (cli.md): 0 OK, 2 INCOMPLETE (replayed with a
  * warning), 1 TAMPERED (refused unless --force, then replayed after a
  * warning, still 1); a negative errno when verification could not run. */
-static int verify_first(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
-                        const uint8_t root[NG_FSKEY_PK_BYTES], const struct replay_opts *o,
-                        const char *text)
+/* The session, verified, then played (revealing when asked and possible). */
+static int replay_session(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                          const uint8_t root[NG_FSKEY_PK_BYTES], const struct replay_opts *o,
+                          const struct ng_escrow_secret *ek, const char *text)
 {
-    struct ng_verifier *v;
-    struct ng_verify_result res;
-    int r = ng_verify_new(s, root, NULL, &v);
+    struct ng_reveal rv;
+    int reveal = 0, st = ek ? ng_cmd_escrow_match(s, id, ek, o->escrow_key, text, &reveal) : 0;
 
-    if (r == 0)
-        r = ng_verify_session(v, id, NULL, 0, &res);
-    ng_verify_free(v);
-    if (r < 0)
-        return r;
-    switch (res.word) {
-    case NG_VERIFY_OK:
-        return 0;
-    case NG_VERIFY_INCOMPLETE:
-        ng_warn("session %s is INCOMPLETE: %lld events, sealed up to %lld; what follows is not "
-                "proven",
-                text, (long long)res.events, (long long)(res.sealed < 0 ? 0 : res.sealed));
-        return 2;
-    case NG_VERIFY_MISSING:
-    case NG_VERIFY_TAMPERED:
-    default:
-        if (o->force)
-            ng_warn("session %s is TAMPERED at seq=%lld: %s; replaying anyway (--force): "
-                    "do not trust what follows",
-                    text, (long long)res.seq, res.what);
-        else
-            ng_err("session %s is TAMPERED at seq=%lld: %s; not replaying it (--force "
-                   "replays it anyway)",
-                   text, (long long)res.seq, res.what);
-        return 1;
+    if (st)
+        return st;
+    int verdict = ng_cmd_verify_first(s, id, root, o->force, "replay", text, NULL);
+    if (verdict < 0 || (verdict == 1 && !o->force)) {
+        if (verdict < 0)
+            ng_err("replay of %s failed: %s", text, strerror(-verdict));
+        return verdict < 0 ? NG_EXIT_STORAGE : verdict;
     }
-}
-
-int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller)
-{
-    struct replay_opts o = {.db = ng_cmd_default_db(), .speed = 1.0, .max_pause = -1};
-    char text[NG_UUID_STR];
-    uint8_t id[NG_STORE_ID_LEN] = {0}, root[NG_FSKEY_PK_BYTES];
-    struct ng_store *s;
-    int help = 0, st, verdict = 0;
-
-    st = ng_cmd_drop(caller);
-    if (st)
-        return st;
-    if (parse(argc, argv, &o, &help) < 0) {
-        fputs(usage, stderr);
-        return NG_EXIT_USAGE;
+    if (o->commands) {
+        int r = ng_cmd_print_commands(s, id, stdout);
+        if (r < 0)
+            return ng_err("replay of %s failed: %s", text, strerror(-r)), NG_EXIT_STORAGE;
+        return verdict;
     }
-    if (help) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    st = ng_cmd_root_key(o.keys, o.key, root);
-    if (st)
-        return st;
-    st = ng_cmd_store_open(o.db, &s);
-    if (st)
-        return st;
-    st = ng_cmd_store_find(s, o.session, id);
-    ng_uuid_format(id, text);
-    int r = st ? 0 : verify_first(s, id, root, &o, text);
-    if (r > 0)
-        verdict = r, r = 0;
-    if (!st && r == 0 && (verdict != 1 || o.force))
-        r = o.commands ? ng_cmd_print_commands(s, id, stdout) : play(s, id, &o);
-    ng_store_close(s);
-    if (st)
-        return st;
+    ng_reveal_init(&rv, ek);
+    int r = play(s, id, o, reveal ? &rv : NULL);
+    if (r < 0 && reveal && rv.bad_seq)
+        return ng_cmd_reveal_error(r, rv.bad_seq, o->escrow_key, text);
     if (r < 0) {
         ng_err("replay of %s failed: %s", text, strerror(-r));
         return NG_EXIT_STORAGE;
     }
     return verdict;
+}
+
+
+int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller)
+{
+    struct replay_opts o = {.src.db = ng_cmd_default_db(), .speed = 1.0, .max_pause = -1};
+    char text[NG_UUID_STR];
+    uint8_t id[NG_STORE_ID_LEN] = {0}, root[NG_FSKEY_PK_BYTES];
+    struct ng_escrow_secret *ek = NULL;
+    struct ng_store *s;
+    char **operands;
+    int n, st;
+
+    st = ng_cmd_start(&ng_spec_replay, usage, argc, argv, caller, replay_opt, &o, &operands, &n);
+    if (st)
+        return st < 0 ? 0 : st;
+    o.session = operands[0];
+    if (o.reveal != (o.escrow_key != NULL)) {
+        ng_err("--reveal and --escrow-key FILE go together");
+        return NG_EXIT_USAGE;
+    }
+    if (o.commands && o.reveal) {
+        ng_err("--commands shows no input: --reveal does not go with it");
+        return NG_EXIT_USAGE;
+    }
+    st = ng_cmd_root_key(o.src.keys, o.src.key, root);
+    /* After the drop: the escrow secret is read with the caller's own rights. */
+    if (st == 0 && o.reveal)
+        st = ng_cmd_escrow_key(o.escrow_key, &ek);
+    if (st == 0)
+        st = ng_cmd_store_open(o.src.db, &s);
+    if (st) {
+        ng_escrow_secret_free(ek);
+        return st;
+    }
+    st = ng_cmd_store_find(s, o.session, id);
+    ng_uuid_format(id, text);
+    if (st == 0)
+        st = replay_session(s, id, root, &o, ek, text);
+    ng_store_close(s);
+    ng_escrow_secret_free(ek);
+    return st;
 }

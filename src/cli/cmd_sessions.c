@@ -4,7 +4,6 @@
 #include "cmd_store_int.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,69 +29,63 @@ struct sessions_opts {
     const char *db;
     const char *grep;
     int json;
+    int64_t now; /* for relative --since and --until */
     struct ng_session_filter f;
 };
 
-static int parse(int argc, char **argv, struct sessions_opts *o, int *ret_help)
+enum { OPT_USER = 256, OPT_TARGET, OPT_SINCE, OPT_UNTIL, OPT_GREP, OPT_JSON, OPT_COMMAND };
+
+static const struct ng_optdef sessions_opts_def[] = {
+    {NG_OPT_DB, 0, "db", NG_OPT_ARG},
+    {OPT_USER, 0, "user", NG_OPT_ARG},
+    {OPT_TARGET, 0, "target", NG_OPT_ARG},
+    {OPT_SINCE, 0, "since", NG_OPT_ARG},
+    {OPT_UNTIL, 0, "until", NG_OPT_ARG},
+    {OPT_GREP, 0, "grep", NG_OPT_ARG},
+    {OPT_COMMAND, 0, "command", NG_OPT_ARG},
+    {OPT_JSON, 0, "json", 0},
+    {'h', 'h', "help", 0},
+    {0, 0, NULL, 0},
+};
+
+const struct ng_cmdspec ng_spec_sessions = {.name = "sessions",
+                                            .opts = sessions_opts_def,
+                                            .flags = NG_CMD_PERMUTE | NG_CMD_READER};
+
+static int sessions_opt(const struct ng_optval *v, void *ctx)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"user", required_argument, NULL, 'u'},
-        {"target", required_argument, NULL, 't'},
-        {"since", required_argument, NULL, 'S'},
-        {"until", required_argument, NULL, 'U'},
-        {"grep", required_argument, NULL, 'g'},
-        {"command", required_argument, NULL, 'c'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct timespec ts;
-    int c;
+    struct sessions_opts *o = ctx;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            o->db = optarg;
-            break;
-        case 'u':
-            o->f.user = optarg;
-            break;
-        case 't':
-            o->f.target = optarg;
-            break;
-        case 'g':
-            o->grep = optarg;
-            break;
-        case 'c':
-            o->f.command = optarg;
-            break;
-        case 'j':
-            o->json = 1;
-            break;
-        case 'h':
-            *ret_help = 1;
-            return 0;
-        case 'S':
-        case 'U':
-            if (ng_parse_time(optarg, now, c == 'S' ? &o->f.since_ns : &o->f.until_ns) < 0) {
-                ng_err("invalid time '%s' (ISO 8601 such as 2026-11-29T08:10Z, or 2h, 3d)", optarg);
-                return -EINVAL;
-            }
-            break;
-        default:
+    switch (v->id) {
+    case NG_OPT_DB:
+        o->db = v->arg;
+        return 0;
+    case OPT_USER:
+        o->f.user = v->arg;
+        return 0;
+    case OPT_TARGET:
+        o->f.target = v->arg;
+        return 0;
+    case OPT_GREP:
+        o->grep = v->arg;
+        return 0;
+    case OPT_COMMAND:
+        o->f.command = v->arg;
+        return 0;
+    case OPT_JSON:
+        o->json = 1;
+        return 0;
+    case OPT_SINCE:
+    case OPT_UNTIL:
+        if (ng_parse_time(v->arg, o->now, v->id == OPT_SINCE ? &o->f.since_ns : &o->f.until_ns) <
+            0) {
+            ng_err("invalid time '%s' (ISO 8601 such as 2026-11-29T08:10Z, or 2h, 3d)", v->arg);
             return -EINVAL;
         }
+        return 0;
+    default:
+        return 0;
     }
-    if (optind != argc) {
-        ng_err("unexpected argument '%s'", argv[optind]);
-        return -EINVAL;
-    }
-    return 0;
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
@@ -288,20 +281,18 @@ int ng_cmd_sessions(int argc, char **argv, const struct ng_caller *caller)
 {
     struct sessions_opts o = {.db = ng_cmd_default_db()};
     struct ng_store *s;
-    int help = 0, st;
-
     /* Before anything is opened: reviewers read through file permissions. */
-    st = ng_cmd_drop(caller);
+    struct timespec ts;
+    char **operands;
+    int n;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    o.now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    int st = ng_cmd_start(&ng_spec_sessions, usage, argc, argv, caller, sessions_opt, &o,
+                          &operands, &n);
+
     if (st)
-        return st;
-    if (parse(argc, argv, &o, &help) < 0) {
-        fputs(usage, stderr);
-        return NG_EXIT_USAGE;
-    }
-    if (help) {
-        fputs(usage, stdout);
-        return 0;
-    }
+        return st < 0 ? 0 : st;
     st = ng_cmd_store_open(o.db, &s);
     if (st)
         return st;

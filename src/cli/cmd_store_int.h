@@ -6,10 +6,35 @@
 
 #include "cmd_int.h"
 #include "nsgate/store.h"
+#include "nsgate/verify.h"
 
 #include <stdio.h>
 
 #define NG_DEFAULT_DB NSGATE_STATEDIR "/sessions.db"
+
+/* Where a reader reads: --db FILE, and the root key from --keys DIR or
+ * --key FILE (cli.md verify). Every reader's table starts with these. */
+struct ng_cmd_source {
+    const char *db, *keys, *key;
+};
+enum { NG_OPT_DB = 200, NG_OPT_KEYS, NG_OPT_KEY };
+#define NG_SOURCE_OPTDEFS                                                                          \
+    {NG_OPT_DB, 0, "db", NG_OPT_ARG}, {NG_OPT_KEYS, 0, "keys", NG_OPT_ARG},                        \
+        {NG_OPT_KEY, 0, "key", NG_OPT_ARG}
+
+/* 1 when v was one of the source options (taken into src), else 0. */
+int ng_cmd_source_opt(const struct ng_optval *v, struct ng_cmd_source *src);
+/* The root key, then the store opened read-only; 0 or the exit status. */
+int ng_cmd_source_open(const struct ng_cmd_source *src, uint8_t root[NG_FSKEY_PK_BYTES],
+                       struct ng_store **ret);
+
+/* replay and export verify the session first (cli.md): 0 OK, 2 INCOMPLETE
+ * (warned), 1 TAMPERED or MISSING (refused unless force: said which), or a
+ * negative errno when verification could not run. verb is "replay" or
+ * "export"; res may be NULL. */
+int ng_cmd_verify_first(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                        const uint8_t root[NG_FSKEY_PK_BYTES], int force, const char *verb,
+                        const char *text, struct ng_verify_result *res);
 
 /* NSGATE_DB (kept in the environment for real root only), else the default. */
 const char *ng_cmd_default_db(void);
@@ -27,6 +52,18 @@ int ng_cmd_store_find(struct ng_store *s, const char *prefix, uint8_t id[NG_STOR
  * it. keys and key may be NULL. */
 int ng_cmd_root_key(const char *keys, const char *key, uint8_t root[NG_FSKEY_PK_BYTES]);
 
+/* --reveal --escrow-key FILE (replay, export): the escrow secret, read with
+ * the caller's own rights (privileges are already dropped). */
+struct ng_escrow_secret;
+int ng_cmd_escrow_key(const char *path, struct ng_escrow_secret **ret);
+/* Is key the one the session's masked input was sealed to? 0 and *reveal
+ * set (0 with a warning when the session has no escrowed input), or an
+ * exit status (64 for another key). */
+int ng_cmd_escrow_match(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                        const struct ng_escrow_secret *key, const char *path, const char *text,
+                        int *reveal);
+/* A reveal failure at seq (reveal.h errors), said plainly: exit 1. */
+int ng_cmd_reveal_error(int err, int64_t seq, const char *path, const char *text);
 /* The command timeline of a session (replay --commands, cmd_commands.c):
  * a header line, then one line per command. 0 or a negative errno. */
 int ng_cmd_print_commands(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], FILE *out);

@@ -1,11 +1,10 @@
-/* Option parsing for enter (cli.md). getopt_long with '+' so the program's
- * own options are left alone, and optind reset so it can run many times. */
+/* Option parsing for enter (cli.md): the table below through optparse.c;
+ * options end at PROGRAM, so the program's own options are left alone. */
 #include "nsgate/opts.h"
 #include "nsgate/program.h"
 #include "nsgate/util.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,29 +30,33 @@ const char ng_enter_usage[] =
 
 enum { OPT_CONTAINER = 256, OPT_PTY, OPT_NO_PTY, OPT_POLICY, OPT_DB, OPT_KEYS };
 
-static const struct option enter_longopts[] = {
-    {"target", required_argument, NULL, 't'},
-    {"container", required_argument, NULL, OPT_CONTAINER},
-    {"mount", no_argument, NULL, 'm'},
-    {"uts", no_argument, NULL, 'u'},
-    {"ipc", no_argument, NULL, 'i'},
-    {"net", no_argument, NULL, 'n'},
-    {"pid", no_argument, NULL, 'p'},
-    {"user", no_argument, NULL, 'U'},
-    {"cgroup", no_argument, NULL, 'C'},
-    {"time", no_argument, NULL, 'T'},
-    {"all", no_argument, NULL, 'a'},
-    {"reason", required_argument, NULL, 'r'},
-    {"wd", required_argument, NULL, 'w'},
-    {"pty", no_argument, NULL, OPT_PTY},
-    {"no-pty", no_argument, NULL, OPT_NO_PTY},
-    {"quiet", no_argument, NULL, 'q'},
-    {"policy", required_argument, NULL, OPT_POLICY},
-    {"db", required_argument, NULL, OPT_DB},
-    {"keys", required_argument, NULL, OPT_KEYS},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+static const struct ng_optdef enter_opts[] = {
+    {'t', 't', "target", NG_OPT_ARG},
+    {OPT_CONTAINER, 0, "container", NG_OPT_ARG},
+    {'m', 'm', "mount", 0},
+    {'u', 'u', "uts", 0},
+    {'i', 'i', "ipc", 0},
+    {'n', 'n', "net", 0},
+    {'p', 'p', "pid", 0},
+    {'U', 'U', "user", 0},
+    {'C', 'C', "cgroup", 0},
+    {'T', 'T', "time", 0},
+    {'a', 'a', "all", 0},
+    {'r', 'r', "reason", NG_OPT_ARG},
+    {'w', 'w', "wd", NG_OPT_ARG},
+    {OPT_PTY, 0, "pty", 0},
+    {OPT_NO_PTY, 0, "no-pty", 0},
+    {'q', 'q', "quiet", 0},
+    {OPT_POLICY, 0, "policy", NG_OPT_ARG},
+    {OPT_DB, 0, "db", NG_OPT_ARG},
+    {OPT_KEYS, 0, "keys", NG_OPT_ARG},
+    {'h', 'h', "help", 0},
+    {0, 0, NULL, 0},
 };
+
+/* Options end at PROGRAM: everything after it is the program's. */
+const struct ng_cmdspec ng_spec_enter = {
+    .name = "enter", .opts = enter_opts, .max_operands = -1, .operand = "PROGRAM"};
 
 __attribute__((format(printf, 3, 4))) static int usage_err(char *err, size_t errsz,
                                                            const char *fmt, ...)
@@ -87,7 +90,8 @@ static int set_once(const char **slot, const char *val, const char *name, char *
     return 0;
 }
 
-static int enter_opt(int c, struct ng_enter_opts *o, char *err, size_t errsz)
+static int enter_opt(int c, const char *optarg, struct ng_enter_opts *o, char *err,
+                     size_t errsz)
 {
     int i = c < 256 ? ns_flag(c) : -1;
 
@@ -143,20 +147,15 @@ int ng_opts_parse_enter(int argc, char **argv, struct ng_enter_opts *ret, char *
                         size_t errsz)
 {
     struct ng_enter_opts o;
-    int c, r;
+    struct ng_optlist l;
+    int r = ng_optparse(&ng_spec_enter, argc, argv, &l, err, errsz);
 
+    if (r < 0)
+        return r;
     memset(&o, 0, sizeof(o));
-    err[0] = '\0';
-    optind = 0; /* full re-initialisation of glibc getopt */
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+t:muinpUCTar:w:qh", enter_longopts, NULL)) != -1) {
-        if (c == '?' || c == ':')
-            return usage_err(err, errsz, "unknown option or missing argument: %s",
-                             argv[optind - 1]);
-        r = enter_opt(c, &o, err, errsz);
-        if (r < 0)
+    for (size_t i = 0; i < l.n; i++)
+        if ((r = enter_opt(l.v[i].id, l.v[i].arg, &o, err, errsz)) < 0)
             return r;
-    }
     if (o.help) {
         *ret = o;
         return 0;
@@ -165,9 +164,9 @@ int ng_opts_parse_enter(int argc, char **argv, struct ng_enter_opts *ret, char *
         return usage_err(err, errsz, "give exactly one target: -t PID or --container ID");
     if (!o.ns && !o.all_ns)
         return usage_err(err, errsz, "give at least one namespace option, or -a");
-    if (optind < argc) {
-        o.argv = argv + optind;
-        o.argc = argc - optind;
+    if (l.noperands > 0) {
+        o.argv = l.operands;
+        o.argc = l.noperands;
         if (!ng_program_valid(o.argv[0]) && !ng_program_bare(o.argv[0]))
             return usage_err(err, errsz,
                              "PROGRAM must be a bare name found in PATH or an absolute, "

@@ -13,6 +13,7 @@
 #include "export_int.h"
 #include "nsgate/cmdline.h"
 #include "nsgate/fskey.h"
+#include "nsgate/text.h"
 #include "nsgate/timearg.h"
 #include "nsgate/uuid.h"
 
@@ -242,6 +243,13 @@ json_t *ng_export_meta_json(const struct ng_export_in *in)
                         s->record_commands < 0 ? json_null() : json_boolean(s->record_commands));
     json_object_set_new(o, "verification", json_verdict(in));
     json_object_set_new(o, "hash_alg", json_string(NG_HASH_ALG));
+    if (in->mask_escrow) {
+        sodium_bin2hex(hh, sizeof(hh), in->mask_escrow, NG_STORE_ESCROW_PK_LEN);
+        json_object_set_new(o, "mask_escrow", json_string(hh));
+    } else {
+        json_object_set_new(o, "mask_escrow", json_null());
+    }
+    json_object_set_new(o, "revealed", json_boolean(in->reveal != NULL));
     /* The chain's start (seq 1 chains onto it), as verify recomputed it:
      * absent when verification could not establish even the header. */
     if (in->verdict && in->verdict->events >= 0 &&
@@ -337,6 +345,12 @@ struct cast_writer {
         size_t n;
         int cr; /* the last byte written was CR */
     } carry[3]; /* o, e, i: a character cut between two events */
+    /* --reveal: masked stars held until the next event says whether a box
+     * stands for them */
+    struct ng_reveal *rv;
+    int held;
+    int64_t held_ns;
+    size_t held_len;
 };
 
 static int cast_emit(struct cast_writer *w, int64_t ns, const char *code, json_t *data)
@@ -475,19 +489,81 @@ static int cast_event(struct cast_writer *w, const struct ng_event *ev)
     }
 }
 
+/* "[masked N, ]revealed: TEXT": the marker of a revealed stretch. */
+static int cast_revealed_marker(struct cast_writer *w, const struct ng_event *ev, int merge)
+{
+    char *text = ng_escape((const char *)w->rv->done, w->rv->done_len);
+    char *mark = merge ? ng_escape((const char *)ev->data, ev->len) : NULL;
+    json_t *label = NULL;
+
+    if (text && (mark || !merge))
+        label = merge ? json_sprintf("%s, revealed: %s", mark, text)
+                      : json_sprintf("revealed: %s", text);
+    free(text);
+    free(mark);
+    return label ? cast_emit(w, ev->t_ns, "m", label) : -ENOMEM;
+}
+
+static int cast_release_held(struct cast_writer *w)
+{
+    static const uint8_t stars[NG_REVEAL_STRETCH_MAX] = {[0 ... NG_REVEAL_STRETCH_MAX - 1] = '*'};
+
+    if (!w->held)
+        return 0;
+    w->held = 0; /* no box for these stars: they stay stars */
+    return cast_text(w, 2, w->held_ns, "i", stars, w->held_len);
+}
+
+/* --reveal: a 'k' event puts its bytes in place of the stars held before
+ * it; the stretch's marker says what was revealed. */
+static int cast_event_revealed(struct cast_writer *w, const struct ng_event *ev)
+{
+    int f = ng_reveal_feed(w->rv, ev), r = 0;
+
+    if (f < 0)
+        return f;
+    if (f & NG_REVEAL_OPENED) {
+        w->held = 0;
+        w->last_ns = ev->t_ns;
+        return cast_text(w, 2, w->held_ns, "i", w->rv->plain, w->rv->plain_len);
+    }
+    r = cast_release_held(w);
+    if (r == 0 && (f & NG_REVEAL_STRETCH_END)) {
+        if (ng_reveal_is_mask_marker(ev)) {
+            w->last_ns = ev->t_ns;
+            return cast_revealed_marker(w, ev, 1);
+        }
+        r = cast_revealed_marker(w, ev, 0);
+    }
+    if (r == 0 && ev->kind == 'i' && w->rv->prev_stars) {
+        w->held = 1;
+        w->held_ns = w->last_ns = ev->t_ns;
+        w->held_len = ev->len;
+        return 0;
+    }
+    return r < 0 ? r : cast_event(w, ev);
+}
+
 /* The asciicast events of in (after its header): shared by asciicast and
  * html. */
 int ng_export_cast_events(const struct ng_export_in *in, int html, ng_export_write_fn write,
                           void *warg)
 {
     static const char *const codes[] = {"o", "o", "i"};
-    struct cast_writer w = {.write = write, .warg = warg, .html = html, .crlf = !in->info->pty};
+    struct cast_writer w = {
+        .write = write, .warg = warg, .html = html, .crlf = !in->info->pty, .rv = in->reveal};
     struct ng_event ev;
     json_t *m = ng_export_verdict_marker(in);
     int r = m ? cast_emit(&w, 0, "m", m) : 0;
 
     while (r == 0 && (r = in->next(in->next_arg, &ev)) == 1)
-        r = cast_event(&w, &ev);
+        r = w.rv ? cast_event_revealed(&w, &ev) : cast_event(&w, &ev);
+    if (r == 0 && w.rv) {
+        r = cast_release_held(&w);
+        ev = (struct ng_event){.t_ns = w.last_ns, .kind = 'm'};
+        if (r == 0 && ng_reveal_finish(w.rv))
+            r = cast_revealed_marker(&w, &ev, 0);
+    }
     /* Bytes still held at the end were a cut character: U+FFFD each. */
     for (int i = 0; r == 0 && i < 3; i++)
         if (w.carry[i].n)
@@ -509,7 +585,22 @@ json_t *ng_export_cast_header(const struct ng_export_in *in)
 
 /* ---- jsonl ------------------------------------------------------------- */
 
-static int jsonl_event(const struct ng_event *ev, ng_export_write_fn write, void *warg)
+static json_t *base64(const uint8_t *p, size_t len)
+{
+    size_t blen = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = malloc(blen);
+
+    if (!b64)
+        return NULL;
+    sodium_bin2base64(b64, blen, p, len, sodium_base64_VARIANT_ORIGINAL);
+    json_t *j = json_string(b64);
+    free(b64);
+    return j;
+}
+
+/* revealed: the bytes of a 'k' event's box (--reveal), or NULL. */
+static int jsonl_event(const struct ng_event *ev, const struct ng_reveal *revealed,
+                       ng_export_write_fn write, void *warg)
 {
     size_t blen = sodium_base64_encoded_len(ev->len, sodium_base64_VARIANT_ORIGINAL);
     char *b64 = malloc(blen), hex[2 * NG_HASH_LEN + 1] = "";
@@ -533,6 +624,8 @@ static int jsonl_event(const struct ng_event *ev, ng_export_write_fn write, void
         else
             json_decref(cmd);
     }
+    if (o && revealed)
+        json_object_set_new(o, "revealed", base64(revealed->plain, revealed->plain_len));
     return o ? dump_line(o, write, warg) : -ENOMEM;
 }
 
@@ -541,8 +634,11 @@ static int write_jsonl(const struct ng_export_in *in, ng_export_write_fn write, 
     struct ng_event ev;
     int r = dump_line(ng_export_meta_json(in), write, warg);
 
-    while (r == 0 && (r = in->next(in->next_arg, &ev)) == 1)
-        r = jsonl_event(&ev, write, warg);
+    while (r == 0 && (r = in->next(in->next_arg, &ev)) == 1) {
+        int f = in->reveal ? ng_reveal_feed(in->reveal, &ev) : 0;
+        r = f < 0 ? f
+                  : jsonl_event(&ev, (f & NG_REVEAL_OPENED) ? in->reveal : NULL, write, warg);
+    }
     return r;
 }
 

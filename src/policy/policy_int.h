@@ -37,6 +37,8 @@ enum ng_policy_key {
     K_REQUIRE_REASON,
     K_REASON_PATTERN,
     K_SETENV,
+    K_CALLER_REACH,
+    K_MASK_ESCROW,
     K_COUNT
 };
 

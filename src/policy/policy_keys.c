@@ -219,6 +219,33 @@ static int capabilities(struct ng_policy_rule *r, char *v, char *err, size_t err
     return ng_policy_list_each(v, cap_item, r, err, errsz);
 }
 
+/* mask_escrow = FILE: the path only (parsing does no I/O); the key is read
+ * by ng_policy_load_escrow. One entry per file. */
+static int mask_escrow(struct ng_policy *p, struct ng_constraints *c, const char *v, char *err,
+                       size_t errsz)
+{
+    struct ng_policy_escrow *e = NULL;
+
+    if (!ng_program_valid(v))
+        return bad(err, errsz, "an absolute, normalized path to an escrow public key file", v);
+    for (size_t i = 0; i < p->nescrows && !e; i++)
+        if (strcmp(p->escrows[i]->file, v) == 0)
+            e = p->escrows[i];
+    if (!e) {
+        struct ng_policy_escrow **a = realloc(p->escrows, (p->nescrows + 1) * sizeof(*a));
+        if (!a)
+            return -ENOMEM;
+        p->escrows = a;
+        if (!(e = calloc(1, sizeof(*e))) || !(e->file = strdup(v))) {
+            free(e);
+            return -ENOMEM;
+        }
+        a[p->nescrows++] = e;
+    }
+    c->mask_escrow_file = e->file;
+    return 0;
+}
+
 static int defaults_key(struct ng_policy *p, enum ng_policy_key key, const char *v, char *err,
                         size_t errsz)
 {
@@ -300,6 +327,13 @@ int ng_policy_set_key(struct ng_policy *p, struct ng_policy_rule *r, enum ng_pol
         return reason_pattern(r, v, err, errsz);
     case K_SETENV:
         return ng_policy_list_each(v, setenv_item, r, err, errsz);
+    case K_CALLER_REACH:
+        if (strcmp(v, "allow") != 0 && strcmp(v, "deny") != 0)
+            return bad(err, errsz, "allow or deny", v);
+        c->caller_reach_allow = v[0] == 'a';
+        return 0;
+    case K_MASK_ESCROW:
+        return mask_escrow(p, c, v, err, errsz);
     default:
         return defaults_key(p, key, v, err, errsz);
     }

@@ -37,6 +37,8 @@ static const struct {
     [K_REQUIRE_REASON] = {"require_reason", IN_ALLOW},
     [K_REASON_PATTERN] = {"reason_pattern", IN_ALLOW},
     [K_SETENV] = {"setenv", IN_ALLOW},
+    [K_CALLER_REACH] = {"caller_reach", IN_DEFAULTS | IN_ALLOW},
+    [K_MASK_ESCROW] = {"mask_escrow", IN_DEFAULTS | IN_ALLOW},
 };
 
 enum section { SEC_NONE, SEC_BAD, SEC_DEFAULTS, SEC_ALLOW, SEC_DENY };
@@ -101,6 +103,11 @@ void ng_policy_free(struct ng_policy *p)
     for (size_t i = 0; i < p->nrules; i++)
         rule_free(&p->rules[i]);
     free(p->rules);
+    for (size_t i = 0; i < p->nescrows; i++) {
+        free(p->escrows[i]->file);
+        free(p->escrows[i]);
+    }
+    free(p->escrows);
     free(p->shell);
     free(p->file);
     free(p);
@@ -260,6 +267,9 @@ static int key_line(struct pstate *st, char *s)
     int r = ng_policy_set_key(st->p, rule, (enum ng_policy_key)key, v, err, sizeof(err));
     if (r == -ENOMEM)
         return r;
+    for (size_t i = 0; r == 0 && i < st->p->nescrows; i++)
+        if (st->p->escrows[i]->line == 0)
+            st->p->escrows[i]->line = st->line; /* for the loader's messages */
     if (r < 0)
         perr(st, st->line, "bad value for %s: %s", k, err);
     return 0;
@@ -318,6 +328,11 @@ static void merge_defaults(struct pstate *st)
             m.idle_timeout_ms = r->c.idle_timeout_ms;
         if (set & (1u << K_MAX_OUTPUT))
             m.max_output = r->c.max_output;
+        if (set & (1u << K_CALLER_REACH))
+            m.caller_reach_allow = r->c.caller_reach_allow;
+        if (set & (1u << K_MASK_ESCROW))
+            m.mask_escrow_file = r->c.mask_escrow_file;
+        m.mask_escrow = NULL; /* set only by ng_policy_load_escrow */
         m.setenv = (const char *const *)r->setenv;
         m.nsetenv = r->nsetenv;
         r->c = m;

@@ -1,5 +1,6 @@
 /* Recording of the relayed bytes (see recorder.h). */
 #include "nsgate/recorder.h"
+#include "nsgate/escrow.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -85,9 +86,27 @@ static int should_mask(struct ng_recorder *r)
     return ng_recorder_termios_masks(t.c_lflag) && ng_recorder_is_prompt(r);
 }
 
-static int record_input(struct ng_recorder *r, const char *p, size_t len)
+/* One masked chunk: its stars, then (with an escrow key) the sealed box of
+ * the exact bytes in a 'k' event right behind them (docs/store.md "Escrowed
+ * input"). Both are queued before the relay passes the bytes on, so nothing
+ * masked reaches the program unless its box is on record with it. */
+static int record_masked(struct ng_recorder *r, const char *p, size_t n)
 {
     char stars[NG_MASK_MAX];
+    uint8_t box[NG_MASK_MAX + NG_ESCROW_SEAL_BYTES];
+
+    memset(stars, '*', n);
+    int e = ng_store_event(r->sess, 'i', stars, n);
+    if (e < 0 || !r->escrow_pk)
+        return e;
+    e = ng_escrow_seal(r->escrow_pk, p, n, box);
+    if (e == 0)
+        e = ng_store_event(r->sess, 'k', box, n + NG_ESCROW_SEAL_BYTES);
+    return e;
+}
+
+static int record_input(struct ng_recorder *r, const char *p, size_t len)
+{
     size_t i = 0;
 
     while (i < len) {
@@ -101,11 +120,9 @@ static int record_input(struct ng_recorder *r, const char *p, size_t len)
             return ng_store_event(r->sess, 'i', p + i, len - i);
         }
         size_t n = 0;
-        while (i + n < len && p[i + n] != '\r' && p[i + n] != '\n' &&
-               r->masked + n < NG_MASK_MAX)
+        while (i + n < len && p[i + n] != '\r' && p[i + n] != '\n' && r->masked + n < NG_MASK_MAX)
             n++;
-        memset(stars, '*', n);
-        int e = n ? ng_store_event(r->sess, 'i', stars, n) : 0;
+        int e = n ? record_masked(r, p + i, n) : 0;
         r->masked += n;
         i += n;
         if (e == 0 && (i < len || r->masked == NG_MASK_MAX))

@@ -424,6 +424,38 @@ void ng_store_events_end(struct ng_event_iter *it)
     free(it);
 }
 
+/* ---- escrow -------------------------------------------------------------- */
+
+int ng_store_session_escrow(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                            uint8_t ret[NG_STORE_ESCROW_PK_LEN])
+{
+    sqlite3_stmt *st;
+    int r;
+
+    if (ng_store_version(s) < 2) /* readers never migrate: no such column */
+        return 0;
+    r = ng_store_prepare(s, "SELECT mask_escrow FROM sessions WHERE id = ?", &st);
+    if (r < 0)
+        return r;
+    sqlite3_bind_blob(st, 1, id, NG_STORE_ID_LEN, SQLITE_STATIC);
+    int rc = ng_store_step(s, st);
+    if (rc == SQLITE_DONE)
+        r = -ENOENT;
+    else if (rc != SQLITE_ROW)
+        r = ng_store_errno(s->db, rc);
+    else if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+        r = 0;
+    else if (sqlite3_column_type(st, 0) != SQLITE_BLOB ||
+             sqlite3_column_bytes(st, 0) != NG_STORE_ESCROW_PK_LEN)
+        r = -EBADMSG;
+    else {
+        memcpy(ret, sqlite3_column_blob(st, 0), NG_STORE_ESCROW_PK_LEN);
+        r = 1;
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
 /* ---- search -------------------------------------------------------------- */
 
 /* Knuth-Morris-Pratt over the concatenated stream, so a match split across

@@ -30,7 +30,9 @@ setuid_install() {
     cmake --build "$T/build" --target nsgate -j "$(nproc)" >/dev/null || exit 1
     cmake --install "$T/build" >/dev/null || exit 1
     B="$T/prefix/bin/nsgate"
-    "$B" keygen >/dev/null 2>&1 || { echo "keygen failed"; exit 1; }
+    # lib.sh made the sealing keys in $T/var/keys, the installed binary's
+    # default key directory: make them only when they are not there.
+    [ -e "$T/var/keys/state" ] || "$B" keygen >/dev/null 2>&1 || { echo "keygen failed"; exit 1; }
     [ -u "$B" ] || { echo "not installed setuid"; exit 1; }
     # a directory the user may write (its own files, injectors, results)
     mkdir -p "$T/u" && chown "$ADV_USER" "$T/u" && chmod 755 "$T/u"

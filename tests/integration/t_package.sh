@@ -15,7 +15,9 @@ fi
 
 had_etc=0; [ -d /etc/nsgate ] && had_etc=1
 had_var=0; [ -d /var/lib/nsgate ] && had_var=1
+made_pub=0
 pkg_cleanup() {
+    [ $made_pub -eq 0 ] || rm -f /etc/nsgate/escrow.pub
     dpkg --purge nsgate >/dev/null 2>&1 || true
     [ $had_etc -eq 1 ] || rmdir /etc/nsgate 2>/dev/null || true
     [ $had_var -eq 1 ] || rmdir /var/lib/nsgate 2>/dev/null || true
@@ -56,6 +58,13 @@ check "the service runs the installed binary" grep -q '^ExecStart=/usr/bin/nsgat
     /usr/lib/systemd/system/nsgate-keygen-advance.service
 check "man nsgate shows the page" sh -c "MANWIDTH=80 man nsgate 2>/dev/null | grep -q 'policy-gated nsenter'"
 check "man 5 nsgate-policy shows the page" sh -c "MANWIDTH=80 man 5 nsgate-policy 2>/dev/null | grep -q 'DECISION'"
+# The example names an escrow public key, /etc/nsgate/escrow.pub: one made
+# for this check (the secret stays in $T), removed again afterwards.
+if [ -d /etc/nsgate ] && [ ! -e /etc/nsgate/escrow.pub ]; then
+    /usr/bin/nsgate keygen --escrow "$T/escrow.sk" >/etc/nsgate/escrow.pub 2>/dev/null &&
+        chmod 644 /etc/nsgate/escrow.pub
+    made_pub=1
+fi
 check "policy.example parses with the installed binary" sh -c "/usr/bin/nsgate check --policy /usr/share/doc/nsgate/policy.example >/dev/null 2>&1"
 
 # A session recorded, verified and exported by the installed binary.

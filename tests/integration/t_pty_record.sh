@@ -3,7 +3,9 @@
 # the operator's terminal logging every byte nsgate writes): typing, a
 # full-screen program, a resize, Ctrl-C, a password typed at a "Password: "
 # prompt with echo off. Replay is byte-exact; the password is nowhere in the
-# database; a command typed after stty -echo with no prompt is recorded.
+# database; a command typed after stty -echo with no prompt is recorded. The
+# policy names an escrow key: the masked password is sealed to it, and only
+# replay/export --reveal with the escrow secret show it.
 . "$(dirname "$0")/lib.sh"
 
 SOCK="$T/tmux.sock"
@@ -16,6 +18,9 @@ wait_screen() { # TEXT: wait until the pane shows it
     echo "timeout waiting for: $1"; tm capture-pane -t t -p; return 1
 }
 
+"$NSGATE" keygen --escrow "$T/escrow.sk" >"$T/etc/escrow.pub" 2>/dev/null
+chmod 644 "$T/etc/escrow.pub"
+sed -i "/^\[defaults\]/a mask_escrow = $T/etc/escrow.pub" "$NSGATE_POLICY"
 start_target --pid --mount-proc --uts -- sh -c 'hostname tty-rec; exec sleep 600'
 SECRET="s3cr3t-Pw-9731"
 tm new-session -d -s t -x 100 -y 30 "env -i PATH=/usr/bin:/bin TERM=xterm NSGATE_POLICY=$NSGATE_POLICY NSGATE_DB=$NSGATE_DB NSGATE_KEYS=$NSGATE_KEYS bash --norc --noprofile"
@@ -78,4 +83,21 @@ case "$inputs" in *"echo typed-"*) ok "typed input is recorded" ;; *) not_ok "ty
 check "the resize is recorded" sh -c "sqlite3 '$NSGATE_DB' \"select cast(data as text) from events where kind='r'\" | grep -q '^120x40$'"
 "$NSGATE" verify --key "$T/root.key" "$S" >"$T/v" 2>/dev/null
 check "the session verifies OK" grep -q "^OK $S" "$T/v"
+check "the masked password is escrowed (a 'k' event)" \
+    test "$(sqlite3 "$NSGATE_DB" "select count(*) from events where kind='k'")" -ge 1
+"$NSGATE" replay --key "$T/root.key" --no-timing --reveal --escrow-key "$T/escrow.sk" "$S" \
+    >"$T/reveal" 2>/dev/null
+eq "replay --reveal: exit 0" 0 "$?"
+check "replay --reveal shows the password where it was typed" \
+    grep -qF "Password: [revealed: $SECRET]" "$T/reveal"
+for fmt in asciicast jsonl html; do
+    "$NSGATE" export --key "$T/root.key" -f $fmt --reveal --escrow-key "$T/escrow.sk" "$S" \
+        >"$T/x.$fmt" 2>/dev/null
+    eq "export -f $fmt --reveal: exit 0" 0 "$?"
+done
+check "export asciicast --reveal: the password in place of its stars" sh -c \
+    "jq -j 'select(type==\"array\" and .[1]==\"i\") | .[2]' '$T/x.asciicast' | grep -qF -- '$SECRET'"
+eq "export jsonl --reveal: the exact bytes" "$SECRET" \
+    "$(jq -r 'select(.kind=="k") | .revealed' "$T/x.jsonl" | while read -r b; do printf %s "$b" | base64 -d; done)"
+check "export html --reveal: in the page" grep -qF "$SECRET" "$T/x.html"
 finish

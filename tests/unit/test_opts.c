@@ -123,6 +123,85 @@ static void test_bare_names(void **state)
     assert_false(ng_program_bare(long_name));
 }
 
+static const struct ng_optdef t_opts[] = {
+    {'f', 'f', "format", NG_OPT_ARG},
+    {'q', 'q', "quiet", 0},
+    {'v', 'v', NULL, 0},
+    {256, 0, "no-timing", 0},
+    {257, 0, "no-color", 0},
+    {258, 0, "db", NG_OPT_ARG},
+    {0, 0, NULL, 0},
+};
+static const struct ng_cmdspec t_permute = {
+    .name = "t", .opts = t_opts, .flags = NG_CMD_PERMUTE, .max_operands = 2, .operand = "X"};
+static const struct ng_cmdspec t_program = {
+    .name = "t", .opts = t_opts, .max_operands = -1, .operand = "PROGRAM"};
+static const struct ng_cmdspec t_one = {.name = "t",
+                                        .opts = t_opts,
+                                        .flags = NG_CMD_PERMUTE,
+                                        .min_operands = 1,
+                                        .max_operands = 1,
+                                        .operand = "SESSION"};
+
+static int tparse(const struct ng_cmdspec *spec, struct ng_optlist *l, ...)
+{
+    static char *argv[32];
+    static char buf[32][64];
+    char err[256];
+    va_list ap;
+    int argc = 0;
+
+    argv[argc++] = (char *)(uintptr_t) "t";
+    va_start(ap, l);
+    for (const char *a; (a = va_arg(ap, const char *)); argc++)
+        argv[argc] = strcpy(buf[argc], a);
+    va_end(ap);
+    argv[argc] = NULL;
+    return ng_optparse(spec, argc, argv, l, err, sizeof(err));
+}
+
+static void test_optparse(void **state)
+{
+    struct ng_optlist l;
+
+    /* Options before and after operands; --name=value and --name value. */
+    assert_int_equal(tparse(&t_permute, &l, "S1", "--format=html", "-q", "--db", "x", NULL), 0);
+    assert_int_equal(l.noperands, 1);
+    assert_string_equal(l.operands[0], "S1");
+    assert_int_equal(l.n, 3);
+    assert_int_equal(l.v[0].id, 'f');
+    assert_string_equal(l.v[0].arg, "html");
+    assert_int_equal(l.v[2].id, 258);
+    assert_string_equal(l.v[2].arg, "x");
+    /* Bundles, -xVALUE, unambiguous prefixes, "-" and "--". */
+    assert_int_equal(tparse(&t_permute, &l, "-qvfjsonl", "--no-t", "-", "--", "-q", NULL), 0);
+    assert_int_equal(l.n, 4);
+    assert_string_equal(l.v[2].arg, "jsonl");
+    assert_int_equal(l.v[3].id, 256);
+    assert_int_equal(l.noperands, 2);
+    assert_string_equal(l.operands[0], "-");
+    assert_string_equal(l.operands[1], "-q");
+    /* Errors: ambiguous, unknown, missing argument, argument to a flag,
+     * too many operands. */
+    assert_int_equal(tparse(&t_permute, &l, "--no", NULL), -EINVAL);
+    assert_int_equal(tparse(&t_permute, &l, "--nope", NULL), -EINVAL);
+    assert_int_equal(tparse(&t_permute, &l, "-x", NULL), -EINVAL);
+    assert_int_equal(tparse(&t_permute, &l, "-f", NULL), -EINVAL);
+    assert_int_equal(tparse(&t_permute, &l, "--db", NULL), -EINVAL);
+    assert_int_equal(tparse(&t_permute, &l, "--quiet=1", NULL), -EINVAL);
+    assert_int_equal(tparse(&t_permute, &l, "a", "b", "c", NULL), -EINVAL);
+    assert_int_equal(tparse(&t_one, &l, "-q", NULL), -EINVAL);
+    assert_int_equal(tparse(&t_one, &l, "a", "b", NULL), -EINVAL);
+    assert_int_equal(tparse(&t_one, &l, "-q", "a", NULL), 0);
+    /* Without permutation the first operand ends the options. */
+    assert_int_equal(tparse(&t_program, &l, "-q", "/bin/ls", "-l", "--db", NULL), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.noperands, 3);
+    assert_string_equal(l.operands[1], "-l");
+    assert_true(ng_optlist_has(&l, 'q'));
+    assert_false(ng_optlist_has(&l, 'f'));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -130,6 +209,7 @@ int main(void)
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_program_paths),
         cmocka_unit_test(test_bare_names),
+        cmocka_unit_test(test_optparse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
