@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#define NG_CMDREC_MAP_MAX 4096
 /* Execs waiting for their outcome at once; beyond, the fallback path. */
 #define NG_CMDREC_IN_FLIGHT_MAX 32
 
@@ -38,20 +39,24 @@ struct ng_cmdrec_flight;
 
 struct ng_cmdrec {
     struct ng_session *sess;
-    pid_t child;             /* the relay's child: its exit is the relay's to reap */
-    int proc_fd;             /* the host's /proc (not owned) */
-    int listener;            /* the filter's listener (owned), -1 until received */
-    int killable;            /* its waits are killable: the exact path may be used */
-    int pidns_level;         /* NSpid index of the target's pid namespace; -1: not entered */
-    char *uid_map, *gid_map; /* of the entered user namespace; NULL when not entered */
+    pid_t child;     /* the relay's child: its exit is the relay's to reap */
+    int proc_fd;     /* the host's /proc (not owned) */
+    int listener;    /* the filter's listener (owned), -1 until received */
+    int killable;    /* its waits are killable: the exact path may be used */
+    int pidns_level; /* NSpid index of the target's pid namespace; -1: not entered */
+    /* The ids of a process are recorded as its own user namespace sees
+     * them (with the host's beside them when that is not the host's): the
+     * maps of the last such namespace seen, by its readlink name */
+    char host_userns[64], userns[64];
+    char *uid_map, *gid_map;         /* NG_CMDREC_MAP_MAX bytes each */
     struct ng_cmdrec_flight *flight; /* NG_CMDREC_IN_FLIGHT_MAX slots */
     size_t nflight;
     uint64_t recorded, unverified;
 };
 
-/* pidns_level and the maps as described above (the maps are copied). */
+/* pidns_level as described above. */
 int ng_cmdrec_init(struct ng_cmdrec *c, struct ng_session *sess, pid_t child, int proc_fd,
-                   int pidns_level, const char *uid_map, const char *gid_map) NG_MUST_CHECK;
+                   int pidns_level) NG_MUST_CHECK;
 /* Take the listener (cmdfilter.h ng_cmdfilter_receive). */
 void ng_cmdrec_set_listener(struct ng_cmdrec *c, int fd, int killable);
 

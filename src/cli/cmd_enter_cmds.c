@@ -43,18 +43,15 @@ static int pidns_level(struct session *s)
 
 int ng_cmd_enter_cmds_start(struct session *s)
 {
-    char um[4096], gm[4096];
-    int user = !!(s->rq.ns & (1u << NG_NS_USER)), level;
+    int level;
 
     ng_closep(&s->cmdsock[1]);
     if (!s->c->record_commands)
         return 0;
     level = pidns_level(s);
-    if (level < -1 || (user && (ng_read_file_at(s->rq.t.proc_fd, "uid_map", um, sizeof(um)) < 0 ||
-                                ng_read_file_at(s->rq.t.proc_fd, "gid_map", gm, sizeof(gm)) < 0)))
+    if (level < -1)
         return ng_err("target %d is gone", (int)s->rq.t.pid), NG_EXIT_TARGET;
-    if (ng_cmdrec_init(&s->cmdrec, s->sess, s->child, s->host_proc_fd, level, user ? um : NULL,
-                       user ? gm : NULL) < 0)
+    if (ng_cmdrec_init(&s->cmdrec, s->sess, s->child, s->host_proc_fd, level) < 0)
         return ng_err("cannot set up the command recorder"), NG_EXIT_INTERNAL;
     s->cmdrec_ok = 1;
     return 0;

@@ -126,6 +126,36 @@ static int read_ids(const struct ng_cmdrec *c, pid_t pid, struct ng_proc_ids *re
     return ng_parse_status_ids(text, ret) < 0 ? -EIO : 0;
 }
 
+/* The effective ids as the task's own user namespace sees them, when that
+ * is not the host's: its maps (read from the host, so "inside outside")
+ * are kept for the next task of the same namespace. */
+static void ns_ids(struct ng_cmdrec *c, struct ng_cmd_info *in)
+{
+    char path[64], ns[64];
+
+    snprintf(path, sizeof(path), "%d/ns/user", (int)in->tid);
+    ssize_t n = readlinkat(c->proc_fd, path, ns, sizeof(ns) - 1);
+    if (n <= 0)
+        return;
+    ns[n] = '\0';
+    if (strcmp(ns, c->host_userns) == 0)
+        return;
+    if (strcmp(ns, c->userns) != 0) {
+        c->userns[0] = '\0';
+        snprintf(path, sizeof(path), "%d/uid_map", (int)in->tid);
+        if (ng_read_file_at(c->proc_fd, path, c->uid_map, NG_CMDREC_MAP_MAX) < 0)
+            return;
+        snprintf(path, sizeof(path), "%d/gid_map", (int)in->tid);
+        if (ng_read_file_at(c->proc_fd, path, c->gid_map, NG_CMDREC_MAP_MAX) < 0)
+            return;
+        snprintf(c->userns, sizeof(c->userns), "%s", ns);
+    }
+    uint32_t v;
+    in->own_userns = 1;
+    in->ns_uid = ng_idmap_to_inside(c->uid_map, in->ids.uid[1], &v) == 0 ? v : 65534;
+    in->ns_gid = ng_idmap_to_inside(c->gid_map, in->ids.gid[1], &v) == 0 ? v : 65534;
+}
+
 /* The pids as the target's pid namespace sees them (0: not in it). */
 static void target_pids(const struct ng_cmdrec *c, struct ng_cmd_info *in)
 {
@@ -159,8 +189,8 @@ static int read_mem(const struct ng_cmdrec *c, struct ng_cmd_info *in, int ptr, 
     return r;
 }
 
-int ng_cmdread_before(const struct ng_cmdrec *c, pid_t tid, int execveat, int ptr,
-                      const uint64_t args[6], struct ng_cmd_info *ret)
+int ng_cmdread_before(struct ng_cmdrec *c, pid_t tid, int execveat, int ptr, const uint64_t args[6],
+                      struct ng_cmd_info *ret)
 {
     struct ng_cmd_info *in = ret;
     int r;
@@ -172,6 +202,8 @@ int ng_cmdread_before(const struct ng_cmdrec *c, pid_t tid, int execveat, int pt
     r = read_ids(c, tid, &in->ids);
     if (r == 0 && c->pidns_level >= 0)
         target_pids(c, in);
+    if (r == 0)
+        ns_ids(c, in);
     if (r == 0)
         in->cwd = read_link(c, tid, "cwd");
     if (r == 0 && execveat) {
@@ -247,12 +279,6 @@ static int set_int(json_t *o, const char *key, int64_t v)
     return json_object_set_new(o, key, json_integer(v)) < 0 ? -ENOMEM : 0;
 }
 
-static uint32_t inside(const char *map, uint32_t id)
-{
-    uint32_t v;
-    return ng_idmap_to_inside(map, id, &v) == 0 ? v : 65534;
-}
-
 static int set_ids(const struct ng_cmdrec *c, json_t *o, const struct ng_cmd_info *in)
 {
     const struct ng_proc_ids *ids = &in->ids;
@@ -264,9 +290,8 @@ static int set_ids(const struct ng_cmdrec *c, json_t *o, const struct ng_cmd_inf
     } else {
         r |= set_int(o, "pid", ids->tgid) | set_int(o, "ppid", ids->ppid);
     }
-    if (c->uid_map && c->gid_map) {
-        r |= set_int(o, "uid", inside(c->uid_map, ids->uid[1]));
-        r |= set_int(o, "gid", inside(c->gid_map, ids->gid[1]));
+    if (in->own_userns) {
+        r |= set_int(o, "uid", in->ns_uid) | set_int(o, "gid", in->ns_gid);
         r |= set_int(o, "host_uid", ids->uid[1]) | set_int(o, "host_gid", ids->gid[1]);
     } else {
         r |= set_int(o, "uid", ids->uid[1]) | set_int(o, "gid", ids->gid[1]);

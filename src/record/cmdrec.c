@@ -62,7 +62,7 @@ static void alarm_noop(int sig)
 }
 
 int ng_cmdrec_init(struct ng_cmdrec *c, struct ng_session *sess, pid_t child, int proc_fd,
-                   int pidns_level, const char *uid_map, const char *gid_map)
+                   int pidns_level)
 {
     memset(c, 0, sizeof(*c));
     c->sess = sess;
@@ -76,11 +76,12 @@ int ng_cmdrec_init(struct ng_cmdrec *c, struct ng_session *sess, pid_t child, in
         ng_cmdrec_free(c);
         return -errno;
     }
-    if (uid_map && gid_map) {
-        c->uid_map = strdup(uid_map);
-        c->gid_map = strdup(gid_map);
-    }
-    if (!c->flight || (uid_map && gid_map && (!c->uid_map || !c->gid_map))) {
+    c->uid_map = calloc(1, NG_CMDREC_MAP_MAX);
+    c->gid_map = calloc(1, NG_CMDREC_MAP_MAX);
+    ssize_t n = readlinkat(proc_fd, "self/ns/user", c->host_userns, sizeof(c->host_userns) - 1);
+    if (n > 0)
+        c->host_userns[n] = '\0';
+    if (!c->flight || !c->uid_map || !c->gid_map || n <= 0) {
         ng_cmdrec_free(c);
         return -ENOMEM;
     }

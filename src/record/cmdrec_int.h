@@ -16,6 +16,8 @@ struct ng_cmd_info {
     int64_t t_ns;
     struct ng_proc_ids ids;
     int64_t pid_ns, ppid_ns; /* in the target's pid namespace (0: outside it) */
+    int own_userns;          /* its user namespace is not the host's: */
+    uint32_t ns_uid, ns_gid; /* the effective ids as that namespace sees them */
     char *cwd;
     uint8_t *path;
     size_t path_len;
@@ -35,8 +37,8 @@ struct ng_cmdrec_flight {
 /* Read everything about the exec the notification describes from
  * /proc/TID. -ESRCH when the task is gone, -ENOMEM; a memory fault only
  * shortens what is read. */
-int ng_cmdread_before(const struct ng_cmdrec *c, pid_t tid, int execveat, int ptr,
-                      const uint64_t args[6], struct ng_cmd_info *ret);
+int ng_cmdread_before(struct ng_cmdrec *c, pid_t tid, int execveat, int ptr, const uint64_t args[6],
+                      struct ng_cmd_info *ret);
 /* After a successful exec (the task stopped at PTRACE_EVENT_EXEC): its
  * executable (*ret_exe, malloc'd) and argv from /proc/TID/cmdline
  * (replacing info's). */

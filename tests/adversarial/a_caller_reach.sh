@@ -103,6 +103,16 @@ attack "run_as = caller"
 end_session
 eq "run_as = caller: the header says userns" userns "$(header)"
 check "... and the session records its host uid" grep -q "^isolated as host uid [0-9]*$" <(marker)
+# Its command events show the caller's uid, as the isolating namespace sees
+# it, with the isolation uid on the host beside it.
+cmd_ids=$(sqlite3 "$DB" "SELECT CAST(data AS TEXT) FROM events WHERE kind = 'c' AND session = \
+    (SELECT id FROM sessions ORDER BY start_ns DESC LIMIT 1)" | head -1 | jq -r '"\(.uid) \(.host_uid)"')
+case "$cmd_ids" in
+"$ADV_UID "*) h=${cmd_ids#* }
+    check "the program's command event: the caller's uid inside, the isolation uid ($h) on the host" \
+        test "$h" -ge "$LO" -a "$h" -lt "$HI" ;;
+*) not_ok "the program's command event: the caller's uid inside (got: $cmd_ids)" ;;
+esac
 
 # run_as = the caller's UID, and caller_reach = allow where isolation is
 # possible: isolated all the same.

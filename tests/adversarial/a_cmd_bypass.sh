@@ -80,6 +80,8 @@ for m in seccomp-allow seccomp-trace seccomp-listener prctl ptrace-self ptrace-s
     run "$m"
     ran_and_recorded "$m"
 done
+eq "ids as the container's user namespace sees them, the host's beside them" "0 0 100000 100000" \
+    "$(jq -r 'select(.argv[0] == "/usr/bin/touch") | "\(.uid) \(.gid) \(.host_uid) \(.host_gid)"' "$T/j-prctl")"
 check "seccomp-listener: a second listener is refused (EBUSY)" grep -q "Device or resource busy" "$T/out-seccomp-listener"
 check "seccomp-allow: its own filter was installed" grep -q "install 0" "$T/out-seccomp-allow"
 check "prctl: seccomp cannot be switched off" grep -q "PR_SET_SECCOMP 0 -> -1" "$T/out-prctl"
