@@ -48,7 +48,12 @@ struct ng_cmdrec {
      * them (with the host's beside them when that is not the host's): the
      * maps of the last such namespace seen, by its readlink name */
     char host_userns[64], userns[64];
-    char *uid_map, *gid_map;         /* NG_CMDREC_MAP_MAX bytes each */
+    char *uid_map, *gid_map; /* NG_CMDREC_MAP_MAX bytes each */
+    /* the last parent seen, its pid in the target's pid namespace, and a
+     * pidfd that says it has not exited (so its pid was not reused) */
+    pid_t parent;
+    int64_t parent_ns;
+    int parent_pidfd;
     struct ng_cmdrec_flight *flight; /* NG_CMDREC_IN_FLIGHT_MAX slots */
     size_t nflight;
     uint64_t recorded, unverified;

@@ -12,9 +12,11 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define PAGE 4096
@@ -45,37 +47,52 @@ static size_t read_cstr(int mem, uint64_t addr, uint8_t *out, size_t max, int *r
     return n;
 }
 
-static int read_ptr(int mem, uint64_t addr, int ptr, uint64_t *ret)
+/* Up to max pointers of the vector at addr (never past the page's end: a
+ * vector that ends before an unmapped page is read whole). The count
+ * read; 0 on a fault. */
+static size_t read_ptrs(int mem, uint64_t addr, int ptr, uint64_t *out, size_t max)
 {
-    uint8_t b[8];
+    uint8_t b[64 * 8];
+    size_t want = max * (size_t)ptr, room = PAGE - (size_t)(addr % PAGE);
 
-    if (pread(mem, b, (size_t)ptr, (off_t)addr) != ptr)
-        return -EFAULT;
-    if (ptr == 8) {
-        uint64_t v;
-        memcpy(&v, b, 8);
-        *ret = v;
-    } else {
-        uint32_t v;
-        memcpy(&v, b, 4);
-        *ret = v;
+    if (want > room)
+        want = room;
+    if (want > sizeof(b))
+        want = sizeof(b);
+    ssize_t got = pread(mem, b, want, (off_t)addr);
+    size_t n = got > 0 ? (size_t)got / (size_t)ptr : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ptr == 8) {
+            uint64_t v;
+            memcpy(&v, b + 8 * i, 8);
+            out[i] = v;
+        } else {
+            uint32_t v;
+            memcpy(&v, b + 4 * i, 4);
+            out[i] = v;
+        }
     }
-    return 0;
+    return n;
 }
 
 /* argv: each argument and its NUL, NG_CMD_ARGV_MAX bytes in all. */
 static int read_argv(int mem, uint64_t vec, int ptr, struct ng_cmd_info *in)
 {
     uint8_t *buf = malloc(NG_CMD_ARGV_MAX);
-    size_t used = 0;
+    uint64_t ptrs[64];
+    size_t used = 0, have = 0, next = 0;
 
     if (!buf)
         return -ENOMEM;
     for (uint64_t i = 0; vec; i++) {
-        uint64_t p;
         int cut;
-        if (read_ptr(mem, vec + i * (uint64_t)ptr, ptr, &p) < 0 || p == 0)
+        if (next == have) {
+            have = read_ptrs(mem, vec + i * (uint64_t)ptr, ptr, ptrs, 64);
+            next = 0;
+        }
+        if (next == have || ptrs[next] == 0)
             break;
+        uint64_t p = ptrs[next++];
         if (used == NG_CMD_ARGV_MAX) {
             in->truncated = 1;
             break;
@@ -93,36 +110,47 @@ static int read_argv(int mem, uint64_t vec, int ptr, struct ng_cmd_info *in)
     return 0;
 }
 
-/* readlink of a /proc/TID magic link, as the task sees it: a path under the
- * task's own root (chroot) loses that prefix. malloc'd, or NULL. */
-static char *read_link(const struct ng_cmdrec *c, pid_t tid, const char *what)
+/* One read of a small /proc file at dirfd (the kernel fills a read of a
+ * seq_file in one go: no second read for the end), NUL-terminated. */
+static ssize_t read_small(int dirfd, const char *name, char *buf, size_t size)
 {
-    char path[64], buf[PATH_MAX + 1], root[PATH_MAX + 1];
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? -ESRCH : -errno;
+    ssize_t n = read(fd, buf, size - 1);
+    int e = errno;
+    close(fd);
+    if (n < 0)
+        return e == ESRCH ? -ESRCH : -EIO;
+    buf[n] = '\0';
+    return n;
+}
 
-    snprintf(path, sizeof(path), "%d/%s", (int)tid, what);
-    ssize_t n = readlinkat(c->proc_fd, path, buf, sizeof(buf) - 1);
+/* readlink of a magic link of the task (cwd, exe, fd/N), as the task sees
+ * it: a path under the task's own root (chroot, in->root) loses that
+ * prefix. malloc'd, or NULL. */
+static char *read_link(const struct ng_cmd_info *in, const char *what)
+{
+    char buf[PATH_MAX + 1];
+    ssize_t n = readlinkat(in->dir, what, buf, sizeof(buf) - 1);
+
     if (n < 0)
         return NULL;
     buf[n] = '\0';
-    snprintf(path, sizeof(path), "%d/root", (int)tid);
-    ssize_t m = readlinkat(c->proc_fd, path, root, sizeof(root) - 1);
-    if (m > 1 && buf[0] == '/') {
-        root[m] = '\0';
-        size_t rl = (size_t)m;
-        if (strncmp(buf, root, rl) == 0 && (buf[rl] == '/' || buf[rl] == '\0'))
-            return strdup(buf[rl] ? buf + rl : "/");
-    }
+    size_t rl = in->root ? strlen(in->root) : 0;
+    if (rl > 1 && buf[0] == '/' && strncmp(buf, in->root, rl) == 0 &&
+        (buf[rl] == '/' || buf[rl] == '\0'))
+        return strdup(buf[rl] ? buf + rl : "/");
     return strdup(buf);
 }
 
-static int read_ids(const struct ng_cmdrec *c, pid_t pid, struct ng_proc_ids *ret)
+static int read_ids(int dirfd, struct ng_proc_ids *ret)
 {
-    char path[64], text[4096];
+    char text[4096];
+    ssize_t n = read_small(dirfd, "status", text, sizeof(text));
 
-    snprintf(path, sizeof(path), "%d/status", (int)pid);
-    ssize_t n = ng_read_file_at(c->proc_fd, path, text, sizeof(text));
     if (n < 0)
-        return n == -EFBIG ? -EIO : -ESRCH;
+        return (int)n;
     return ng_parse_status_ids(text, ret) < 0 ? -EIO : 0;
 }
 
@@ -131,10 +159,9 @@ static int read_ids(const struct ng_cmdrec *c, pid_t pid, struct ng_proc_ids *re
  * are kept for the next task of the same namespace. */
 static void ns_ids(struct ng_cmdrec *c, struct ng_cmd_info *in)
 {
-    char path[64], ns[64];
+    char ns[64];
+    ssize_t n = readlinkat(in->dir, "ns/user", ns, sizeof(ns) - 1);
 
-    snprintf(path, sizeof(path), "%d/ns/user", (int)in->tid);
-    ssize_t n = readlinkat(c->proc_fd, path, ns, sizeof(ns) - 1);
     if (n <= 0)
         return;
     ns[n] = '\0';
@@ -142,11 +169,8 @@ static void ns_ids(struct ng_cmdrec *c, struct ng_cmd_info *in)
         return;
     if (strcmp(ns, c->userns) != 0) {
         c->userns[0] = '\0';
-        snprintf(path, sizeof(path), "%d/uid_map", (int)in->tid);
-        if (ng_read_file_at(c->proc_fd, path, c->uid_map, NG_CMDREC_MAP_MAX) < 0)
-            return;
-        snprintf(path, sizeof(path), "%d/gid_map", (int)in->tid);
-        if (ng_read_file_at(c->proc_fd, path, c->gid_map, NG_CMDREC_MAP_MAX) < 0)
+        if (read_small(in->dir, "uid_map", c->uid_map, NG_CMDREC_MAP_MAX) < 0 ||
+            read_small(in->dir, "gid_map", c->gid_map, NG_CMDREC_MAP_MAX) < 0)
             return;
         snprintf(c->userns, sizeof(c->userns), "%s", ns);
     }
@@ -156,26 +180,46 @@ static void ns_ids(struct ng_cmdrec *c, struct ng_cmd_info *in)
     in->ns_gid = ng_idmap_to_inside(c->gid_map, in->ids.gid[1], &v) == 0 ? v : 65534;
 }
 
-/* The pids as the target's pid namespace sees them (0: not in it). */
-static void target_pids(const struct ng_cmdrec *c, struct ng_cmd_info *in)
+/* The parent's pid in the target's pid namespace, kept for the next exec of
+ * the same parent (a shell runs many): valid while a pidfd of that parent
+ * says it has not exited, so its pid cannot have been reused. */
+static int64_t parent_ns_pid(struct ng_cmdrec *c, pid_t ppid)
 {
+    struct pollfd p = {.fd = c->parent_pidfd, .events = POLLIN};
+    char name[32];
     struct ng_proc_ids parent;
     size_t lv = (size_t)c->pidns_level;
 
-    in->pid_ns = in->ids.nnstgid > lv ? in->ids.nstgid[lv] : 0; /* the process, not the thread */
-    in->ppid_ns = 0;
-    if (in->ids.ppid > 0 && read_ids(c, (pid_t)in->ids.ppid, &parent) == 0 && parent.nnspid > lv)
-        in->ppid_ns = parent.nspid[lv];
+    if (c->parent_pidfd >= 0 && c->parent == ppid && poll(&p, 1, 0) == 0)
+        return c->parent_ns;
+    if (c->parent_pidfd >= 0)
+        close(c->parent_pidfd);
+    c->parent_pidfd = (int)syscall(SYS_pidfd_open, ppid, 0);
+    c->parent = ppid;
+    c->parent_ns = 0;
+    snprintf(name, sizeof(name), "%d", (int)ppid);
+    int dir = openat(c->proc_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0 && read_ids(dir, &parent) == 0 && parent.nnspid > lv)
+        c->parent_ns = parent.nspid[lv];
+    if (dir >= 0)
+        close(dir);
+    return c->parent_ns;
 }
 
-static int read_mem(const struct ng_cmdrec *c, struct ng_cmd_info *in, int ptr, uint64_t path,
-                    uint64_t argv)
+/* The pids as the target's pid namespace sees them (0: not in it). */
+static void target_pids(struct ng_cmdrec *c, struct ng_cmd_info *in)
 {
-    char p[64];
-    int cut, r;
+    size_t lv = (size_t)c->pidns_level;
 
-    snprintf(p, sizeof(p), "%d/mem", (int)in->tid);
-    int mem = openat(c->proc_fd, p, O_RDONLY | O_CLOEXEC);
+    in->pid_ns = in->ids.nnstgid > lv ? in->ids.nstgid[lv] : 0; /* the process, not the thread */
+    in->ppid_ns = in->ids.ppid > 0 ? parent_ns_pid(c, (pid_t)in->ids.ppid) : 0;
+}
+
+static int read_mem(struct ng_cmd_info *in, int ptr, uint64_t path, uint64_t argv)
+{
+    int cut, r;
+    int mem = openat(in->dir, "mem", O_RDONLY | O_CLOEXEC);
+
     if (mem < 0)
         return errno == ENOENT ? -ESRCH : -errno;
     in->path = malloc(PATH_MAX + 1);
@@ -189,53 +233,76 @@ static int read_mem(const struct ng_cmdrec *c, struct ng_cmd_info *in, int ptr, 
     return r;
 }
 
+int ng_cmdread_open(const struct ng_cmdrec *c, struct ng_cmd_info *in, pid_t tid)
+{
+    char name[32], root[PATH_MAX + 1];
+
+    if (in->dir >= 0)
+        close(in->dir);
+    in->tid = tid;
+    snprintf(name, sizeof(name), "%d", (int)tid);
+    in->dir = openat(c->proc_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (in->dir < 0)
+        return -ESRCH;
+    free(in->root);
+    in->root = NULL;
+    ssize_t m = readlinkat(in->dir, "root", root, sizeof(root) - 1);
+    if (m > 0) {
+        root[m] = '\0';
+        in->root = strdup(root);
+    }
+    return 0;
+}
+
 int ng_cmdread_before(struct ng_cmdrec *c, pid_t tid, int execveat, int ptr, const uint64_t args[6],
                       struct ng_cmd_info *ret)
 {
     struct ng_cmd_info *in = ret;
-    int r;
 
     memset(in, 0, sizeof(*in));
-    in->tid = tid;
+    in->dir = -1;
     in->t_ns = ng_store_session_now_ns(c->sess);
     in->execveat = execveat;
-    r = read_ids(c, tid, &in->ids);
+    int r = ng_cmdread_open(c, in, tid);
+    if (r == 0)
+        r = read_ids(in->dir, &in->ids);
     if (r == 0 && c->pidns_level >= 0)
         target_pids(c, in);
     if (r == 0)
         ns_ids(c, in);
     if (r == 0)
-        in->cwd = read_link(c, tid, "cwd");
+        in->cwd = read_link(in, "cwd");
     if (r == 0 && execveat) {
         in->dirfd = (int32_t)args[0];
         in->flags = args[4];
         if (in->dirfd != AT_FDCWD) {
             char fd[32];
             snprintf(fd, sizeof(fd), "fd/%d", (int)in->dirfd);
-            in->at = read_link(c, tid, fd);
+            in->at = read_link(in, fd);
         }
     }
     if (r == 0)
-        r = read_mem(c, in, ptr, args[execveat ? 1 : 0], args[execveat ? 2 : 1]);
+        r = read_mem(in, ptr, args[execveat ? 1 : 0], args[execveat ? 2 : 1]);
     if (r < 0)
         ng_cmdread_free(in);
     return r;
 }
 
-int ng_cmdread_after(const struct ng_cmdrec *c, struct ng_cmd_info *in, char **ret_exe)
+int ng_cmdread_after(struct ng_cmd_info *in, char **ret_exe)
 {
-    char p[64];
     uint8_t *buf = malloc(NG_CMD_ARGV_MAX + 1);
 
-    *ret_exe = read_link(c, in->tid, "exe");
+    *ret_exe = read_link(in, "exe");
     if (!buf)
         return -ENOMEM;
-    snprintf(p, sizeof(p), "%d/cmdline", (int)in->tid);
-    int fd = openat(c->proc_fd, p, O_RDONLY | O_CLOEXEC);
+    int fd = openat(in->dir, "cmdline", O_RDONLY | O_CLOEXEC);
     ssize_t n = 0, got;
     while (fd >= 0 && (size_t)n < NG_CMD_ARGV_MAX + 1 &&
-           (got = read(fd, buf + n, NG_CMD_ARGV_MAX + 1 - (size_t)n)) > 0)
+           (got = read(fd, buf + n, NG_CMD_ARGV_MAX + 1 - (size_t)n)) > 0) {
         n += got;
+        if (got < PAGE) /* the kernel fills a read up to the end of argv */
+            break;
+    }
     if (fd >= 0)
         close(fd);
     if (n <= 0) { /* nothing to read: keep what was read before */
@@ -255,6 +322,11 @@ int ng_cmdread_after(const struct ng_cmdrec *c, struct ng_cmd_info *in, char **r
 
 void ng_cmdread_free(struct ng_cmd_info *in)
 {
+    if (in->dir >= 0)
+        close(in->dir);
+    in->dir = -1;
+    free(in->root);
+    in->root = NULL;
     free(in->cwd);
     free(in->path);
     free(in->argv);

@@ -69,6 +69,7 @@ int ng_cmdrec_init(struct ng_cmdrec *c, struct ng_session *sess, pid_t child, in
     c->child = child;
     c->proc_fd = proc_fd;
     c->listener = -1;
+    c->parent_pidfd = -1;
     c->pidns_level = pidns_level;
     c->flight = calloc(NG_CMDREC_IN_FLIGHT_MAX, sizeof(*c->flight));
     struct sigaction sa = {.sa_handler = alarm_noop};
@@ -163,7 +164,7 @@ static int outcome(struct ng_cmdrec *c, size_t i, int st)
     if (WIFSTOPPED(st) && st >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
         /* The new image, before its first instruction: recorded, or killed. */
         char *exe = NULL;
-        r = ng_cmdread_after(c, in, &exe);
+        r = ng_cmdread_after(in, &exe);
         if (r == 0)
             r = ng_cmdrec_record(c, in, 0, exe, 1);
         free(exe);
@@ -214,8 +215,10 @@ static int look(struct ng_cmdrec *c, size_t i)
          * when its exec succeeded: the exec stop is reported under it. */
         memset(&si, 0, sizeof(si));
         w = waitid(P_PID, (id_t)in->ids.tgid, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL);
-        if (w == 0 && si.si_pid == in->ids.tgid)
-            in->tid = tid = (pid_t)in->ids.tgid;
+        if (w == 0 && si.si_pid == in->ids.tgid) {
+            tid = (pid_t)in->ids.tgid;
+            (void)ng_cmdread_open(c, in, tid); /* its /proc directory is the leader's now */
+        }
     }
     if (w < 0) {
         if (errno != ECHILD)
@@ -288,17 +291,60 @@ static int wait_outcome(struct ng_cmdrec *c, pid_t tid)
     setitimer(ITIMER_REAL, &off, NULL);
     if (r < 0)
         return 0;
-    for (size_t i = 0; i < c->nflight; i++)
-        if (c->flight[i].info.tid == tid)
-            return look(c, i) < 0 ? -EIO : 0;
+    for (size_t i = 0; i < c->nflight; i++) {
+        int st;
+        if (c->flight[i].info.tid != tid)
+            continue;
+        /* A stop is ours to take at once; anything else goes the long way. */
+        if (si.si_pid == tid && si.si_code == CLD_TRAPPED &&
+            waitpid(tid, &st, __WALL | WNOHANG) == tid)
+            return outcome(c, i, st);
+        r = look(c, i);
+        return r < 0 ? r : 0;
+    }
     return 0;
+}
+
+/* Let go of a task attached to for nothing (its notification is gone: it
+ * was killed, and another process may have its pid by now). Detaching
+ * needs it stopped: wait a moment for the interrupt's stop, passing a
+ * signal it stopped for on. */
+static void release(const struct ng_cmdrec *c, pid_t tid)
+{
+    struct timespec ts = {0, 1000 * 1000};
+
+    for (int i = 0; i < 100 && ptrace(PTRACE_DETACH, tid, NULL, NULL) < 0 && errno == ESRCH; i++) {
+        siginfo_t si;
+        int st;
+        memset(&si, 0, sizeof(si));
+        if (waitid(P_PID, (id_t)tid, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL) < 0)
+            return; /* gone */
+        if (si.si_pid != tid) {
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        if (si.si_code != CLD_TRAPPED && si.si_code != CLD_STOPPED) {
+            /* dead: a tracee that is not our child goes on to its parent
+             * once waited for; our own child is the relay's to reap */
+            if (tid != c->child)
+                (void)waitpid(tid, &st, __WALL | WNOHANG);
+            return;
+        }
+        if (waitpid(tid, &st, __WALL | WNOHANG) == tid && WIFSTOPPED(st)) {
+            int sig = st >> 16 == PTRACE_EVENT_STOP ? 0 : WSTOPSIG(st);
+            (void)ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)sig);
+        }
+        return;
+    }
 }
 
 static int exact(struct ng_cmdrec *c, const struct seccomp_notif *n, struct ng_cmd_info *in)
 {
+    /* Valid after the attach: the task attached to is the one waiting in
+     * its exec (it holds its pid while it waits). */
     if (!still_valid(c, n->id) || respond(c, n->id, 0) < 0) {
         /* The task was killed meanwhile: nothing ran. */
-        (void)ptrace(PTRACE_DETACH, in->tid, NULL, NULL);
+        release(c, in->tid);
         ng_cmdread_free(in);
         return 0;
     }
@@ -348,9 +394,12 @@ int ng_cmdrec_notify(void *ctx)
 {
     struct ng_cmdrec *c = ctx;
     struct pollfd p = {.fd = c->listener, .events = POLLIN};
-    int r = 0;
+    int r = 0, first = 1;
 
-    while (r == 0 && c->listener >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
+    /* The caller saw the listener readable: the first one is taken at once.
+     * (Had it been withdrawn meanwhile, RECV says ENOENT, it does not block.) */
+    while (r == 0 && c->listener >= 0 && (first || (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)))) {
+        first = 0;
         struct seccomp_notif n;
         memset(&n, 0, sizeof(n));
         if (ioctl(c->listener, SECCOMP_IOCTL_NOTIF_RECV, &n) < 0) {
@@ -395,6 +444,8 @@ void ng_cmdrec_free(struct ng_cmdrec *c)
     free(c->gid_map);
     if (c->listener >= 0)
         close(c->listener);
+    if (c->parent_pidfd >= 0)
+        close(c->parent_pidfd);
     memset(c, 0, sizeof(*c));
-    c->listener = -1;
+    c->listener = c->parent_pidfd = -1;
 }

@@ -13,6 +13,8 @@
  * the new image). Byte strings are malloc'd; NULL when absent. */
 struct ng_cmd_info {
     pid_t tid;
+    int dir;    /* /proc/TID (O_PATH), -1 when closed */
+    char *root; /* readlink of its root: paths under it are shown without it */
     int64_t t_ns;
     struct ng_proc_ids ids;
     int64_t pid_ns, ppid_ns; /* in the target's pid namespace (0: outside it) */
@@ -39,10 +41,13 @@ struct ng_cmdrec_flight {
  * shortens what is read. */
 int ng_cmdread_before(struct ng_cmdrec *c, pid_t tid, int execveat, int ptr, const uint64_t args[6],
                       struct ng_cmd_info *ret);
+/* (Re)open /proc/TID for info (the exec of a thread that is not the leader
+ * moves the task to the leader's pid). -ESRCH when gone. */
+int ng_cmdread_open(const struct ng_cmdrec *c, struct ng_cmd_info *info, pid_t tid);
 /* After a successful exec (the task stopped at PTRACE_EVENT_EXEC): its
  * executable (*ret_exe, malloc'd) and argv from /proc/TID/cmdline
  * (replacing info's). */
-int ng_cmdread_after(const struct ng_cmdrec *c, struct ng_cmd_info *info, char **ret_exe);
+int ng_cmdread_after(struct ng_cmd_info *info, char **ret_exe);
 void ng_cmdread_free(struct ng_cmd_info *info);
 
 /* Append the 'c' event: result 0, an errno, or -1 (not observed); exe NULL
