@@ -65,9 +65,10 @@ int ng_cmdrec_init(struct ng_cmdrec *c, struct ng_session *sess, pid_t child, in
 /* Take the listener (cmdfilter.h ng_cmdfilter_receive). */
 void ng_cmdrec_set_listener(struct ng_cmdrec *c, int fd, int killable);
 
-/* The listener is readable: handle every queued notification. ctx is the
- * ng_cmdrec. 0, or a negative errno when an event could not be recorded
- * (the exec in question was refused). */
+/* The listener is readable (call it only then: the first notification is
+ * taken without looking, and taking one waits for one): handle every queued
+ * notification. ctx is the ng_cmdrec. 0, or a negative errno when an event
+ * could not be recorded (the exec in question was refused). */
 int ng_cmdrec_notify(void *ctx);
 /* SIGCHLD: collect the stops of the execs in flight (never blocks). */
 int ng_cmdrec_reap(void *ctx);

@@ -122,10 +122,13 @@ int ng_cmd_enter_await(struct session *s, struct ng_enter_err *e)
 
 void ng_cmd_enter_cmds_drain(struct session *s)
 {
+    struct pollfd p = {.fd = s->cmdrec.listener, .events = POLLIN};
+
     /* Execs asked for while the session was ending are still recorded
-     * (and then ended with the rest of the session's processes). */
+     * (and then ended with the rest of the session's processes). Only when
+     * one is there: taking a notification waits for one. */
     if (s->cmdrec_ok && s->cmdrec.listener >= 0)
-        (void)serve(s, 1);
+        (void)serve(s, poll(&p, 1, 0) == 1 && (p.revents & POLLIN));
 }
 
 int ng_cmd_enter_cmds_finish(struct session *s)

@@ -172,11 +172,19 @@ eq "the header says whether commands were recorded" "0 1" "$(cat "$T/rc")"
 # ---- leave_processes: a process left over cannot exec --------------------
 sed 's/^host_access = yes$/host_access = yes\nleave_processes = yes/' "$T/etc/policy.ini" >"$T/etc/leave.ini"
 chmod 644 "$T/etc/leave.ini"
-rm -f "$T/left-ran" "$T/left-rc"
+rm -f "$T/left-ran" "$T/left-rc" "$T/left-go"
+# The left-over process waits (shell builtins only) until nsgate has exited.
 "$NSGATE" enter -q --policy "$T/etc/leave.ini" -t "$TPID" -u -p -m --no-pty -- /bin/sh -c \
-    '( sleep 0.5; /usr/bin/touch '"$T"'/left-ran; echo $? >'"$T"'/left-rc ) >/dev/null 2>&1 & exit 0' \
+    '( while [ ! -e '"$T"'/left-go ]; do :; done
+       /usr/bin/touch '"$T"'/left-ran; echo $? >'"$T"'/left-rc ) >/dev/null 2>&1 & exit 0' \
     >/dev/null 2>&1
-for _ in $(seq 1 60); do [ -e "$T/left-rc" ] && break; sleep 0.05; done
+LS=$(last_session)
+touch "$T/left-go"
+for _ in $(seq 1 100); do [ -e "$T/left-rc" ] && break; sleep 0.05; done
+# leave_processes keeps the session's cgroup for what it left: remove it
+for g in "$(cgroup2_root)"/nsgate-"$LS" "$(cgroup2_root)"/*/nsgate-"$LS"; do
+    if [ -d "$g" ]; then rmdir "$g" 2>/dev/null || true; fi
+done
 check "a process left over after the session cannot exec (no unrecorded command)" test ! -e "$T/left-ran"
 check "... its exec failed" sh -c "[ \"\$(cat '$T/left-rc' 2>/dev/null)\" != 0 ]"
 
