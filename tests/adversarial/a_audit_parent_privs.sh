@@ -5,7 +5,8 @@
 # at every seal) and nothing else, under its filter; the re-checks keep
 # working after the drop (without CAP_AUDIT_CONTROL the first seal would
 # end the session with 75): a session of several seal intervals ends 0 and
-# its records reach the trail.
+# its records reach the trail; a session across an epoch change completes
+# with its checkpoint and key records, nothing refused.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/auditd_lib.sh"
 
@@ -42,4 +43,23 @@ eq "a session of several seal intervals, re-checked each time, ends 0" 0 "$?"
 S=$("$NSGATE" sessions --json | head -1 | jq -r .id)
 check "... its end reached the audit trail" audit_wait_for 1 "op=nsgate-session-close.*uuid=$S"
 check "... after its start" audit_wait_for 1 "type=USER_START.*uuid=$S"
+
+# An epoch change in the middle of a session: the recorder, already confined,
+# makes the next key (getrandom), appends its certificate (pwrite, fsync),
+# checkpoints the session in the ledger and the trail (TRUSTED_APP,
+# CRYPTO_KEY_USER); nothing of it is refused.
+export NSGATE_DB="$T/var/e.db" NSGATE_KEYS="$T/var/ekeys"
+"$NSGATE" keygen --epoch 10s >"$T/eroot.key" 2>/dev/null
+"$NSGATE" enter -q -t "$TPID" -n -- /bin/sleep 11 >/dev/null 2>"$T/err"
+eq "a session across an epoch change ends 0" 0 "$?"
+E=$("$NSGATE" sessions --json | head -1 | jq -r .id)
+eq "... checkpointed in the ledger" 1 \
+    "$(sqlite3 "$NSGATE_DB" "select count(*) from ledger where kind = 'checkpoint'")"
+check "... and in the trail" audit_wait_for 1 "op=nsgate-checkpoint uuid=$E .*epoch=1"
+check "... the new key's record" audit_wait_for 1 "op=create kind=nsgate-seal .*epoch=1"
+eq "... no system call refused" 0 \
+    "$(sqlite3 "$NSGATE_DB" "select count(*) from events where kind = 'm' and cast(data as text) like 'recorder: seccomp%'")"
+check "... no refusal reported" sh -c "! grep -q 'refused' '$T/err'"
+"$NSGATE" verify --key "$T/eroot.key" >/dev/null 2>&1
+eq "... verify: 0" 0 "$?"
 finish
