@@ -33,6 +33,8 @@ static void session_cleanup(struct session *s)
     ng_closep(&s->host_proc_fd);
     ng_closep(&s->root_fd);
     ng_closep(&s->cwd_fd);
+    ng_closep(&s->out_priv);
+    ng_closep(&s->err_priv);
     ng_env_free(&s->env);
     ng_tty_close(&s->tty);
     ng_request_close(&s->rq);
@@ -274,7 +276,7 @@ int ng_cmd_enter(int argc, char **argv, const struct ng_caller *caller)
     int r;
 
     memset(&s, 0, sizeof(s));
-    s.host_proc_fd = s.root_fd = s.cwd_fd = s.sigfd = -1;
+    s.host_proc_fd = s.root_fd = s.cwd_fd = s.sigfd = s.out_priv = s.err_priv = -1;
     s.cg.dir_fd = s.cg.parent_fd = s.cg.v2_root_fd = -1;
     s.tty.master = s.tty.slave = s.tty.caller_fd = -1;
     for (int *p = &s.in[0]; p <= &s.gop[1]; p++)

@@ -11,6 +11,7 @@
 #include "nsgate/enter.h"
 #include "nsgate/isolate.h"
 #include "nsgate/opts.h"
+#include "nsgate/parentpriv.h"
 #include "nsgate/policy.h"
 #include "nsgate/progenv.h"
 #include "nsgate/program.h"
@@ -69,6 +70,8 @@ struct session {
     struct ng_recorder rec;
     int rec_ok;
     int started;        /* USER_START sent */
+    int out_priv, err_priv;       /* the relay's reopenings of fds 1 and 2, or -1 */
+    unsigned long refused_seen;   /* seccomp refusals already recorded */
 };
 
 /* After an allow: credentials, program, cgroups, descriptors, the store and

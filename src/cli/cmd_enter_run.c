@@ -231,6 +231,47 @@ static int start_recording(struct session *s)
     return 0;
 }
 
+/* From here on the recorder reads the container's output: it keeps only
+ * what its remaining work needs (parentpriv.h, security.md "The recorder
+ * after the fork"). The relay's reopenings of the caller's streams come
+ * first: reopening a pipe or terminal the caller owns needs the privilege
+ * of the start. The child is still waiting on the go pipe. */
+static int confine_recorder(struct session *s)
+{
+    const char *why = NULL;
+    struct ng_parentpriv_needs n = {
+        .audit_write = s->audit_ok,
+        .audit_status = s->audit_ok && s->audit_required,
+        .cgroup_override =
+            s->cg.parent_fd >= 0 && ng_parentpriv_dir_needs_override(s->cg.parent_fd) > 0,
+    };
+
+    s->out_priv = ng_relay_private_out(1);
+    s->err_priv = ng_relay_private_out(2);
+    int r = ng_parentpriv_restrict(ng_parentpriv_keep(&n), s->rq.last_cap, &why);
+    if (r < 0) {
+        ng_err("cannot restrict the recorder's privileges (%s: %s); nothing was entered",
+               why ? why : "?", strerror(-r));
+        return NG_EXIT_INTERNAL;
+    }
+    return 0;
+}
+
+/* System calls the recorder's filter refused since the last look: an 'm'
+ * event in the recording, so a review sees them. */
+static int note_refusals(struct session *s)
+{
+    char name[32], m[96];
+    unsigned long n = ng_parentpriv_refused(name, sizeof(name));
+
+    if (n == s->refused_seen)
+        return 0;
+    s->refused_seen = n;
+    int len = snprintf(m, sizeof(m), "recorder: seccomp refused %lu system calls, last %s", n,
+                       name);
+    return ng_store_event(s->sess, 'm', m, (size_t)len);
+}
+
 /* recording.md: no session starts unless it can be recorded. */
 static int open_store(struct session *s)
 {
@@ -365,6 +406,8 @@ static void relay_config(struct session *s, struct ng_relay_cfg *cfg)
     cfg->prog_err = s->use_pty ? -1 : s->err[0];
     cfg->pty = s->use_pty;
     cfg->tty_fd = s->tty.caller_fd;
+    cfg->caller_out_private = s->out_priv;
+    cfg->caller_err_private = s->err_priv;
     cfg->child = s->child;
     cfg->status_fd = ng_enter_needs_fork(s->rq.ns, s->reach == NG_REACH_USERNS) ? s->statp[0] : -1;
     cfg->sigfd = s->sigfd;
@@ -458,6 +501,8 @@ static int finish_session(struct session *s, int status, const char *reason, int
         int n = snprintf(m, sizeof(m), "left-over processes killed: %d", left);
         r = ng_store_event(s->sess, 'm', m, (size_t)n);
     }
+    if (r == 0)
+        r = note_refusals(s);
     int e = ng_sealer_session_end(s->sealer, s->sess, status, reason);
     if (r == 0)
         r = e;
@@ -483,7 +528,10 @@ static int seal_tick(void *ctx)
 
     if (!s->sealing)
         return 0;
-    int r = ng_sealer_tick(s->sealer, s->sess, s->c->seal_interval_ms, &chg);
+    int r = note_refusals(s); /* before the seal, which covers it */
+    if (r < 0)
+        return r;
+    r = ng_sealer_tick(s->sealer, s->sess, s->c->seal_interval_ms, &chg);
     if (r <= 0)
         return r;
     hex32(chg.head, head);
@@ -493,6 +541,15 @@ static int seal_tick(void *ctx)
         return -ENOLINK;
     audit_keys(s, chg.created_from, chg.created_to);
     return 0;
+}
+
+/* The child is still waiting on the go pipe: nothing was entered. */
+static void stop_child(struct session *s)
+{
+    (void)kill(s->child, SIGKILL);
+    while (waitpid(s->child, NULL, 0) < 0 && errno == EINTR)
+        ;
+    (void)ng_cgroup_session_kill(&s->cg, 2000);
 }
 
 int ng_cmd_enter_run(struct session *s)
@@ -514,11 +571,14 @@ int ng_cmd_enter_run(struct session *s)
     if (s->child == 0)
         child(s);
     ng_closep(&s->gop[0]);
-    if ((r = start_recording(s)) != 0 || ng_write_all(s->gop[1], "g", 1) < 0) {
-        (void)kill(s->child, SIGKILL);
-        while (waitpid(s->child, NULL, 0) < 0 && errno == EINTR)
-            ;
-        (void)ng_cgroup_session_kill(&s->cg, 2000);
+    if ((r = start_recording(s)) == 0 && (r = confine_recorder(s)) != 0) {
+        stop_child(s);
+        audit_error(s, "cannot restrict the recorder's privileges");
+        (void)finish_session(s, r, "confine-failed", 0);
+        return r;
+    }
+    if (r != 0 || ng_write_all(s->gop[1], "g", 1) < 0) {
+        stop_child(s);
         return r ? r : NG_EXIT_INTERNAL;
     }
     ng_closep(&s->gop[1]);
@@ -559,6 +619,9 @@ int ng_cmd_enter_run(struct session *s)
     if (res.reason == NG_END_RECORD_FAIL)
         ng_err("recording failed (%s): the session was stopped; what was recorded is kept",
                strerror(-res.record_err));
+    if (s->refused_seen)
+        ng_warn("the recorder's system call filter refused %lu calls (recorded in the session)",
+                s->refused_seen);
     if (!s->o.quiet)
         fprintf(stderr, "nsgate: session %s ended, exit %d%s%s\n", s->id_text, status,
                 end_text(&res), left > 0 ? "; left-over processes killed" : "");
