@@ -173,6 +173,19 @@ as_user "$B" enter -q --no-pty -t "$TPID" -u -r "$(printf 'INC-1\xe2\x80\xae234'
     </dev/null >/dev/null 2>"$T/err"
 eq "a reason with a bidi override: usage error" 64 "$?"
 check "... saying what a reason may hold" grep -qF "printable UTF-8" "$T/err"
+# The reason's bounds: 512 bytes kept exactly, one more (or the 128 KiB the kernel allows one argument) refused
+# before anything is read.
+r512=$(for _ in $(seq 1 256); do printf '\xc3\xa9'; done)
+as_user "$B" enter -q --no-pty -t "$TPID" -u -r "$r512" -- /bin/true </dev/null >/dev/null 2>&1
+eq "a reason of 512 bytes: accepted" 0 "$?"
+eq "... stored exactly" "$r512" "$("$NSGATE" sessions --json | head -1 | jq -r .reason)"
+for n in 513 131071; do # 131071: the most the kernel passes as one argument
+    as_user "$B" enter -q --no-pty -t "$TPID" -u -r "$(head -c $n /dev/zero | tr '\0' r)" \
+        -- /bin/true </dev/null >/dev/null 2>"$T/err"
+    rc=$?
+    eq "a reason of $n bytes: usage error" 64 "$rc"
+    check "... saying the limit" grep -qF "1 to 512 bytes" "$T/err"
+done
 as_user "$B" enter -q --no-pty --container "$(printf '\033[2Jabcd')" -u -- /bin/true \
     </dev/null >/dev/null 2>"$T/err"
 check "a hostile --container: the error has no raw control byte" no_raw "$T/err"
