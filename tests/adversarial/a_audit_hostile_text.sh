@@ -54,7 +54,7 @@ S1=$("$NSGATE" sessions --json | head -1 | jq -r .id)
 as_user "$B" enter -q --no-pty -t "$TPID" -u -- /bin/false "$A1" "$A2" </dev/null >/dev/null 2>&1
 eq "denied hostile request: 77" 77 "$?"
 # 3. nsgate under a hostile host name.
-HOST=$(printf 'evil\nhost=x "y" res=success\033[2J')
+HOST=$(printf 'evil\nhost=x "y" res=success\033[2J%033d' 0) # 64 bytes, the kernel's limit
 unshare --uts "$SETHOST" "$(hex "$HOST" | tr A-F a-f)" "$NSGATE" enter -q --no-pty -t "$TPID" -u \
     -- /bin/true </dev/null >/dev/null 2>&1
 eq "a session under a hostile host name ran" 0 "$?"

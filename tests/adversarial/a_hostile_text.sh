@@ -14,7 +14,9 @@
 
 setuid_install
 SETHOST="$NSGATE_BUILD/tests/ng_sethostname"
-hex() { printf '%b' "$1" | od -An -tx1 -v | tr -d ' \n'; }
+hex() { printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n'; }
+# pad64 TEXT: TEXT filled up to the kernel's 64-byte host name limit
+pad64() { printf '%s%s' "$1" "$(head -c $((64 - $(printf '%s' "$1" | wc -c))) /dev/zero | tr '\0' z)"; }
 # Raw bytes no text output may hold: C0 but TAB/LF, DEL, C1 (UTF-8 or raw),
 # bidi controls, zero-width characters, invalid UTF-8 lead bytes.
 BAD='[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\x8b-\x8f\xaa-\xae]|\xe2\x81[\xa6-\xa9]'
@@ -27,7 +29,7 @@ json_lines() { # every line of FILE is one valid JSON value
 }
 
 # ---- the hostile target: host name, exe path, comm, cgroup, cwd ----------
-HOST='evil\nhost\033]0;pwned\a"=x y\\'
+HOST=$(pad64 "$(printf 'evil\nhost\033]0;pwned\a"=x y\\')")
 DIR="$T/$(printf 'd\nir\033[2J\xe2\x80\xae')"
 mkdir -p "$DIR" && chmod 755 "$DIR"
 EXE="$DIR/$(printf 'sl\033]0;x\aeep')"
