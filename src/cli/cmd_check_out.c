@@ -311,7 +311,9 @@ int ng_check_print_json(const struct ng_policy *p, const struct ng_policy_decisi
         reach, "warnings", warns);
     if (!o)
         return -ENOMEM;
-    int r = json_dumpf(o, stdout, JSON_COMPACT);
+    /* ASCII only: no C1 control, bidi override or other invisible character
+     * of a target's attribute reaches a terminal raw. */
+    int r = json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
     json_decref(o);
     if (r < 0 || putchar('\n') == EOF || fflush(stdout) != 0)
         return -EIO;

@@ -236,6 +236,16 @@ static int decide(struct session *s)
     return 0;
 }
 
+/* The bytes the store keeps of the command line: each argument and a NUL. */
+static size_t argv_bytes(char *const *argv)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; argv && argv[i]; i++)
+        n += strlen(argv[i]) + 1;
+    return n;
+}
+
 static int setup(struct session *s, int argc, char **argv)
 {
     char err[512];
@@ -248,6 +258,14 @@ static int setup(struct session *s, int argc, char **argv)
     /* cli.md: a malformed request is a usage error before anything is read. */
     if (s->o.reason && !ng_policy_valid_reason(s->o.reason))
         return ng_err("-r: the reason must be 1 to 512 bytes of printable UTF-8"), NG_EXIT_USAGE;
+    /* A session whose header cannot be stored whole is never started
+     * (nothing is cut from the recorded argv). */
+    size_t cmd = argv_bytes(s->o.argv);
+    if (cmd > NG_STORE_EVENT_MAX)
+        return ng_err("the command line is %zu bytes (with a NUL after each argument); at most "
+                      "%d are recorded",
+                      cmd, NG_STORE_EVENT_MAX),
+               NG_EXIT_USAGE;
     if (s->caller->uid != 0 && (s->o.policy_path || s->o.db_path || s->o.keys_dir))
         return ng_err("--policy, --db and --keys are for root only"), NG_EXIT_DENIED;
     int root = s->caller->uid == 0; /* NSGATE_* are kept for real root only anyway */

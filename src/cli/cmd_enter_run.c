@@ -196,12 +196,37 @@ static int begin_session(struct session *s)
 
 static int seal_tick(void *ctx);
 
+/* What an error of the store means, for a message. -EBUSY is a lock held on
+ * its files past the busy timeout: a reviewer can take one with read access
+ * alone (security.md), so say who holds it, as far as the kernel tells. */
+static const char *store_why(const struct session *s, int r, char *buf, size_t size)
+{
+    pid_t pid = 0;
+    struct stat st;
+    char proc[32];
+
+    if (r != -EBUSY)
+        return strerror(-r);
+    if (ng_store_lock_holder(s->db_path, &pid) == 1 && pid > 0) {
+        snprintf(proc, sizeof(proc), "/proc/%d", (int)pid);
+        if (stat(proc, &st) == 0)
+            snprintf(buf, size, "the session store is locked by process %d (uid %u)", (int)pid,
+                     (unsigned)st.st_uid);
+        else
+            snprintf(buf, size, "the session store is locked by process %d", (int)pid);
+    } else {
+        snprintf(buf, size, "the session store is locked by another process");
+    }
+    return buf;
+}
+
 /* After the fork, before the child may enter anything: the header, the
  * ledger start and the first seals in one transaction, then the recorder.
  * The child waits on the go pipe, so a failure here means nothing was
  * entered. */
 static int start_recording(struct session *s)
 {
+    char why[128];
     /* A policy that names an escrow key never records without it. */
     if (s->c->mask_escrow_file && !s->c->mask_escrow)
         return ng_err("the escrow key %s was not loaded; nothing was entered",
@@ -216,7 +241,8 @@ static int start_recording(struct session *s)
         r = ng_store_event(s->sess, 'm', m, (size_t)n);
     }
     if (r < 0)
-        return ng_err("cannot record the session: %s; nothing was entered", strerror(-r)),
+        return ng_err("cannot record the session: %s; nothing was entered",
+                      store_why(s, r, why, sizeof(why))),
                NG_EXIT_STORAGE;
     if (ng_recorder_init(&s->rec, s->sess, s->c->record_input,
                          s->use_pty ? s->tty.master : -1) < 0)
@@ -275,7 +301,7 @@ static int note_refusals(struct session *s)
 /* recording.md: no session starts unless it can be recorded. */
 static int open_store(struct session *s)
 {
-    char dir[4096];
+    char dir[4096], why[128];
     struct statvfs vfs;
     int r = ng_store_open(s->db_path, &s->store);
 
@@ -285,7 +311,8 @@ static int open_store(struct session *s)
                       s->db_path),
                NG_EXIT_STORAGE;
     if (r < 0)
-        return ng_err("cannot open the session store %s: %s", s->db_path, strerror(-r)),
+        return ng_err("cannot open the session store %s: %s; no session starts", s->db_path,
+                      store_why(s, r, why, sizeof(why))),
                NG_EXIT_STORAGE;
     snprintf(dir, sizeof(dir), "%s", s->db_path);
     char *slash = strrchr(dir, '/');
@@ -616,9 +643,10 @@ int ng_cmd_enter_run(struct session *s)
         ng_err("the end of session %s could not be recorded", s->id_text);
         status = NG_EXIT_STORAGE;
     }
+    char why[128];
     if (res.reason == NG_END_RECORD_FAIL)
         ng_err("recording failed (%s): the session was stopped; what was recorded is kept",
-               strerror(-res.record_err));
+               store_why(s, res.record_err, why, sizeof(why)));
     if (s->refused_seen)
         ng_warn("the recorder's system call filter refused %lu calls (recorded in the session)",
                 s->refused_seen);

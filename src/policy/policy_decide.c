@@ -365,13 +365,16 @@ int ng_policy_valid_reason(const char *reason)
     if (len == 0 || len > NG_POLICY_REASON_MAX)
         return 0;
     for (size_t i = 0; i < len;) {
-        size_t n = ng_utf8_seq_len(s + i, len - i);
+        uint32_t cp;
+        size_t n = ng_utf8_decode(s + i, len - i, &cp);
         if (n == 0)
             return 0;
         if (n == 1 && (s[i] < 0x20 || s[i] == 0x7f))
             return 0;
-        if (n == 2 && s[i] == 0xc2 && s[i + 1] <= 0x9f)
+        if (cp >= 0x80 && cp <= 0x9f)
             return 0; /* C1 controls U+0080..U+009F */
+        if (ng_unicode_invisible(cp))
+            return 0; /* bidi overrides, zero-width characters: not printable */
         i += n;
     }
     return 1;

@@ -221,8 +221,12 @@ static void tick(struct relay *r)
         return;
     r->last_tick_ms = now;
     enum ng_end_reason why = NG_END_RECORD_FAIL;
-    if (r->cfg->ops.tick(r->cfg->ops.ctx, &why) < 0)
+    int e = r->cfg->ops.tick(r->cfg->ops.ctx, &why);
+    if (e < 0) {
+        if (why == NG_END_RECORD_FAIL && !r->res->record_err)
+            r->res->record_err = e; /* said in the message: why recording failed */
         end(r, why);
+    }
 }
 
 enum { P_SIG, P_CIN, P_PIN, P_POUT, P_PERR, P_COUT, P_CERR, P_N };
