@@ -5,6 +5,7 @@
 
 #include "nsgate/audit.h"
 #include "nsgate/cgroup.h"
+#include "nsgate/confine.h"
 #include "cmd_int.h"
 #include "nsgate/credplan.h"
 #include "nsgate/creds.h"
@@ -37,6 +38,7 @@ struct session {
     const struct ng_constraints *c;
     struct ng_request rq;
     struct ng_creds creds;
+    struct ng_confine confine; /* what of the target's confinement the program gets */
     char *shell_argv[2];
     char **argv;
     struct ng_env env;

@@ -3,7 +3,8 @@
  * setns in two passes (user namespace last on the first pass, first on the
  * second); namespace identities re-checked through the host's /proc; root,
  * then working directory; fork for pid and time namespaces; credentials;
- * the program must not be nsgate itself; execve. */
+ * the program must not be nsgate itself; the target's confinement
+ * (confine.h) as the very last step; execve. */
 #include "nsgate/enter.h"
 #include "nsgate/util.h"
 
@@ -218,7 +219,14 @@ void ng_enter_child(const struct ng_entry_plan *p)
     recheck_identity(p);
     set_root_and_cwd(p);
     fork_if_needed(p);
-    if (ng_creds_apply(p->creds, p->last_cap, p->host_proc_fd, &why) < 0)
+    /* The target's filters go on last, after the credentials are set and
+     * verified; without no_new_privs they need CAP_SYS_ADMIN, held until
+     * then beyond the plan (and dropped by execve: confine.h). */
+    struct ng_creds cr = *p->creds;
+    uint64_t hold = ng_confine_hold_caps(p->confine, &cr);
+    cr.prm |= hold;
+    cr.eff |= hold;
+    if (ng_creds_apply(&cr, p->last_cap, p->host_proc_fd, &why) < 0)
         fail(p, 70, errno, why ? why : "credentials");
     /* Credential changes cleared the parent-death signal. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
@@ -233,7 +241,10 @@ void ng_enter_child(const struct ng_entry_plan *p)
         fail(p, 70, errno, "close_range");
     if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
         fail(p, 70, 0, "process became dumpable before execve");
+    int e = ng_confine_apply(p->confine, p->host_proc_fd, &why);
+    if (e < 0)
+        fail(p, 70, -e, why);
     execve(p->argv[0], p->argv, p->envp);
-    int e = errno;
+    e = errno;
     fail(p, e == ENOENT || e == ENOTDIR ? 127 : 126, e, "cannot execute the program");
 }
