@@ -8,10 +8,11 @@
  * PTRACE_SEIZE, stops the target with PTRACE_INTERRUPT, reads each filter
  * with PTRACE_SECCOMP_GET_FILTER and its flags with
  * PTRACE_SECCOMP_GET_METADATA, and detaches at once. The hold (from
- * PTRACE_INTERRUPT to PTRACE_DETACH) is measured; waiting for the stop is
- * bounded by NG_CONFINE_STOP_MAX_MS, after which the helper is killed (which
- * detaches it) and entry is refused. The target's LSM label is read from
- * /proc/PID/attr/apparmor/current or /proc/PID/attr/current.
+ * PTRACE_INTERRUPT to PTRACE_DETACH) is measured and bounded: a helper that
+ * has not detached NG_CONFINE_HOLD_MAX_MS after stopping the target (which
+ * never stopped: frozen, or in uninterruptible sleep; or the helper was not
+ * scheduled) is killed, its death detaches it, and entry is refused. The target's LSM label is read
+ * from /proc/PID/attr/apparmor/current or /proc/PID/attr/current.
  *
  * In the entering child, ng_confine_apply is the last step before execve:
  * the LSM label for exec, then the filters, oldest first, so the stack is
@@ -37,11 +38,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NG_CONFINE_MAX_FILTERS 64
-#define NG_CONFINE_MAX_INSNS   32768 /* the kernel's MAX_INSNS_PER_PATH */
-#define NG_CONFINE_STOP_MAX_MS 100   /* longest wait for the target to stop */
-#define NG_CONFINE_LABEL_MAX   1024
-#define NG_CONFINE_HASH_LEN    32
+#define NG_CONFINE_MAX_FILTERS   64
+#define NG_CONFINE_MAX_INSNS     32768 /* the kernel's MAX_INSNS_PER_PATH */
+#define NG_CONFINE_HOLD_MAX_MS   100   /* longest the target may stay stopped */
+#define NG_CONFINE_HELPER_MAX_MS 5000  /* longest wait for the helper to start */
+#define NG_CONFINE_LABEL_MAX     1024
+#define NG_CONFINE_HASH_LEN      32
 
 enum ng_lsm { NG_LSM_NONE = 0, NG_LSM_APPARMOR, NG_LSM_SELINUX };
 

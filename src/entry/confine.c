@@ -40,11 +40,13 @@ struct seccomp_md {
 };
 
 /* The helper writes here (MAP_SHARED, made before the fork), the recorder
- * reads after the helper is gone. Filters as the kernel numbers them:
- * index 0 is the most recent. */
+ * reads after the helper is gone. Filters as the kernel numbers them for
+ * PTRACE_SECCOMP_GET_FILTER: index 0 is the first installed, the oldest
+ * (kernel/seccomp.c get_nth_filter walks back from the newest). */
 struct shm {
-    int32_t err;  /* positive errno, 0 on success */
-    int32_t step; /* enum step of the failure */
+    int32_t err;     /* positive errno, 0 on success */
+    int32_t step;    /* enum step of the failure */
+    int64_t stop_ns; /* CLOCK_MONOTONIC at PTRACE_INTERRUPT: the hold starts */
     int64_t hold_ns;
     uint32_t tracer; /* TracerPid seen when the attach failed */
     uint32_t nfilters;
@@ -156,6 +158,7 @@ __attribute__((noreturn)) static void helper(const struct ng_target *t, struct s
         _exit(1);
     }
     int64_t t0 = now_ns();
+    __atomic_store_n(&m->stop_ns, t0, __ATOMIC_SEQ_CST);
     if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0) {
         m->err = errno;
         m->step = S_INTERRUPT;
@@ -177,8 +180,33 @@ __attribute__((noreturn)) static void helper(const struct ng_target *t, struct s
     _exit(m->err ? 1 : 0);
 }
 
-/* Fork the helper and wait for it, NG_CONFINE_STOP_MAX_MS plus a margin for
- * the copy at most; a helper that overruns is killed, which detaches it. */
+/* Wait for the helper. The hold is bounded: once the helper has stopped
+ * the target, it has NG_CONFINE_HOLD_MAX_MS to detach, else it is killed,
+ * and its death detaches it (the kernel's exit_ptrace). Getting the helper
+ * running at all may take longer on a loaded host; that does not hold the
+ * target and has its own, larger limit. 0 or -ETIMEDOUT. */
+static int await_helper(pid_t pid, struct shm *m)
+{
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    int64_t start = now_ns();
+
+    if (pfd < 0)
+        return -ETIMEDOUT; /* without a pidfd the wait cannot be bounded */
+    struct pollfd p = {.fd = pfd, .events = POLLIN};
+    for (;;) {
+        if (poll(&p, 1, 5) > 0)
+            break;
+        int64_t t = now_ns(), t0 = __atomic_load_n(&m->stop_ns, __ATOMIC_SEQ_CST);
+        if ((t0 && t - t0 > (int64_t)NG_CONFINE_HOLD_MAX_MS * 1000000) ||
+            (!t0 && t - start > (int64_t)NG_CONFINE_HELPER_MAX_MS * 1000000)) {
+            close(pfd);
+            return -ETIMEDOUT;
+        }
+    }
+    close(pfd);
+    return 0;
+}
+
 static int run_helper(const struct ng_target *t, struct shm *m)
 {
     pid_t pid = fork();
@@ -186,19 +214,7 @@ static int run_helper(const struct ng_target *t, struct shm *m)
         return -errno;
     if (pid == 0)
         helper(t, m);
-    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    int timed_out = 1; /* without a pidfd the wait cannot be bounded: kill it */
-    if (pfd >= 0) {
-        struct pollfd p = {.fd = pfd, .events = POLLIN};
-        int64_t end = now_ns() + (int64_t)(NG_CONFINE_STOP_MAX_MS + 50) * 1000000;
-        int n;
-        do {
-            int64_t left = (end - now_ns()) / 1000000;
-            n = poll(&p, 1, left > 0 ? (int)left : 0);
-        } while (n < 0 && errno == EINTR);
-        timed_out = n <= 0;
-        close(pfd);
-    }
+    int timed_out = await_helper(pid, m) < 0;
     if (timed_out)
         (void)kill(pid, SIGKILL);
     int st;
@@ -206,8 +222,10 @@ static int run_helper(const struct ng_target *t, struct shm *m)
         if (errno != EINTR)
             return -errno;
     if (timed_out) {
+        int64_t t0 = m->stop_ns;
         m->err = ETIMEDOUT;
         m->step = S_STOP;
+        m->hold_ns = t0 ? now_ns() - t0 : -1;
     } else if (!WIFEXITED(st) && !m->err) {
         m->err = EIO;
     }
@@ -368,7 +386,7 @@ static int helper_failure(const struct shm *m, enum ng_confine_fail *fail, const
     }
 }
 
-/* Take the helper's copy: oldest first, into one allocation. */
+/* Take the helper's copy (already oldest first) into one allocation. */
 static int take_filters(const struct shm *m, struct ng_confine *cf)
 {
     size_t total = 0;
@@ -382,7 +400,7 @@ static int take_filters(const struct shm *m, struct ng_confine *cf)
     size_t off = 0;
     cf->nfilters = m->nfilters;
     for (uint32_t i = 0; i < m->nfilters; i++) {
-        struct ng_confine_filter *f = &cf->f[m->nfilters - 1 - i];
+        struct ng_confine_filter *f = &cf->f[i];
         f->flags = m->flags[i];
         f->len = m->len[i];
         f->insns = cf->buf + off;
