@@ -354,7 +354,8 @@ static int helper_failure(const struct shm *m, enum ng_confine_fail *fail, const
     switch (m->step) {
     case S_SEIZE:
         if (m->tracer)
-            return *why = "the target is being traced by another process (TracerPid), so its "
+            return *why = "the target is being traced by another process (its TracerPid is set), "
+                          "so its "
                           "seccomp filter cannot be copied",
                    -EBUSY;
         *fail = NG_CONFINE_HOST;

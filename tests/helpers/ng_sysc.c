@@ -10,10 +10,14 @@
  *                                   sets no_new_privs first (else it needs
  *                                   CAP_SYS_ADMIN); repeat "filter" in CMD
  *                                   to stack filters
+ *   ng_sysc drop UID GID -- CMD...   setgroups(0), setresgid, setresuid to the
+ *                                   ids (checking only the return values, as
+ *                                   most programs do), then exec CMD
  *   ng_sysc strict                  enter seccomp strict mode and block
  *   ng_sysc trace PID               attach to PID with PTRACE_SEIZE, print
  *                                   "tracing", and wait to be killed */
 #include <errno.h>
+#include <grp.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/keyctl.h>
@@ -133,6 +137,20 @@ static int filter(int argc, char **argv)
     return 127;
 }
 
+static int drop(int argc, char **argv)
+{
+    uid_t uid = (uid_t)atoi(argv[2]);
+    gid_t gid = (gid_t)atoi(argv[3]);
+
+    if (argc < 6 || strcmp(argv[4], "--") != 0)
+        return 2;
+    if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+        return perror("drop"), 1;
+    execvp(argv[5], argv + 5);
+    perror(argv[5]);
+    return 127;
+}
+
 static int strict(void)
 {
     int p[2];
@@ -160,11 +178,13 @@ int main(int argc, char **argv)
         return call(argc, argv);
     if (argc >= 3 && strcmp(argv[1], "filter") == 0)
         return filter(argc, argv);
+    if (argc >= 6 && strcmp(argv[1], "drop") == 0)
+        return drop(argc, argv);
     if (argc == 2 && strcmp(argv[1], "strict") == 0)
         return strict();
     if (argc == 3 && strcmp(argv[1], "trace") == 0)
         return trace(argv[2]);
-    fprintf(stderr, "usage: ng_sysc call NAME... | filter [-n] NAME ERRNO... -- CMD... | strict | "
-                    "trace PID\n");
+    fprintf(stderr, "usage: ng_sysc call NAME... | filter [-n] NAME ERRNO... -- CMD... | drop UID "
+                    "GID -- CMD... | strict | trace PID\n");
     return 2;
 }
