@@ -106,7 +106,7 @@ static int set_attr(struct check_opts *o, const char *kv)
     return 0;
 }
 
-static int check_opt(int c, const char *optarg, struct check_opts *o)
+static int check_opt(int c, const char *arg, struct check_opts *o)
 {
     int ns = ns_letter(c);
 
@@ -116,27 +116,27 @@ static int check_opt(int c, const char *optarg, struct check_opts *o)
     }
     switch (c) {
     case 't':
-        if (o->real_target || ng_parse_pid(optarg, &o->target_pid) < 0) {
+        if (o->real_target || ng_parse_pid(arg, &o->target_pid) < 0) {
             ng_err("-t: give one process ID");
             return -EINVAL;
         }
         o->real_target = 1;
         return 0;
     case OPT_CONTAINER:
-        if (o->real_target || !ng_opts_valid_container(optarg)) {
+        if (o->real_target || !ng_opts_valid_container(arg)) {
             ng_err("--container: give one ID prefix (4 to 64 lowercase hex digits) or "
                    "container name, and no other target");
             return -EINVAL;
         }
-        o->container = optarg;
+        o->container = arg;
         o->real_target = 1;
         return 0;
     case OPT_POD:
-        if (o->real_target || !ng_opts_valid_pod(optarg)) {
+        if (o->real_target || !ng_opts_valid_pod(arg)) {
             ng_err("--pod: give one NAMESPACE/POD[/CONTAINER], and no other target");
             return -EINVAL;
         }
-        o->pod = optarg;
+        o->pod = arg;
         o->real_target = 1;
         return 0;
     case 'a':
@@ -147,17 +147,17 @@ static int check_opt(int c, const char *optarg, struct check_opts *o)
             ng_err("-r given twice");
             return -EINVAL;
         }
-        o->reason = optarg;
+        o->reason = arg;
         return 0;
     case OPT_POLICY:
-        o->policy = optarg;
+        o->policy = arg;
         o->policy_given = 1;
         return 0;
     case OPT_USER:
-        o->user = optarg;
+        o->user = arg;
         return 0;
     case OPT_ATTR:
-        return set_attr(o, optarg);
+        return set_attr(o, arg);
     case OPT_JSON:
         o->json = 1;
         return 0;

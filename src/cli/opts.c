@@ -107,8 +107,7 @@ static int set_once(const char **slot, const char *val, const char *name, char *
     return 0;
 }
 
-static int enter_opt(int c, const char *optarg, struct ng_enter_opts *o, char *err,
-                     size_t errsz)
+static int enter_opt(int c, const char *arg, struct ng_enter_opts *o, char *err, size_t errsz)
 {
     int i = c < 256 ? ns_flag(c) : -1;
 
@@ -120,30 +119,30 @@ static int enter_opt(int c, const char *optarg, struct ng_enter_opts *o, char *e
     case 't':
         if (o->target_pid)
             return usage_err(err, errsz, "-t given twice");
-        if (ng_parse_pid(optarg, &o->target_pid) < 0)
-            return usage_err(err, errsz, "-t: not a process ID: %s", optarg);
+        if (ng_parse_pid(arg, &o->target_pid) < 0)
+            return usage_err(err, errsz, "-t: not a process ID: %s", arg);
         return 0;
     case OPT_CONTAINER:
-        if (!ng_opts_valid_container(optarg))
+        if (!ng_opts_valid_container(arg))
             return usage_err(err, errsz,
                              "--container: want an ID prefix (4 to 64 lowercase hex digits) "
                              "or a container name ([A-Za-z0-9][A-Za-z0-9_.-]*)");
-        return set_once(&o->container, optarg, "--container", err, errsz);
+        return set_once(&o->container, arg, "--container", err, errsz);
     case OPT_POD:
-        if (!ng_opts_valid_pod(optarg))
+        if (!ng_opts_valid_pod(arg))
             return usage_err(err, errsz,
                              "--pod: want NAMESPACE/POD or NAMESPACE/POD/CONTAINER "
                              "(Kubernetes names: lowercase letters, digits, '-', '.' in POD)");
-        return set_once(&o->pod, optarg, "--pod", err, errsz);
+        return set_once(&o->pod, arg, "--pod", err, errsz);
     case 'a':
         o->all_ns = 1;
         return 0;
     case 'r':
-        return set_once(&o->reason, optarg, "-r", err, errsz);
+        return set_once(&o->reason, arg, "-r", err, errsz);
     case 'w':
-        if (optarg[0] != '/')
+        if (arg[0] != '/')
             return usage_err(err, errsz, "-w: the directory must be an absolute path");
-        return set_once(&o->wd, optarg, "-w", err, errsz);
+        return set_once(&o->wd, arg, "-w", err, errsz);
     case OPT_PTY:
     case OPT_NO_PTY:
         if (o->pty != NG_PTY_AUTO)
@@ -154,11 +153,11 @@ static int enter_opt(int c, const char *optarg, struct ng_enter_opts *o, char *e
         o->quiet = 1;
         return 0;
     case OPT_POLICY:
-        return set_once(&o->policy_path, optarg, "--policy", err, errsz);
+        return set_once(&o->policy_path, arg, "--policy", err, errsz);
     case OPT_DB:
-        return set_once(&o->db_path, optarg, "--db", err, errsz);
+        return set_once(&o->db_path, arg, "--db", err, errsz);
     case OPT_KEYS:
-        return set_once(&o->keys_dir, optarg, "--keys", err, errsz);
+        return set_once(&o->keys_dir, arg, "--keys", err, errsz);
     case 'h':
         o->help = 1;
         return 0;
