@@ -4,10 +4,11 @@
 # apt-get runs only for packages that are missing.
 set -eu
 
-# Build: compiler, cmake, pkg-config, the four libraries of the design card and
-# jansson (JSON output, see docs/dependencies.md).
+# Build: compiler, cmake, pkg-config, the four libraries of the design card,
+# jansson (JSON output) and libseccomp (the recorder's system call filter), see
+# docs/dependencies.md.
 BUILD="build-essential cmake pkg-config libaudit-dev libsodium-dev libsqlite3-dev
-libcmocka-dev libjansson-dev"
+libcmocka-dev libjansson-dev libseccomp-dev"
 # The web player of export -f html comes from the npm registry (web/, npm ci
 # at build time): npm itself from Debian unless one is already installed.
 command -v npm >/dev/null 2>&1 || BUILD="$BUILD nodejs npm"

@@ -16,6 +16,9 @@ build() { # DIR, cmake args...
     cmake --build "$dir" -j "$JOBS"
 }
 
+echo "== layers"
+scripts/check-layers.sh || status=1
+
 echo "== build: RelWithDebInfo"
 build build/rel -DCMAKE_BUILD_TYPE=RelWithDebInfo
 echo "== build: Debug + ASan/UBSan"

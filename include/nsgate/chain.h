@@ -18,7 +18,8 @@
  * old rows) never changes an old header hash; since each value carries its
  * column name, a NULL turned into a value (or back) still changes the hash.
  * The row is read back from SQLite and hashed generically by storage class,
- * so a column added later is covered without code changes.
+ * so a column added later is covered without code changes (the store does
+ * that: ng_store_header_hash in src/store/store_hash.c).
  *
  * Event hash, domain "nsgate-event-v1": BLOB(session id), INTEGER(seq),
  * INTEGER(t_ns), TEXT(kind, 1 byte), BLOB(data), BLOB(previous hash), where
@@ -32,7 +33,6 @@
 #define NSGATE_CHAIN_H
 
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,12 +44,13 @@
 #define NG_DOMAIN_EVENT  "nsgate-event-v1"
 #define NG_DOMAIN_LEDGER "nsgate-ledger-v1"
 
+/* The class bytes are SQLite's storage class numbers. */
 enum ng_hash_class {
-    NG_HC_INTEGER = SQLITE_INTEGER,
-    NG_HC_REAL = SQLITE_FLOAT,
-    NG_HC_TEXT = SQLITE_TEXT,
-    NG_HC_BLOB = SQLITE_BLOB,
-    NG_HC_NULL = SQLITE_NULL,
+    NG_HC_INTEGER = 1,
+    NG_HC_REAL = 2,
+    NG_HC_TEXT = 3,
+    NG_HC_BLOB = 4,
+    NG_HC_NULL = 5,
 };
 
 struct ng_hash {
@@ -67,15 +68,6 @@ void ng_hash_add_blob(struct ng_hash *h, const void *p, size_t len);
 void ng_hash_add_null(struct ng_hash *h);
 /* Write the 32-byte digest; h must be initialized again before reuse. */
 void ng_hash_final(struct ng_hash *h, uint8_t out[NG_HASH_LEN]);
-
-/* Add column col of the current row of st with its storage class. 0, or
- * -ENOMEM when SQLite cannot produce the value. */
-int ng_hash_add_column(struct ng_hash *h, sqlite3_stmt *st, int col) NG_MUST_CHECK;
-
-/* The header hash over the current row of st, a "SELECT * FROM sessions"
- * (or any row whose column names are the sessions columns), as above. 0,
- * -EBADMSG when the row has no header_hash column, -ENOMEM. */
-int ng_chain_header_hash(sqlite3_stmt *st, uint8_t out[NG_HASH_LEN]) NG_MUST_CHECK;
 
 void ng_chain_event_hash(const uint8_t id[16], int64_t seq, int64_t t_ns, char kind,
                          const void *data, size_t len, const uint8_t prev[NG_HASH_LEN],

@@ -38,6 +38,7 @@ struct ng_constraints {
     uint64_t cap_list; /* bit n = capability n */
     int host_access;
     enum ng_confinement confinement;
+    int caller_reach_allow; /* caller_reach = allow: an unprotected session is accepted */
     int no_new_privs;
     int join_cgroup;
     int leave_processes;

@@ -33,6 +33,13 @@ struct ng_entry_plan {
     int go_fd;            /* read end: one byte once the session is recorded, else EOF */
     pid_t recorder;       /* the recorder's pid: the child's parent */
     const struct ng_confine *confine; /* the target's confinement, or NULL (none) */
+    /* Caller reach (reach.h, NG_REACH_USERNS): the program gets its planned
+     * ids inside a user namespace the entering child creates as root, whose
+     * maps (written from the host by the waiting child) send its uid to
+     * isolate_uid on the host. */
+    int isolate;
+    uint32_t isolate_uid;
+    const char *uid_map, *gid_map;
 };
 
 /* What the child sends when it fails before execve. */
@@ -44,7 +51,9 @@ struct ng_enter_err {
 
 __attribute__((noreturn)) void ng_enter_child(const struct ng_entry_plan *p);
 
-/* Does entering these namespaces need a fork afterwards (pid, time)? */
-int ng_enter_needs_fork(ng_nsset ns);
+/* Does the entry need a fork after setns (pid and time namespaces take
+ * effect for children; isolation needs a process left outside to write the
+ * new user namespace's maps)? */
+int ng_enter_needs_fork(ng_nsset ns, int isolate);
 
 #endif

@@ -33,8 +33,12 @@
 #define NG_FSKEY_STATE_BYTES        200
 #define NG_FSKEY_CERTS_HEADER_BYTES 56
 #define NG_FSKEY_CERT_BYTES         112 /* one encoded certificate */
-#define NG_FSKEY_CERT_MSG_BYTES     98  /* what a certificate's signature covers */
-#define NG_FSKEY_CERT_TAG           "nsgate-cert-v1"
+/* What a certificate's signature covers: the current form (v2) signs the
+ * epoch length too; v1, made by releases before it, does not. */
+#define NG_FSKEY_CERT_MSG_BYTES    106
+#define NG_FSKEY_CERT_MSG_V1_BYTES 98
+#define NG_FSKEY_CERT_TAG          "nsgate-cert-v2"
+#define NG_FSKEY_CERT_TAG_V1       "nsgate-cert-v1"
 
 #define NG_FSKEY_SEC_NS           UINT64_C(1000000000)
 #define NG_FSKEY_DEFAULT_EPOCH_NS (15 * 60 * NG_FSKEY_SEC_NS)
@@ -144,9 +148,13 @@ int ng_fskey_read_public(const char *dir, uint8_t root_pk[NG_FSKEY_PK_BYTES],
                          size_t *ncerts) NG_MUST_CHECK;
 
 /* Canonical encodings (pure). The signed message is: u32 length of the tag,
- * tag, root public key, epoch u64, public key, start u64 (all big-endian). */
-void ng_fskey_cert_message(const uint8_t root_pk[NG_FSKEY_PK_BYTES], const struct ng_fskey_cert *c,
-                           uint8_t out[NG_FSKEY_CERT_MSG_BYTES]);
+ * tag, root public key, epoch u64, public key, start u64, and (v2) the epoch
+ * length u64 (all big-endian). epoch_len_ns 0 gives the v1 form, which only
+ * verifiers use (for keys made by earlier releases); everything signed now
+ * is v2. Returns the message's length. */
+size_t ng_fskey_cert_message(const uint8_t root_pk[NG_FSKEY_PK_BYTES],
+                             const struct ng_fskey_cert *c, uint64_t epoch_len_ns,
+                             uint8_t out[NG_FSKEY_CERT_MSG_BYTES]);
 /* A certificate as stored: epoch u64, start u64, pk, sig. */
 void ng_fskey_cert_encode(const struct ng_fskey_cert *c, uint8_t out[NG_FSKEY_CERT_BYTES]);
 void ng_fskey_cert_decode(const uint8_t in[NG_FSKEY_CERT_BYTES], struct ng_fskey_cert *c);

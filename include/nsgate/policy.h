@@ -18,6 +18,7 @@
 #include "nsgate/constraints.h"
 #include "nsgate/credplan.h"
 #include "nsgate/ns.h"
+#include "nsgate/reach.h"
 #include "nsgate/util.h"
 
 #include <regex.h>
@@ -187,6 +188,9 @@ struct ng_policy_request {
     int mnt_stays_host;    /* mnt not requested, or shared with the target */
     int target_own_userns; /* the target's user ns differs from nsgate's */
     int userns_entered;    /* user is in the request */
+    /* Caller reach (reach.h): */
+    int caller_owns_userns; /* the target's user ns, or an ancestor, is the caller's */
+    int userns_available;   /* nsgate can create a user namespace */
     /* Credentials base: .c is set to each candidate rule's constraints. */
     struct ng_credplan_in cred;
 };
@@ -204,6 +208,8 @@ struct ng_policy_decision {
     struct ng_constraints c; /* for an allow: the deciding rule's merged constraints */
     int host_access;         /* the allowed session has host access */
     char host_access_why[320];
+    enum ng_reach reach;     /* for an allow: how the caller is kept out (reach.h) */
+    char reach_why[320];
     struct ng_policy_rule_result *results; /* one per rule, in evaluation order */
     size_t nresults;
     struct ng_policy_msgs warns;

@@ -4,6 +4,7 @@
 #ifndef NSGATE_REQUEST_H
 #define NSGATE_REQUEST_H
 
+#include "nsgate/isolate.h"
 #include "nsgate/policy.h"
 #include "nsgate/target.h"
 
@@ -31,6 +32,11 @@ struct ng_request {
     size_t ndb_groups;
     int last_cap;
     uint64_t self_prm; /* nsgate's own permitted set: all a program can get in its user ns */
+    /* Owners of the target's user namespace and its ancestors (isolate.h);
+     * -1 when they could not be read (then every caller counts as owner). */
+    uint32_t userns_owners[NG_ISOLATE_MAX_OWNERS];
+    ssize_t nuserns_owners;
+    int userns_available;
     struct ng_policy_request pr;
 };
 

@@ -43,6 +43,9 @@ struct ng_seal_fields {
 struct ng_seal_epoch {
     uint8_t pk[NG_FSKEY_PK_BYTES];
     uint64_t start_ns;
+    /* its certificate signs the epoch length (the current form); 0: made by
+     * an earlier release, which signed no length */
+    int len_signed;
 };
 
 /* Verdicts. Each failure is distinct so verify can say exactly what is wrong
@@ -66,6 +69,7 @@ enum ng_seal_status {
     NG_CERT_START_NOT_INCREASING, /* an epoch starts no later than its predecessor */
     NG_CERT_START_TOO_SOON,       /* an epoch starts sooner than one epoch length (- 5 s) after the
                                      previous */
+    NG_CERT_EPOCH_LEN,            /* the epoch length given is not the one the certificates sign */
 };
 
 const char *ng_seal_status_str(enum ng_seal_status s);
@@ -93,10 +97,14 @@ void ng_seal_hash(const struct ng_seal_fields *f, const uint8_t sig[NG_SEAL_SIG_
                   uint8_t out[NG_SEAL_HASH_BYTES]);
 
 /* Walk root -> epoch n-1. certs[i] must be epoch i's certificate (certs[0]
- * self-signed by the root), each signed by its predecessor's key, with
- * strictly increasing starts at least epoch_len_ns - 5 s apart. On NG_SEAL_OK
- * epochs[0..n-1] (caller-provided, n entries) hold each epoch's key and start;
- * on failure *bad (may be NULL) is the index of the first bad certificate. */
+ * self-signed by the root), each signed by its predecessor's key over the
+ * current form, which includes epoch_len_ns, with strictly increasing starts
+ * at least epoch_len_ns - 5 s apart. Certificates made by earlier releases
+ * (the v1 form, no length) are accepted up to the first one of the current
+ * form, never after it. On NG_SEAL_OK epochs[0..n-1] (caller-provided, n
+ * entries) hold each epoch's key, start and form; on failure *bad (may be
+ * NULL) is the index of the first bad certificate and epochs[0..*bad-1] are
+ * filled. */
 enum ng_seal_status ng_seal_cert_chain_verify(const uint8_t root_pk[NG_FSKEY_PK_BYTES],
                                               const struct ng_fskey_cert *certs, size_t n,
                                               uint64_t epoch_len_ns, struct ng_seal_epoch *epochs,

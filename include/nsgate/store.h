@@ -53,6 +53,13 @@ struct ng_session;
  * migrated; a newer one is refused. */
 int ng_store_open(const char *path, struct ng_store **ret) NG_MUST_CHECK;
 
+/* After -EBUSY: is a lock that stops writers held on the store at path (the
+ * WAL write lock of "<path>-shm", the database file's lock bytes)? 1 with
+ * the holder's pid (-1 when the lock is an open file description lock),
+ * 0 when none is held now, or a negative errno. For the message only: the
+ * holder may be gone, or be another recorder between two commits. */
+int ng_store_lock_holder(const char *path, pid_t *ret_pid);
+
 /* Reader: open read-only as hostile input: defensive mode, no trusted schema,
  * triggers and views off, no mmap, size limits, a progress handler that ends
  * any statement running longer than a few seconds; the schema must be one

@@ -345,6 +345,8 @@ static int decide_print(const struct check_opts *o, const struct ng_policy *p,
     req.mnt_stays_host = !(req.ns & (1u << NG_NS_MNT));
     req.target_own_userns = 0;
     req.userns_entered = 0;
+    req.caller_owns_userns = 0; /* the hypothetical target shares nsgate's user ns */
+    req.userns_available = ng_isolate_userns_available();
     req.cred.target = &target;
     req.cred.in_target_userns = 1; /* shared with nsgate */
     req.cred.all_caps = kernel_all_caps();

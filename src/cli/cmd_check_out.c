@@ -167,6 +167,7 @@ static int print_constraints(const struct ng_constraints *c, const struct check_
     r |= out("host_access: %s  no_new_privs: %s  join_cgroup: %s  leave_processes: %s",
              yes_no(c->host_access), yes_no(c->no_new_privs), yes_no(c->join_cgroup),
              yes_no(c->leave_processes));
+    r |= out("caller_reach: %s", c->caller_reach_allow ? "allow" : "deny");
     r |= print_confinement(c, tc);
     fmt_duration(c->max_session_ms, a, sizeof(a));
     fmt_duration(c->idle_timeout_ms, b, sizeof(b));
@@ -202,6 +203,9 @@ int ng_check_print_text(const struct ng_policy *p, const struct ng_policy_decisi
         r |= print_constraints(&dec->c, tc);
     if (dec->allow && dec->host_access)
         r |= out("host-access: %s", dec->host_access_why);
+    if (dec->allow)
+        r |= out("caller-reach: %s (%s): %s", ng_reach_name(dec->reach),
+                 dec->reach == NG_REACH_ALLOWED ? "NOT protected" : "protected", dec->reach_why);
     return r || fflush(stdout) != 0 ? -EIO : 0;
 }
 
@@ -287,10 +291,11 @@ static json_t *json_constraints(const struct ng_constraints *c)
     for (size_t i = 0; env && i < c->nsetenv; i++)
         json_array_append_new(env, jstr(c->setenv[i]));
     json_t *o =
-        json_pack("{s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:o, s:o, s:o, s:s, s:o, s:o, s:o, "
+        json_pack("{s:s, s:o, s:b, s:s, s:b, s:b, s:b, s:b, s:o, s:o, s:o, s:s, s:o, s:o, s:o, "
                   "s:o*}",
                   "run_as", run_as, "capabilities", json_caps(c), "host_access", c->host_access,
-                  "no_new_privs", c->no_new_privs, "join_cgroup", c->join_cgroup, "leave_processes",
+                  "caller_reach", c->caller_reach_allow ? "allow" : "deny", "no_new_privs",
+                  c->no_new_privs, "join_cgroup", c->join_cgroup, "leave_processes",
                   c->leave_processes, "record_input", c->record_input, "max_session_ms",
                   jms(c->max_session_ms), "idle_timeout_ms", jms(c->idle_timeout_ms), "max_output",
                   jint(c->max_output), "audit", c->audit_required ? "required" : "best-effort",
@@ -339,17 +344,23 @@ int ng_check_print_json(const struct ng_policy *p, const struct ng_policy_decisi
 
     for (size_t i = 0; warns && i < dec->warns.n; i++)
         json_array_append_new(warns, jstr(dec->warns.v[i]));
+    json_t *reach = dec->allow ? json_pack("{s:s, s:b, s:o}", "how", ng_reach_name(dec->reach),
+                                           "protected", dec->reach != NG_REACH_ALLOWED, "why",
+                                           jstr(dec->reach_why))
+                               : json_null();
     json_t *o = json_pack(
-        "{s:s, s:o, s:o, s:o, s:b, s:o, s:o*}", "decision", dec->allow ? "allow" : "deny", "rule",
-        dec->rule_index >= 0 ? jstr(dec->rule_name) : json_null(), "rules", json_rules(p, dec),
-        "constraints", dec->allow ? json_constraints(&dec->c) : json_null(), "host_access",
-        dec->allow && dec->host_access, "host_access_reason",
-        dec->allow && dec->host_access ? jstr(dec->host_access_why) : json_null(), "warnings",
-        warns);
+        "{s:s, s:o, s:o, s:o, s:b, s:o, s:o, s:o*}", "decision", dec->allow ? "allow" : "deny",
+        "rule", dec->rule_index >= 0 ? jstr(dec->rule_name) : json_null(), "rules",
+        json_rules(p, dec), "constraints", dec->allow ? json_constraints(&dec->c) : json_null(),
+        "host_access", dec->allow && dec->host_access, "host_access_reason",
+        dec->allow && dec->host_access ? jstr(dec->host_access_why) : json_null(), "caller_reach",
+        reach, "warnings", warns);
     if (!o)
         return -ENOMEM;
     json_object_set_new(o, "target_confinement", json_target_confinement(tc));
-    int r = json_dumpf(o, stdout, JSON_COMPACT);
+    /* ASCII only: no C1 control, bidi override or other invisible character
+     * of a target's attribute reaches a terminal raw. */
+    int r = json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
     json_decref(o);
     if (r < 0 || putchar('\n') == EOF || fflush(stdout) != 0)
         return -EIO;

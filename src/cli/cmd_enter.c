@@ -33,6 +33,8 @@ static void session_cleanup(struct session *s)
     ng_closep(&s->host_proc_fd);
     ng_closep(&s->root_fd);
     ng_closep(&s->cwd_fd);
+    ng_closep(&s->out_priv);
+    ng_closep(&s->err_priv);
     ng_env_free(&s->env);
     ng_confine_free(&s->confine);
     ng_tty_close(&s->tty);
@@ -180,6 +182,21 @@ static int resolve_program(struct session *s)
     return 0;
 }
 
+/* An allow rule that matched but for caller reach: say so, since the
+ * remedy (caller_reach = allow, or another run_as) is not obvious. */
+static void explain_reach(const struct session *s)
+{
+    for (size_t i = 0; i < s->dec.nresults; i++) {
+        const struct ng_policy_rule_result *res = &s->dec.results[i];
+        if (res->rule->kind == NG_POLICY_ALLOW && strncmp(res->why, "caller reach: ", 14) == 0) {
+            ng_err("rule %s would allow it, but the session could not be kept out of the "
+                   "reach of the caller's other processes: %s",
+                   res->rule->name, res->why + 14);
+            return;
+        }
+    }
+}
+
 static int decide(struct session *s)
 {
     const struct ng_caller *cl = s->caller;
@@ -200,6 +217,8 @@ static int decide(struct session *s)
         return r;
     if (!s->dec.allow) {
         if (s->dec.rule_index < 0)
+            explain_reach(s);
+        if (s->dec.rule_index < 0)
             ng_err("denied: no rule allows this request (default deny); "
                    "nsgate check explains the decision");
         else
@@ -209,6 +228,16 @@ static int decide(struct session *s)
     }
     s->c = &s->dec.c;
     return 0;
+}
+
+/* The bytes the store keeps of the command line: each argument and a NUL. */
+static size_t argv_bytes(char *const *argv)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; argv && argv[i]; i++)
+        n += strlen(argv[i]) + 1;
+    return n;
 }
 
 static int setup(struct session *s, int argc, char **argv)
@@ -223,6 +252,14 @@ static int setup(struct session *s, int argc, char **argv)
     /* cli.md: a malformed request is a usage error before anything is read. */
     if (s->o.reason && !ng_policy_valid_reason(s->o.reason))
         return ng_err("-r: the reason must be 1 to 512 bytes of printable UTF-8"), NG_EXIT_USAGE;
+    /* A session whose header cannot be stored whole is never started
+     * (nothing is cut from the recorded argv). */
+    size_t cmd = argv_bytes(s->o.argv);
+    if (cmd > NG_STORE_EVENT_MAX)
+        return ng_err("the command line is %zu bytes (with a NUL after each argument); at most "
+                      "%d are recorded",
+                      cmd, NG_STORE_EVENT_MAX),
+               NG_EXIT_USAGE;
     if (s->caller->uid != 0 && (s->o.policy_path || s->o.db_path || s->o.keys_dir))
         return ng_err("--policy, --db and --keys are for root only"), NG_EXIT_DENIED;
     int root = s->caller->uid == 0; /* NSGATE_* are kept for real root only anyway */
@@ -251,7 +288,7 @@ int ng_cmd_enter(int argc, char **argv, const struct ng_caller *caller)
     int r;
 
     memset(&s, 0, sizeof(s));
-    s.host_proc_fd = s.root_fd = s.cwd_fd = s.sigfd = -1;
+    s.host_proc_fd = s.root_fd = s.cwd_fd = s.sigfd = s.out_priv = s.err_priv = -1;
     s.cg.dir_fd = s.cg.parent_fd = s.cg.v2_root_fd = -1;
     s.tty.master = s.tty.slave = s.tty.caller_fd = -1;
     for (int *p = &s.in[0]; p <= &s.gop[1]; p++)

@@ -10,7 +10,9 @@
 #include "nsgate/credplan.h"
 #include "nsgate/creds.h"
 #include "nsgate/enter.h"
+#include "nsgate/isolate.h"
 #include "nsgate/opts.h"
+#include "nsgate/parentpriv.h"
 #include "nsgate/policy.h"
 #include "nsgate/progenv.h"
 #include "nsgate/program.h"
@@ -39,6 +41,9 @@ struct session {
     struct ng_request rq;
     struct ng_creds creds;
     struct ng_confine confine; /* what of the target's confinement the program gets */
+    enum ng_reach reach;     /* how the caller is kept out (reach.h) */
+    uint32_t isolate_uid;    /* NG_REACH_USERNS: the program's host uid */
+    char uid_map[64], gid_map[4000]; /* NG_REACH_USERNS: nsgate's user namespace */
     char *shell_argv[2];
     char **argv;
     struct ng_env env;
@@ -67,6 +72,8 @@ struct session {
     struct ng_recorder rec;
     int rec_ok;
     int started;        /* USER_START sent */
+    int out_priv, err_priv;       /* the relay's reopenings of fds 1 and 2, or -1 */
+    unsigned long refused_seen;   /* seccomp refusals already recorded */
 };
 
 /* After an allow: credentials, program, cgroups, descriptors, the store and

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "nsgate/auditlog.h"
+#include "nsgate/seal.h"
 #include "nsgate/verify.h"
 
 static const char usage[] =
@@ -154,6 +155,19 @@ static int load_logs(const struct verify_opts *o, struct ng_auditlog **ret)
     return 0;
 }
 
+/* Keys made by an earlier release signed no epoch length (docs/integrity.md
+ * "Certificates"): said once, on standard error; the verdicts stand. */
+static void note_epoch_len(const struct ng_verifier *v)
+{
+    const struct ng_seal_epoch *ep;
+    size_t n = ng_verify_epochs(v, &ep);
+
+    if (n > 0 && !ep[n - 1].len_signed)
+        ng_warn("the epoch length is not signed by this root key (keys made by an earlier "
+                "nsgate release): it is checked against the certificates' start times only, "
+                "until the next epoch change signs it");
+}
+
 /* Named sessions (unique prefixes), or every session and then the rows
  * and ledger entries naming sessions the store lacks. */
 static int sessions(const struct verify_opts *o, struct ng_store *s, struct run *run)
@@ -199,6 +213,8 @@ int ng_cmd_verify(int argc, char **argv, const struct ng_caller *caller)
     sodium_bin2hex(run.root16, sizeof(run.root16), root, 8);
     st = load_logs(&o, &run.log);
     r = st ? 0 : ng_verify_new(s, root, NULL, &run.v);
+    if (!st && r == 0)
+        note_epoch_len(run.v);
     if (!st && r == 0)
         r = sessions(&o, s, &run);
     if (r > 0) /* an exit status from finding a named session */

@@ -1,11 +1,14 @@
 /* The entering child (see enter.h). Order, after util-linux nsenter and
  * security.md: new session and stdio; cgroups; setgroups(0) on the host;
  * setns in two passes (user namespace last on the first pass, first on the
- * second); namespace identities re-checked through the host's /proc; root,
- * then working directory; fork for pid and time namespaces; credentials;
- * the program must not be nsgate itself; the target's confinement
- * (confine.h) as the very last step; execve. */
+ * second); namespace identities re-checked through the host's /proc; fork
+ * for pid and time namespaces and for isolation (the child creates nsgate's
+ * user namespace, the parent maps it); root; credentials; only then the
+ * working directory, with the program's own rights; the program must not be
+ * nsgate itself; the target's confinement (confine.h) as the very last
+ * step; execve. */
 #include "nsgate/enter.h"
+#include "nsgate/isolate.h"
 #include "nsgate/util.h"
 
 #include <errno.h>
@@ -38,9 +41,9 @@ __attribute__((noreturn)) static void fail(const struct ng_entry_plan *p, int co
     _exit(code);
 }
 
-int ng_enter_needs_fork(ng_nsset ns)
+int ng_enter_needs_fork(ng_nsset ns, int isolate)
 {
-    return !!(ns & ((1u << NG_NS_PID) | (1u << NG_NS_TIME)));
+    return isolate || !!(ns & ((1u << NG_NS_PID) | (1u << NG_NS_TIME)));
 }
 
 static void setup_stdio(const struct ng_entry_plan *p)
@@ -52,7 +55,7 @@ static void setup_stdio(const struct ng_entry_plan *p)
             fail(p, 70, errno, "dup2 of standard streams");
     /* After a pid fork the program (inside the target's pid namespace) takes
      * the terminal itself; see fork_if_needed. */
-    if (p->ctty && !ng_enter_needs_fork(p->ns) && ioctl(0, TIOCSCTTY, 0) < 0)
+    if (p->ctty && !ng_enter_needs_fork(p->ns, p->isolate) && ioctl(0, TIOCSCTTY, 0) < 0)
         fail(p, 70, errno, "TIOCSCTTY");
 }
 
@@ -101,45 +104,119 @@ static void recheck_identity(const struct ng_entry_plan *p)
     }
 }
 
-static void set_root_and_cwd(const struct ng_entry_plan *p)
+/* Before the credentials change (chroot needs CAP_SYS_CHROOT): the
+ * target's root, and the path of the target's cwd below it, into cwd ("" when
+ * there is none to take). Only the path: the directory itself is reached
+ * later, by a walk with the program's rights (a descriptor would let the
+ * program into a directory whose parents it may not pass). */
+static void set_root(const struct ng_entry_plan *p, char *cwd, size_t sz)
 {
+    cwd[0] = '\0';
     if (p->root_fd >= 0) {
         if (fchdir(p->root_fd) < 0 || chroot(".") < 0)
             fail(p, 70, errno, "cannot enter the target's root directory");
     }
-    if (p->wd) {
-        if (chdir(p->wd) < 0)
-            fail(p, 70, errno, "cannot change to the working directory given with -w");
-        return;
-    }
-    if (p->cwd_fd >= 0 && fchdir(p->cwd_fd) == 0) {
-        char buf[4096];
-        /* A cwd outside the root just set (the target chrooted without
-         * chdir) would let the program walk out: fall back to "/". */
-        if (getcwd(buf, sizeof(buf)) && buf[0] == '/')
-            return;
-    }
+    /* A cwd outside the root just set (the target chrooted without chdir)
+     * would let the program walk out: getcwd does not start with '/'. */
+    if (!p->wd && p->cwd_fd >= 0 && fchdir(p->cwd_fd) == 0 && (!getcwd(cwd, sz) || cwd[0] != '/'))
+        cwd[0] = '\0';
     if (chdir("/") < 0)
         fail(p, 70, errno, "cannot change to /");
 }
 
-/* Fork for pid/time namespaces: the parent waits and passes the program's
- * wait status back; only the grandchild continues. */
+/* After the credentials are final: the program's user reaches its working
+ * directory with its own rights, so -w can show nothing that user could not
+ * see (the error is the one that user would get from cd). The target's cwd
+ * when the user may not enter it: "/". */
+static void set_cwd(const struct ng_entry_plan *p, const char *cwd)
+{
+    if (p->wd) {
+        if (chdir(p->wd) < 0) {
+            char what[240];
+            snprintf(what, sizeof(what), "cannot change to the working directory %.160s%s (-w)",
+                     p->wd, strlen(p->wd) > 160 ? "..." : "");
+            fail(p, 70, errno, what);
+        }
+        return;
+    }
+    if (cwd[0] == '/' && chdir(cwd) == 0)
+        return;
+    if (chdir("/") < 0)
+        fail(p, 70, errno, "cannot change to /");
+}
+
+/* The grandchild, isolating: a user namespace of its own, created while it
+ * is still root on the host (so root owns it and the caller holds no
+ * capability in it); the parent writes its maps; then it checks them. */
+static void own_userns(const struct ng_entry_plan *p, int ready_w, int mapped_r)
+{
+    char c;
+
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        fail(p, 70, errno, "PR_SET_PDEATHSIG");
+    if (unshare(CLONE_NEWUSER) < 0)
+        fail(p, 70, errno,
+             "cannot create the user namespace that keeps the caller out of the session");
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        fail(p, 70, errno, "PR_SET_DUMPABLE");
+    if (write(ready_w, "u", 1) != 1 || read(mapped_r, &c, 1) != 1)
+        _exit(70); /* the parent failed and said why */
+    (void)close(ready_w);
+    (void)close(mapped_r);
+    if (ng_isolate_check_map(p->host_proc_fd, p->creds->ids.uid, p->isolate_uid) < 0)
+        fail(p, 70, EPERM, "nsgate's user namespace is not mapped as planned");
+}
+
+/* The parent, isolating: map the grandchild's new user namespace. A
+ * grandchild that failed first has reported why: just wait for it. */
+static void map_userns(const struct ng_entry_plan *p, pid_t pid, int ready_r, int mapped_w)
+{
+    char c;
+
+    if (read(ready_r, &c, 1) != 1)
+        return;
+    int r = ng_isolate_write_maps(p->host_proc_fd, pid, p->uid_map, p->gid_map);
+    if (r < 0) {
+        (void)kill(pid, SIGKILL);
+        fail(p, 70, -r, "cannot write the maps of nsgate's user namespace");
+    }
+    if (write(mapped_w, "m", 1) != 1) {
+        (void)kill(pid, SIGKILL);
+        fail(p, 70, errno, "cannot hand over nsgate's user namespace");
+    }
+}
+
+/* Fork for pid/time namespaces and for isolation: the parent waits and
+ * passes the program's wait status back; only the grandchild continues. */
 static void fork_if_needed(const struct ng_entry_plan *p)
 {
-    if (!ng_enter_needs_fork(p->ns))
+    int ready[2] = {-1, -1}, mapped[2] = {-1, -1};
+
+    if (!ng_enter_needs_fork(p->ns, p->isolate))
         return;
+    if (p->isolate && (pipe2(ready, O_CLOEXEC) < 0 || pipe2(mapped, O_CLOEXEC) < 0))
+        fail(p, 70, errno, "pipe");
     pid_t pid = fork();
     if (pid < 0)
-        fail(p, 70, errno, "fork after entering the pid namespace");
+        fail(p, 70, errno, "fork after entering the namespaces");
     if (pid == 0) {
         (void)close(p->status_fd);
         /* Terminal mode: the program leads a session of its own inside the
          * target's pid namespace, so its shell's job control never refers to
          * a process it cannot see (the entering child stays outside). */
         if (p->ctty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0))
-            fail(p, 70, errno, "setsid/TIOCSCTTY after the pid fork");
+            fail(p, 70, errno, "setsid/TIOCSCTTY after the fork");
+        if (p->isolate) {
+            (void)close(ready[0]);
+            (void)close(mapped[1]);
+            own_userns(p, ready[1], mapped[0]);
+        }
         return;
+    }
+    if (p->isolate) {
+        (void)close(ready[1]);
+        (void)close(mapped[0]);
+        map_userns(p, pid, ready[0], mapped[1]);
     }
     /* Keep nothing of the host but the status pipe while waiting. */
     if (p->status_fd > 0)
@@ -198,6 +275,7 @@ void ng_enter_child(const struct ng_entry_plan *p)
 {
     const char *why = NULL;
     sigset_t empty;
+    char cwd[4096];
 
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
         fail(p, 70, errno, "PR_SET_PDEATHSIG");
@@ -217,8 +295,8 @@ void ng_enter_child(const struct ng_entry_plan *p)
         fail(p, 70, errno, "setgroups before setns");
     enter_namespaces(p);
     recheck_identity(p);
-    set_root_and_cwd(p);
     fork_if_needed(p);
+    set_root(p, cwd, sizeof(cwd));
     /* The target's filters go on last, after the credentials are set and
      * verified; without no_new_privs they need CAP_SYS_ADMIN, held until
      * then beyond the plan (and dropped by execve: confine.h). */
@@ -231,6 +309,7 @@ void ng_enter_child(const struct ng_entry_plan *p)
     /* Credential changes cleared the parent-death signal. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
         fail(p, 70, errno, "PR_SET_PDEATHSIG");
+    set_cwd(p, cwd);
     check_not_self(p);
     sigemptyset(&empty);
     for (int sig = 1; sig < NSIG; sig++)

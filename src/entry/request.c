@@ -90,6 +90,11 @@ int ng_request_open_target(struct ng_request *rq, const struct ng_target_query *
         ng_parse_status(buf, &self) < 0)
         return -EIO;
     rq->self_prm = self.cap_prm;
+    size_t n = 0;
+    rq->nuserns_owners = ng_isolate_userns_owners(rq->t.proc_fd, rq->userns_owners, &n) < 0
+                             ? -1
+                             : (ssize_t)n;
+    rq->userns_available = ng_isolate_userns_available();
     return 0;
 }
 
@@ -133,6 +138,18 @@ void ng_request_set_caller(struct ng_request *rq, uint32_t uid, uint32_t gid,
     rq->ndb_groups = n;
 }
 
+/* Does the caller own the target's user namespace or one of its ancestors
+ * (and so hold every capability in it)? Unknown owners count as the caller's. */
+static int caller_owns_userns(const struct ng_request *rq)
+{
+    if (rq->nuserns_owners < 0)
+        return 1;
+    for (ssize_t i = 0; i < rq->nuserns_owners; i++)
+        if (rq->userns_owners[i] == rq->caller.uid)
+            return 1;
+    return 0;
+}
+
 int ng_request_fill(struct ng_request *rq, const char *program, const char *reason)
 {
     struct ng_policy_request *pr = &rq->pr;
@@ -151,6 +168,8 @@ int ng_request_fill(struct ng_request *rq, const char *program, const char *reas
     pr->mnt_stays_host = !(rq->ns & (1u << NG_NS_MNT));
     pr->target_own_userns = !same_ns(rq, NG_NS_USER);
     pr->userns_entered = userns;
+    pr->caller_owns_userns = caller_owns_userns(rq);
+    pr->userns_available = rq->userns_available;
     pr->cred.target = &rq->t.status;
     pr->cred.caller = &rq->caller;
     pr->cred.enter_userns = userns;

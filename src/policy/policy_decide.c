@@ -8,7 +8,9 @@
  *   else deny;
  * - an unresolved name never matches (a deny with one is refused at load);
  * - an allow rule does not match a session that would have host access
- *   unless it says host_access = yes. */
+ *   unless it says host_access = yes;
+ * - an allow rule does not match a session that could only run within reach
+ *   of the caller's other processes unless it says caller_reach = allow. */
 #include "policy_int.h"
 #include "nsgate/program.h"
 #include "nsgate/text.h"
@@ -159,15 +161,12 @@ static void describe_excess(const struct ng_creds *cr, const struct ng_idset *c,
              (unsigned long long)cr->prm, (unsigned long long)cr->amb);
 }
 
-/* policy.md "Host access". Returns 1 when the session this rule would
- * create has host access (why filled), 0 when not, or a negative errno when
- * the credentials cannot be computed (the rule cannot be applied). */
-static int session_host_access(const struct ng_policy_rule *r, const struct ng_policy_request *req,
+/* policy.md "Host access", for the credentials cr this rule would give.
+ * Returns 1 when the session has host access (why filled), 0 when not. */
+static int session_host_access(const struct ng_creds *cr, const struct ng_policy_request *req,
                                char *why, size_t sz)
 {
     const char *where;
-    struct ng_credplan_in in = req->cred;
-    struct ng_creds cr;
     char what[128];
 
     if (req->mnt_stays_host)
@@ -176,54 +175,90 @@ static int session_host_access(const struct ng_policy_rule *r, const struct ng_p
         where = "program stays in the host user namespace (the target has its own)";
     else
         return 0;
-    in.c = &r->c;
-    in.caller = req->caller;
-    int ret = ng_credplan_compute(&in, &cr);
-    if (ret < 0)
-        return ret;
-    if (!ng_creds_exceed_caller(&cr, req->caller))
+    if (!ng_creds_exceed_caller(cr, req->caller))
         return 0;
-    describe_excess(&cr, req->caller, what, sizeof(what));
+    describe_excess(cr, req->caller, what, sizeof(what));
     snprintf(why, sz, "%s %s", where, what);
     return 1;
 }
 
+/* How the session this rule would create is kept out of the caller's
+ * reach (reach.h): 0 with *reach set, or -EPERM (why says why). */
+static int session_reach(const struct ng_policy_rule *r, const struct ng_creds *cr,
+                         const struct ng_policy_request *req, enum ng_reach *reach, char *why,
+                         size_t sz)
+{
+    struct ng_reach_in in = {
+        .caller_uid = req->caller->uid,
+        .in_entered_userns = req->userns_entered,
+        .caller_owns_userns = req->caller_owns_userns,
+        .userns_available = req->userns_available,
+        .cr = cr,
+        .allow = r->c.caller_reach_allow,
+    };
+    return ng_reach_decide(&in, reach, why, sz);
+}
+
 #define HA_WHY_MAX 240
+
+/* What an allow rule would give the session, beyond matching. */
+struct allow_eval {
+    int host;
+    char ha[HA_WHY_MAX];
+    enum ng_reach reach;
+    char reach_why[320];
+};
+
+/* The allow-only conditions: reason, credentials, host access, caller
+ * reach. 1 when they hold, 0 when not (why says which). */
+static int eval_allow(const struct ng_policy_rule *r, const struct ng_policy_request *req,
+                      struct allow_eval *ae, char *why, size_t sz)
+{
+    struct ng_credplan_in in = req->cred;
+    struct ng_creds cr;
+
+    if (!reason_match(r, req->reason, why, sz))
+        return 0;
+    in.c = &r->c;
+    in.caller = req->caller;
+    if (ng_credplan_compute(&in, &cr) < 0) {
+        snprintf(why, sz, "credentials: run_as ids are not mapped in the target's user namespace");
+        return 0;
+    }
+    ae->host = session_host_access(&cr, req, ae->ha, sizeof(ae->ha));
+    if (ae->host && !r->c.host_access) {
+        snprintf(why, sz, "host access: %s; rule lacks host_access = yes", ae->ha);
+        return 0;
+    }
+    if (session_reach(r, &cr, req, &ae->reach, ae->reach_why, sizeof(ae->reach_why)) < 0) {
+        snprintf(why, sz, "caller reach: %.200s; rule lacks caller_reach = allow", ae->reach_why);
+        return 0;
+    }
+    if (ae->host)
+        snprintf(why, sz, "matched; host access: %s", ae->ha);
+    else
+        snprintf(why, sz, "matched");
+    return 1;
+}
 
 /* One rule against the request: 1 matched, 0 not (res->why says why). */
 static int eval_rule(const struct ng_policy_rule *r, const struct ng_policy_request *req,
-                     const char *program, struct ng_policy_rule_result *res, int *host,
-                     char ha[HA_WHY_MAX])
+                     const char *program, struct ng_policy_rule_result *res,
+                     struct allow_eval *ae)
 {
     char *why = res->why;
     size_t sz = sizeof(res->why);
 
     res->rule = r;
-    *host = 0;
+    memset(ae, 0, sizeof(*ae));
     if (!users_match(r, req, why, sz) || !targets_match(r, req->attrs, why, sz) ||
         !namespaces_match(r, req->ns, why, sz))
         return 0;
     if (!commands_match(r, program, why, sz))
         return 0;
-    if (r->kind == NG_POLICY_ALLOW) {
-        if (!reason_match(r, req->reason, why, sz))
-            return 0;
-        int h = session_host_access(r, req, ha, HA_WHY_MAX);
-        if (h < 0) {
-            snprintf(why, sz,
-                     "credentials: run_as ids are not mapped in the target's user "
-                     "namespace");
-            return 0;
-        }
-        if (h && !r->c.host_access) {
-            snprintf(why, sz, "host access: %s; rule lacks host_access = yes", ha);
-            return 0;
-        }
-        *host = h;
-        if (h)
-            snprintf(why, sz, "matched; host access: %s", ha);
-    }
-    if (!*host)
+    if (r->kind == NG_POLICY_ALLOW && !eval_allow(r, req, ae, why, sz))
+        return 0;
+    if (r->kind == NG_POLICY_DENY)
         snprintf(why, sz, "matched");
     res->matched = 1;
     return 1;
@@ -251,19 +286,20 @@ static int evaluate(const struct ng_policy *p, const struct ng_policy_request *r
         for (size_t i = 0; i < p->nrules; i++) {
             const struct ng_policy_rule *r = &p->rules[i];
             struct ng_policy_rule_result *res = &dec->results[dec->nresults];
-            char ha[HA_WHY_MAX];
-            int host;
+            struct allow_eval ae;
             if (r->kind != kind)
                 continue;
             dec->nresults++;
-            int m = eval_rule(r, req, program, res, &host, ha);
+            int m = eval_rule(r, req, program, res, &ae);
             if (m && dec->rule_index < 0) {
                 dec->rule_index = (int)i;
                 dec->rule_name = r->name;
                 dec->allow = kind == NG_POLICY_ALLOW;
-                dec->host_access = host;
-                if (host)
-                    snprintf(dec->host_access_why, sizeof(dec->host_access_why), "%s", ha);
+                dec->host_access = ae.host;
+                if (ae.host)
+                    snprintf(dec->host_access_why, sizeof(dec->host_access_why), "%s", ae.ha);
+                dec->reach = ae.reach;
+                snprintf(dec->reach_why, sizeof(dec->reach_why), "%s", ae.reach_why);
             }
             if (!m && ret == 0 && deny_missed_by_command(r, req))
                 ret = ng_policy_msg_add(&dec->warns,
@@ -307,6 +343,7 @@ int ng_policy_decide(const struct ng_policy *p, const struct ng_policy_request *
             dec->rule_name = "-";
         }
         dec->host_access = 0;
+        dec->reach = NG_REACH_REFUSED;
         return ret;
     }
     dec->c = p->rules[dec->rule_index].c;
@@ -331,13 +368,16 @@ int ng_policy_valid_reason(const char *reason)
     if (len == 0 || len > NG_POLICY_REASON_MAX)
         return 0;
     for (size_t i = 0; i < len;) {
-        size_t n = ng_utf8_seq_len(s + i, len - i);
+        uint32_t cp;
+        size_t n = ng_utf8_decode(s + i, len - i, &cp);
         if (n == 0)
             return 0;
         if (n == 1 && (s[i] < 0x20 || s[i] == 0x7f))
             return 0;
-        if (n == 2 && s[i] == 0xc2 && s[i + 1] <= 0x9f)
+        if (cp >= 0x80 && cp <= 0x9f)
             return 0; /* C1 controls U+0080..U+009F */
+        if (ng_unicode_invisible(cp))
+            return 0; /* bidi overrides, zero-width characters: not printable */
         i += n;
     }
     return 1;

@@ -330,6 +330,11 @@ int ng_policy_set_key(struct ng_policy *p, struct ng_policy_rule *r, enum ng_pol
         return reason_pattern(r, v, err, errsz);
     case K_SETENV:
         return ng_policy_list_each(v, setenv_item, r, err, errsz);
+    case K_CALLER_REACH:
+        if (strcmp(v, "allow") != 0 && strcmp(v, "deny") != 0)
+            return bad(err, errsz, "allow or deny", v);
+        c->caller_reach_allow = v[0] == 'a';
+        return 0;
     case K_MASK_ESCROW:
         return mask_escrow(p, c, v, err, errsz);
     default:

@@ -33,14 +33,20 @@ enum {
 /* Layout of the certs header. */
 enum { CH_MAGIC = 0, CH_VERSION = 8, CH_LEN = 16, CH_ROOT = 24 };
 
-#define STATE_MAGIC    "NSGKEYST"
-#define CERTS_MAGIC    "NSGCERTS"
-#define FORMAT_VERSION 1
-#define STATE_NAME     "state"
-#define CERTS_NAME     "certs"
-#define LOCK_NAME      "lock"
-#define RETIRED_NAME   "retired"
-#define CERTS_BATCH    64
+#define STATE_MAGIC   "NSGKEYST"
+#define CERTS_MAGIC   "NSGCERTS"
+#define STATE_VERSION 1
+/* certs header: 2 since certificates sign the epoch length; 1 (earlier
+ * releases) is still read, and evolved with v2 certificates from then on.
+ * Releases that only know 1 refuse a 2, so none of them appends an
+ * unsigned-length certificate after a signed one. */
+#define CERTS_VERSION        2
+#define CERTS_VERSION_LEGACY 1
+#define STATE_NAME           "state"
+#define CERTS_NAME           "certs"
+#define LOCK_NAME            "lock"
+#define RETIRED_NAME         "retired"
+#define CERTS_BATCH          64
 
 _Static_assert(ST_CHECK + crypto_generichash_BYTES == NG_FSKEY_STATE_BYTES, "state size");
 _Static_assert(CH_ROOT + NG_FSKEY_PK_BYTES == NG_FSKEY_CERTS_HEADER_BYTES, "header size");
@@ -73,18 +79,25 @@ uint64_t ng_fskey_now_ns(void)
 
 /* ---- encodings (pure) ---- */
 
-void ng_fskey_cert_message(const uint8_t root_pk[NG_FSKEY_PK_BYTES], const struct ng_fskey_cert *c,
-                           uint8_t out[NG_FSKEY_CERT_MSG_BYTES])
+size_t ng_fskey_cert_message(const uint8_t root_pk[NG_FSKEY_PK_BYTES],
+                             const struct ng_fskey_cert *c, uint64_t epoch_len_ns,
+                             uint8_t out[NG_FSKEY_CERT_MSG_BYTES])
 {
-    static const char tag[] = NG_FSKEY_CERT_TAG;
+    static const char tag2[] = NG_FSKEY_CERT_TAG, tag1[] = NG_FSKEY_CERT_TAG_V1;
+    _Static_assert(sizeof(tag1) == sizeof(tag2), "one tag length");
+    const char *tag = epoch_len_ns ? tag2 : tag1;
     uint8_t *p = out;
 
-    ng_be32_put(p, sizeof(tag) - 1), p += 4;
-    memcpy(p, tag, sizeof(tag) - 1), p += sizeof(tag) - 1;
+    ng_be32_put(p, sizeof(tag2) - 1), p += 4;
+    memcpy(p, tag, sizeof(tag2) - 1), p += sizeof(tag2) - 1;
     memcpy(p, root_pk, NG_FSKEY_PK_BYTES), p += NG_FSKEY_PK_BYTES;
     ng_be64_put(p, c->epoch), p += 8;
     memcpy(p, c->pk, NG_FSKEY_PK_BYTES), p += NG_FSKEY_PK_BYTES;
-    ng_be64_put(p, c->start_ns);
+    ng_be64_put(p, c->start_ns), p += 8;
+    if (!epoch_len_ns)
+        return NG_FSKEY_CERT_MSG_V1_BYTES;
+    ng_be64_put(p, epoch_len_ns);
+    return NG_FSKEY_CERT_MSG_BYTES;
 }
 
 void ng_fskey_cert_encode(const struct ng_fskey_cert *c, uint8_t out[NG_FSKEY_CERT_BYTES])
@@ -103,12 +116,13 @@ void ng_fskey_cert_decode(const uint8_t in[NG_FSKEY_CERT_BYTES], struct ng_fskey
     memcpy(c->sig, in + 48, NG_FSKEY_SIG_BYTES);
 }
 
+/* Always the current form: the epoch length is signed with the epoch. */
 static void cert_sign(const uint8_t root_pk[NG_FSKEY_PK_BYTES], struct ng_fskey_cert *c,
-                      const uint8_t *sk)
+                      uint64_t epoch_len_ns, const uint8_t *sk)
 {
     uint8_t msg[NG_FSKEY_CERT_MSG_BYTES];
-    ng_fskey_cert_message(root_pk, c, msg);
-    (void)crypto_sign_detached(c->sig, NULL, msg, sizeof(msg), sk);
+    size_t n = ng_fskey_cert_message(root_pk, c, epoch_len_ns, msg);
+    (void)crypto_sign_detached(c->sig, NULL, msg, n, sk);
 }
 
 static void state_seal(uint8_t *rec)
@@ -123,7 +137,7 @@ static int state_valid(const uint8_t *rec)
 
     (void)crypto_generichash(check, sizeof(check), rec, ST_CHECK, NULL, 0);
     return memcmp(rec + ST_MAGIC, STATE_MAGIC, 8) == 0 &&
-           ng_be32_get(rec + ST_VERSION) == FORMAT_VERSION &&
+           ng_be32_get(rec + ST_VERSION) == STATE_VERSION &&
            sodium_memcmp(check, rec + ST_CHECK, sizeof(check)) == 0 &&
            len >= NG_FSKEY_MIN_EPOCH_NS && len <= NG_FSKEY_MAX_EPOCH_NS &&
            /* the secret's public half must be the stated public key */
@@ -263,12 +277,27 @@ static int file_open(int dirfd, const char *name, int flags, int private_too, in
     return 0;
 }
 
+/* The key directory is root's alone, so only root processes (other
+ * recorders, keygen --advance) hold this lock, for milliseconds. Still
+ * bounded: a holder that is stopped or hung ends the waiter's sealing with
+ * -ENOLCK (the session then stops, fail closed) rather than hanging it. */
+#define LOCK_WAIT_MS 30000
+
 static int lock_wait(int fd)
 {
-    while (flock(fd, LOCK_EX) < 0)
-        if (errno != EINTR)
+    long step_us = 100;
+
+    for (long waited_us = 0;; waited_us += step_us) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return 0;
+        if (errno != EWOULDBLOCK && errno != EINTR)
             return -errno;
-    return 0;
+        if (waited_us >= LOCK_WAIT_MS * 1000L)
+            return -ENOLCK;
+        step_us = step_us < 16000 ? step_us * 2 : 16000; /* short waits stay short */
+        struct timespec ts = {0, step_us * 1000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 /* The lock file outlives every process, so it is the one file opened
@@ -287,7 +316,7 @@ static void certs_header(uint8_t hdr[NG_FSKEY_CERTS_HEADER_BYTES], uint64_t len,
                          const uint8_t root_pk[NG_FSKEY_PK_BYTES])
 {
     memcpy(hdr + CH_MAGIC, CERTS_MAGIC, 8);
-    ng_be32_put(hdr + CH_VERSION, FORMAT_VERSION);
+    ng_be32_put(hdr + CH_VERSION, CERTS_VERSION);
     ng_be32_put(hdr + CH_VERSION + 4, 0);
     ng_be64_put(hdr + CH_LEN, len);
     memcpy(hdr + CH_ROOT, root_pk, NG_FSKEY_PK_BYTES);
@@ -295,8 +324,9 @@ static void certs_header(uint8_t hdr[NG_FSKEY_CERTS_HEADER_BYTES], uint64_t len,
 
 static int certs_header_valid(const uint8_t hdr[NG_FSKEY_CERTS_HEADER_BYTES])
 {
+    uint32_t v = ng_be32_get(hdr + CH_VERSION);
     return memcmp(hdr + CH_MAGIC, CERTS_MAGIC, 8) == 0 &&
-           ng_be32_get(hdr + CH_VERSION) == FORMAT_VERSION;
+           (v == CERTS_VERSION || v == CERTS_VERSION_LEGACY);
 }
 
 /* ---- keygen ---- */
@@ -397,14 +427,14 @@ static int make_keys(int dirfd, uint64_t len, uint64_t now_ns, struct ng_fskey_c
     uint8_t *rec = s->rec;
     (void)crypto_sign_keypair(rec + ST_PK, rec + ST_SK);
     memcpy(rec + ST_MAGIC, STATE_MAGIC, 8);
-    ng_be32_put(rec + ST_VERSION, FORMAT_VERSION);
+    ng_be32_put(rec + ST_VERSION, STATE_VERSION);
     ng_be64_put(rec + ST_LEN, len);
     ng_be64_put(rec + ST_EPOCH, 0);
     ng_be64_put(rec + ST_START, now_ns);
     memcpy(rec + ST_ROOT, rec + ST_PK, NG_FSKEY_PK_BYTES);
     state_seal(rec);
     memcpy(c.pk, rec + ST_PK, NG_FSKEY_PK_BYTES);
-    cert_sign(c.pk, &c, rec + ST_SK);
+    cert_sign(c.pk, &c, len, rec + ST_SK);
     certs_header(buf, len, c.pk);
     ng_fskey_cert_encode(&c, buf + NG_FSKEY_CERTS_HEADER_BYTES);
 
@@ -542,6 +572,22 @@ static int state_load(struct ng_fskey *k)
     return certs_reconcile(k);
 }
 
+/* A key directory made by an earlier release (certs version 1) gets
+ * certificates that sign the epoch length from now on: mark it version 2
+ * first, so that such a release refuses it instead of appending a
+ * certificate of the old form after one of the new. */
+static int certs_upgrade(struct ng_fskey *k)
+{
+    uint8_t v[4];
+    int r = pread_full(k->certsfd, v, sizeof(v), CH_VERSION);
+
+    if (r < 0 || ng_be32_get(v) == CERTS_VERSION)
+        return r;
+    ng_be32_put(v, CERTS_VERSION);
+    r = pwrite_full(k->certsfd, v, sizeof(v), CH_VERSION);
+    return r < 0 ? r : fsync_fd(k->certsfd);
+}
+
 /* Epoch by epoch up to target: make the next key pair, certify it with the
  * current secret, replace the current secret by it in memory. The certs go to
  * disk (fsync) before the state, so no secret is ever on disk without its
@@ -554,7 +600,7 @@ static int evolve(struct ng_fskey *k, uint64_t target)
     uint64_t start = ng_be64_get(rec + ST_START);
     off_t off = NG_FSKEY_CERTS_HEADER_BYTES + (off_t)(e + 1) * NG_FSKEY_CERT_BYTES;
     size_t n = 0;
-    int r = 0;
+    int r = certs_upgrade(k);
 
     while (e < target && r == 0) {
         e++;
@@ -562,7 +608,7 @@ static int evolve(struct ng_fskey *k, uint64_t target)
         struct ng_fskey_cert c = {.epoch = e, .start_ns = start};
         (void)crypto_sign_keypair(s->next_pk, s->next_sk);
         memcpy(c.pk, s->next_pk, NG_FSKEY_PK_BYTES);
-        cert_sign(rec + ST_ROOT, &c, rec + ST_SK);
+        cert_sign(rec + ST_ROOT, &c, len, rec + ST_SK);
         ng_fskey_cert_encode(&c, buf + n++ * NG_FSKEY_CERT_BYTES);
         sodium_memzero(rec + ST_SK, sizeof(s->next_sk)); /* epoch e-1's secret, gone */
         memcpy(rec + ST_SK, s->next_sk, sizeof(s->next_sk));
@@ -696,6 +742,25 @@ static int read_certs(int fd, size_t n, struct ng_fskey_cert **ret)
     return 0;
 }
 
+/* Certificate 0 is the root's own and signs the header's epoch length (v2),
+ * or, made by an earlier release, signs no length (v1): a length changed in
+ * the header is refused here already; verify checks the store's copy. */
+static int cert0_valid(const uint8_t hdr[NG_FSKEY_CERTS_HEADER_BYTES],
+                       const struct ng_fskey_cert *c)
+{
+    uint8_t msg[NG_FSKEY_CERT_MSG_BYTES];
+    const uint8_t *root = hdr + CH_ROOT;
+
+    if (c->epoch != 0 || sodium_memcmp(c->pk, root, NG_FSKEY_PK_BYTES) != 0)
+        return 0;
+    for (int form = 0; form < 2; form++) {
+        size_t n = ng_fskey_cert_message(root, c, form ? 0 : ng_be64_get(hdr + CH_LEN), msg);
+        if (crypto_sign_verify_detached(c->sig, msg, n, root) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int ng_fskey_read_public(const char *dir, uint8_t root_pk[NG_FSKEY_PK_BYTES],
                          uint64_t *epoch_len_ns, struct ng_fskey_cert **certs, size_t *ncerts)
 {
@@ -724,6 +789,11 @@ int ng_fskey_read_public(const char *dir, uint8_t root_pk[NG_FSKEY_PK_BYTES],
         return -EBADMSG;
     if ((r = read_certs(fd, n, certs)) < 0)
         return r;
+    if (!cert0_valid(hdr, &(*certs)[0])) {
+        free(*certs);
+        *certs = NULL;
+        return -EBADMSG;
+    }
     memcpy(root_pk, hdr + CH_ROOT, NG_FSKEY_PK_BYTES);
     *epoch_len_ns = ng_be64_get(hdr + CH_LEN);
     *ncerts = n;

@@ -52,6 +52,8 @@ const char *ng_seal_status_str(enum ng_seal_status s)
         return "key certificate start times not increasing";
     case NG_CERT_START_TOO_SOON:
         return "key certificate starts less than one epoch after the previous";
+    case NG_CERT_EPOCH_LEN:
+        return "epoch length differs from the one the key certificates sign";
     default:
         return "unknown seal status";
     }
@@ -111,21 +113,60 @@ void ng_seal_hash(const struct ng_seal_fields *f, const uint8_t sig[NG_SEAL_SIG_
     (void)crypto_generichash_final(&st, out, NG_SEAL_HASH_BYTES);
 }
 
-/* Certificate i against its predecessor: index, signer, start times. */
-static enum ng_seal_status cert_check(const uint8_t root_pk[NG_FSKEY_PK_BYTES],
-                                      const struct ng_fskey_cert *c, uint64_t i,
-                                      const struct ng_seal_epoch *prev, uint64_t epoch_len_ns)
+/* Does c verify under signer in the current form (the epoch length
+ * signed), or -- legacy_ok -- in the form of earlier releases? 2: current,
+ * 1: legacy, 0: neither. */
+static int cert_form(const uint8_t root_pk[NG_FSKEY_PK_BYTES], const struct ng_fskey_cert *c,
+                     const uint8_t *signer, uint64_t epoch_len_ns, int legacy_ok)
 {
     uint8_t msg[NG_FSKEY_CERT_MSG_BYTES];
+    size_t n = ng_fskey_cert_message(root_pk, c, epoch_len_ns, msg);
+
+    if (crypto_sign_verify_detached(c->sig, msg, n, signer) == 0)
+        return 2;
+    if (!legacy_ok)
+        return 0;
+    n = ng_fskey_cert_message(root_pk, c, 0, msg);
+    return crypto_sign_verify_detached(c->sig, msg, n, signer) == 0 ? 1 : 0;
+}
+
+/* A signature that fails only because the epoch length differs from the one
+ * the grid of start times shows (next: the following certificate, if any):
+ * say so rather than "bad signature". */
+static enum ng_seal_status bad_cert(const uint8_t root_pk[NG_FSKEY_PK_BYTES],
+                                    const struct ng_fskey_cert *c, const uint8_t *signer,
+                                    const struct ng_seal_epoch *prev,
+                                    const struct ng_fskey_cert *next, uint64_t epoch_len_ns)
+{
+    uint64_t grid = prev                                   ? c->start_ns - prev->start_ns
+                    : next && next->start_ns > c->start_ns ? next->start_ns - c->start_ns
+                                                           : 0;
+    if (grid && grid != epoch_len_ns && cert_form(root_pk, c, signer, grid, 0) == 2)
+        return NG_CERT_EPOCH_LEN;
+    return NG_CERT_BAD_SIGNATURE;
+}
+
+/* Certificate i against its predecessor: index, signer, form, start times.
+ * Once a certificate signs the epoch length, every later one must too: an
+ * earlier release's form after it would be a downgrade. */
+static enum ng_seal_status cert_check(const uint8_t root_pk[NG_FSKEY_PK_BYTES],
+                                      const struct ng_fskey_cert *c, uint64_t i,
+                                      const struct ng_seal_epoch *prev,
+                                      const struct ng_fskey_cert *next, uint64_t epoch_len_ns,
+                                      struct ng_seal_epoch *out)
+{
     const uint8_t *signer = i == 0 ? root_pk : prev->pk;
 
     if (c->epoch != i)
         return c->epoch < i ? NG_CERT_DUPLICATE : NG_CERT_GAP;
     if (i == 0 && sodium_memcmp(c->pk, root_pk, NG_FSKEY_PK_BYTES) != 0)
         return NG_CERT_BAD_ROOT;
-    ng_fskey_cert_message(root_pk, c, msg);
-    if (crypto_sign_verify_detached(c->sig, msg, sizeof(msg), signer) != 0)
-        return NG_CERT_BAD_SIGNATURE;
+    int form = cert_form(root_pk, c, signer, epoch_len_ns, !prev || !prev->len_signed);
+    if (form == 0)
+        return bad_cert(root_pk, c, signer, prev, next, epoch_len_ns);
+    memcpy(out->pk, c->pk, NG_FSKEY_PK_BYTES);
+    out->start_ns = c->start_ns;
+    out->len_signed = form == 2;
     if (i == 0)
         return NG_SEAL_OK;
     if (c->start_ns <= prev->start_ns)
@@ -148,14 +189,13 @@ enum ng_seal_status ng_seal_cert_chain_verify(const uint8_t root_pk[NG_FSKEY_PK_
     }
     for (size_t i = 0; i < n; i++) {
         enum ng_seal_status s =
-            cert_check(root_pk, &certs[i], i, i ? &epochs[i - 1] : NULL, epoch_len_ns);
+            cert_check(root_pk, &certs[i], i, i ? &epochs[i - 1] : NULL,
+                       i + 1 < n ? &certs[i + 1] : NULL, epoch_len_ns, &epochs[i]);
         if (s != NG_SEAL_OK) {
             if (bad)
                 *bad = i;
             return s;
         }
-        memcpy(epochs[i].pk, certs[i].pk, NG_FSKEY_PK_BYTES);
-        epochs[i].start_ns = certs[i].start_ns;
     }
     return NG_SEAL_OK;
 }

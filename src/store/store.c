@@ -27,6 +27,7 @@ int ng_store_errno(sqlite3 *db, int rc)
         return (sys == ENOSPC || sys == EDQUOT) ? -ENOSPC : -EIO;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
+    case SQLITE_PROTOCOL: /* WAL locks that could not be taken, retried in vain */
         return -EBUSY;
     case SQLITE_NOMEM:
         return -ENOMEM;
@@ -437,6 +438,11 @@ static int configure_recorder(struct ng_store *s)
     sqlite3_stmt *st;
 
     sqlite3_busy_timeout(s->db, NG_STORE_BUSY_MS);
+    /* Readers open read-only: the -wal and -shm files must stay. Set
+     * first, so that a recorder that gives up here (a lock held by someone
+     * else) does not delete them as it closes, locking readers out. */
+    if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one) != SQLITE_OK)
+        return -EIO;
     /* journal_mode answers with the mode in force: it must be wal. */
     int r = ng_store_prepare(s, "PRAGMA journal_mode=WAL", &st);
     if (r < 0)
@@ -448,9 +454,6 @@ static int configure_recorder(struct ng_store *s)
     sqlite3_finalize(st);
     if (r < 0)
         return r;
-    /* Readers open read-only: the -wal and -shm files must stay. */
-    if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one) != SQLITE_OK)
-        return -EIO;
     /* NORMAL in WAL mode: a commit survives the recorder being killed (the
      * failure that matters: the session tail), and recording does not wait
      * for an fsync per batch; a power loss may lose the last batches, which

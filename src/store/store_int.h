@@ -33,6 +33,13 @@ struct ng_store {
     int64_t step_deadline; /* CLOCK_MONOTONIC ns, readers only */
 };
 
+/* The header hash (chain.h) over the current row of st, a "SELECT * FROM
+ * sessions" (or any row whose column names are the sessions columns). 0,
+ * -EBADMSG when the row has no header_hash column, -ENOMEM. */
+int ng_store_header_hash(sqlite3_stmt *st, uint8_t out[NG_HASH_LEN]) NG_MUST_CHECK;
+/* Add column col of st's current row with its storage class. */
+int ng_store_hash_column(struct ng_hash *h, sqlite3_stmt *st, int col) NG_MUST_CHECK;
+
 /* Map an SQLite result to a negative errno (store.h). */
 int ng_store_errno(sqlite3 *db, int rc);
 int ng_store_exec(struct ng_store *s, const char *sql) NG_MUST_CHECK;

@@ -178,7 +178,7 @@ static int hash_header(struct ng_session *sess)
     if (r == 0) {
         sqlite3_bind_blob(sel, 1, sess->id, NG_STORE_ID_LEN, SQLITE_STATIC);
         int rc = sqlite3_step(sel);
-        r = rc == SQLITE_ROW    ? ng_chain_header_hash(sel, sess->header_hash)
+        r = rc == SQLITE_ROW    ? ng_store_header_hash(sel, sess->header_hash)
             : rc == SQLITE_DONE ? -EIO
                                 : ng_store_errno(s->db, rc);
     }

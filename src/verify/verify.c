@@ -29,17 +29,6 @@ const char *ng_verify_word_str(enum ng_verify_word w)
     }
 }
 
-int ng_verify_col_int(sqlite3_stmt *st, int col)
-{
-    return sqlite3_column_type(st, col) == SQLITE_INTEGER;
-}
-
-int ng_verify_col_blob(sqlite3_stmt *st, int col, int len)
-{
-    return sqlite3_column_type(st, col) == SQLITE_BLOB &&
-           (len < 0 || sqlite3_column_bytes(st, col) == len);
-}
-
 void ng_verify_fail(struct chain *c, int64_t seq, const char *fmt, ...)
 {
     va_list ap;
@@ -74,23 +63,23 @@ struct seal_row {
     uint8_t sig[NG_SEAL_SIG_BYTES];
 };
 
-static int read_seal(sqlite3_stmt *st, const uint8_t id[NG_STORE_ID_LEN], struct seal_row *s)
+static int read_seal(const struct ng_store_rows *st, const uint8_t id[NG_STORE_ID_LEN], struct seal_row *s)
 {
-    if (!ng_verify_col_int(st, 0) || !ng_verify_col_int(st, 1) ||
-        !ng_verify_col_blob(st, 2, NG_SEAL_HASH_BYTES) ||
-        !ng_verify_col_blob(st, 3, NG_SEAL_HASH_BYTES) || !ng_verify_col_int(st, 4) ||
-        !ng_verify_col_int(st, 5) || !ng_verify_col_int(st, 6) ||
-        !ng_verify_col_blob(st, 7, NG_SEAL_SIG_BYTES) || sqlite3_column_int64(st, 1) < 0)
+    if (!ng_store_row_is_int(st, 0) || !ng_store_row_is_int(st, 1) ||
+        !ng_store_row_is_blob(st, 2, NG_SEAL_HASH_BYTES) ||
+        !ng_store_row_is_blob(st, 3, NG_SEAL_HASH_BYTES) || !ng_store_row_is_int(st, 4) ||
+        !ng_store_row_is_int(st, 5) || !ng_store_row_is_int(st, 6) ||
+        !ng_store_row_is_blob(st, 7, NG_SEAL_SIG_BYTES) || ng_store_row_int(st, 1) < 0)
         return -EBADMSG;
-    s->sealno = sqlite3_column_int64(st, 0);
+    s->sealno = ng_store_row_int(st, 0);
     memcpy(s->f.chain_id, id, NG_STORE_ID_LEN); /* signed: a moved seal fails */
-    s->f.last_seq = (uint64_t)sqlite3_column_int64(st, 1);
-    memcpy(s->f.head, sqlite3_column_blob(st, 2), NG_SEAL_HASH_BYTES);
-    memcpy(s->f.prev_seal, sqlite3_column_blob(st, 3), NG_SEAL_HASH_BYTES);
-    s->f.wall_ns = (uint64_t)sqlite3_column_int64(st, 4);
-    s->f.boot_ns = (uint64_t)sqlite3_column_int64(st, 5);
-    s->f.epoch = (uint64_t)sqlite3_column_int64(st, 6);
-    memcpy(s->sig, sqlite3_column_blob(st, 7), NG_SEAL_SIG_BYTES);
+    s->f.last_seq = (uint64_t)ng_store_row_int(st, 1);
+    memcpy(s->f.head, ng_store_row_blob(st, 2), NG_SEAL_HASH_BYTES);
+    memcpy(s->f.prev_seal, ng_store_row_blob(st, 3), NG_SEAL_HASH_BYTES);
+    s->f.wall_ns = (uint64_t)ng_store_row_int(st, 4);
+    s->f.boot_ns = (uint64_t)ng_store_row_int(st, 5);
+    s->f.epoch = (uint64_t)ng_store_row_int(st, 6);
+    memcpy(s->sig, ng_store_row_blob(st, 7), NG_SEAL_SIG_BYTES);
     return 0;
 }
 
@@ -128,7 +117,14 @@ static int check_seal(struct chain *c, const struct seal_row *s, const struct se
         seal_failed(c, proven, s, st);
         return 0;
     }
-    r = advance(c, q);
+    if (c->covered && q > proven) { /* the entries this seal is the first to cover */
+        c->cover = &s->f;
+        c->cover_sealno = s->sealno;
+        c->cover_from = proven + 1;
+        c->covered(c); /* the oldest, read above */
+    }
+    r = c->failed ? 0 : advance(c, q);
+    c->cover = NULL;
     if (r < 0 || c->failed)
         return r;
     if (sodium_memcmp(c->head, s->f.head, NG_HASH_LEN) != 0)
@@ -137,13 +133,14 @@ static int check_seal(struct chain *c, const struct seal_row *s, const struct se
     return 0;
 }
 
-static int walk_seals(struct chain *c, sqlite3_stmt *st, const uint8_t id[NG_STORE_ID_LEN],
-                      const struct ng_seal_timing *t, int64_t *proven)
+static int walk_seals(struct chain *c, struct ng_store_rows *st,
+                      const uint8_t id[NG_STORE_ID_LEN], const struct ng_seal_timing *t,
+                      int64_t *proven)
 {
     struct seal_row rows[2];
     int cur = 0, have_prev = 0, rc, r = 0;
 
-    while (!c->failed && (rc = ng_store_step(c->v->s, st)) == SQLITE_ROW) {
+    while (!c->failed && (rc = ng_store_rows_next(st)) == 1) {
         struct seal_row *s = &rows[cur];
         if (read_seal(st, id, s) < 0) {
             ng_verify_fail(c, *proven + 1, "seal %lld: malformed row",
@@ -155,6 +152,14 @@ static int walk_seals(struct chain *c, sqlite3_stmt *st, const uint8_t id[NG_STO
                            (long long)s->sealno);
             break;
         }
+        /* The recorder never seals a session again after the seal over
+         * its exit event: a later one was made by someone else (with a
+         * later key, e.g. to pin a re-timed ledger end entry). */
+        if (c->ended && have_prev && (int64_t)rows[!cur].f.last_seq == c->cur) {
+            ng_verify_fail(c, *proven + 1, "seal %lld: a seal after the session's final seal",
+                           (long long)s->sealno);
+            break;
+        }
         r = check_seal(c, s, have_prev ? &rows[!cur] : NULL, *proven, t);
         if (r < 0 || c->failed)
             break;
@@ -163,25 +168,23 @@ static int walk_seals(struct chain *c, sqlite3_stmt *st, const uint8_t id[NG_STO
         have_prev = 1;
         cur = !cur;
     }
-    if (r == 0 && !c->failed && rc != SQLITE_DONE)
-        r = ng_store_errno(c->v->s->db, rc);
+    if (r == 0 && !c->failed && rc < 0)
+        r = rc;
     return r;
 }
 
 int ng_verify_walk(struct chain *c, const uint8_t chain_id[NG_STORE_ID_LEN],
                    const struct ng_seal_timing *t)
 {
-    sqlite3_stmt *st;
+    struct ng_store_rows *st;
+    struct ng_store_arg arg = NG_ARG_BLOB(chain_id, NG_STORE_ID_LEN);
     int64_t proven = c->base;
-    int r = ng_store_prepare(c->v->s,
-                             "SELECT sealno, seq, head, prev_seal_hash, wall_ns, boot_ns, "
-                             "epoch, signature FROM seals WHERE session = ? ORDER BY sealno",
-                             &st);
+    int r = ng_store_rows_open(c->v->s, NG_Q_SEALS, &arg, 1, &st);
+
     if (r < 0)
         return r;
-    sqlite3_bind_blob(st, 1, chain_id, NG_STORE_ID_LEN, SQLITE_STATIC);
     r = walk_seals(c, st, chain_id, t, &proven);
-    sqlite3_finalize(st);
+    ng_store_rows_close(st);
     while (r == 0 && !c->failed && (r = c->next(c)) == 1)
         r = 0;
     if (r < 0)
@@ -192,6 +195,22 @@ int ng_verify_walk(struct chain *c, const uint8_t chain_id[NG_STORE_ID_LEN],
         c->res->word =
             proven < c->cur || (c->base < 0 && !c->ended) ? NG_VERIFY_INCOMPLETE : NG_VERIFY_OK;
     return 0;
+}
+
+int64_t ng_verify_epoch_at(const struct ng_verifier *v, uint64_t wall_ns)
+{
+    size_t lo = 0, hi = v->nepochs; /* starts strictly increase (certificate rules) */
+
+    if (hi == 0 || wall_ns < v->epochs[0].start_ns)
+        return -1;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v->epochs[mid].start_ns <= wall_ns)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (int64_t)lo;
 }
 
 /* ---- sessions ------------------------------------------------------------ */
@@ -206,19 +225,17 @@ static void check_points(struct chain *c)
 
 static int next_event(struct chain *c)
 {
-    sqlite3_stmt *st = c->rows;
+    struct ng_store_rows *st = c->rows;
     int64_t want = c->cur + 1;
-    int rc = ng_store_step(c->v->s, st);
+    int rc = ng_store_rows_next(st);
 
-    if (rc == SQLITE_DONE)
-        return 0;
-    if (rc != SQLITE_ROW)
-        return ng_store_errno(c->v->s->db, rc);
-    if (!ng_verify_col_int(st, 0)) {
+    if (rc <= 0)
+        return rc;
+    if (!ng_store_row_is_int(st, 0)) {
         ng_verify_fail(c, want, "event seq is not an integer");
         return 0;
     }
-    int64_t seq = sqlite3_column_int64(st, 0);
+    int64_t seq = ng_store_row_int(st, 0);
     if (seq != want) {
         ng_verify_fail(c, want,
                        seq < want ? "event seq %lld again or out of order"
@@ -230,20 +247,19 @@ static int next_event(struct chain *c)
         ng_verify_fail(c, want, "event after the exit event");
         return 0;
     }
-    /* types first: sqlite3_column_text would convert the value in place */
-    if (!ng_verify_col_int(st, 1) || sqlite3_column_type(st, 2) != SQLITE_TEXT ||
-        !ng_verify_col_blob(st, 3, -1) || !ng_verify_col_blob(st, 4, NG_HASH_LEN) ||
-        sqlite3_column_bytes(st, 2) != 1) {
+    if (!ng_store_row_is_int(st, 1) || !ng_store_row_is_text(st, 2) ||
+        !ng_store_row_is_blob(st, 3, -1) || !ng_store_row_is_blob(st, 4, NG_HASH_LEN) ||
+        ng_store_row_len(st, 2) != 1) {
         ng_verify_fail(c, want, "malformed event row (a value of the wrong type or size)");
         return 0;
     }
-    const char *kind = (const char *)sqlite3_column_text(st, 2);
-    int64_t t_ns = sqlite3_column_int64(st, 1);
-    const void *data = sqlite3_column_blob(st, 3);
-    size_t len = (size_t)sqlite3_column_bytes(st, 3);
+    const char *kind = ng_store_row_text(st, 2);
+    int64_t t_ns = ng_store_row_int(st, 1);
+    const void *data = ng_store_row_blob(st, 3);
+    size_t len = (size_t)ng_store_row_len(st, 3);
     uint8_t h[NG_HASH_LEN];
     ng_chain_event_hash(c->res->id, seq, t_ns, kind[0], data, len, c->head, h);
-    if (sodium_memcmp(h, sqlite3_column_blob(st, 4), NG_HASH_LEN) != 0) {
+    if (sodium_memcmp(h, ng_store_row_blob(st, 4), NG_HASH_LEN) != 0) {
         ng_verify_fail(c, want, "event hash does not match its content or its predecessor");
         return 0;
     }
@@ -255,39 +271,30 @@ static int next_event(struct chain *c)
     return 1;
 }
 
-static int find_col(sqlite3_stmt *st, const char *name)
-{
-    for (int i = 0; i < sqlite3_column_count(st); i++)
-        if (strcmp(sqlite3_column_name(st, i), name) == 0)
-            return i;
-    return -1;
-}
-
 /* The sessions row: header hash recomputed and compared. 1 found, 0 not. */
 static int header(struct chain *c, const uint8_t id[NG_STORE_ID_LEN])
 {
-    sqlite3_stmt *st;
-    int r = ng_store_prepare(c->v->s, "SELECT * FROM sessions WHERE id = ?", &st);
+    struct ng_store_rows *st;
+    struct ng_store_arg arg = NG_ARG_BLOB(id, NG_STORE_ID_LEN);
+    int r = ng_store_rows_open(c->v->s, NG_Q_HEADER, &arg, 1, &st);
 
     if (r < 0)
         return r;
-    sqlite3_bind_blob(st, 1, id, NG_STORE_ID_LEN, SQLITE_STATIC);
-    int rc = ng_store_step(c->v->s, st);
-    if (rc != SQLITE_ROW) {
-        r = rc == SQLITE_DONE ? 0 : ng_store_errno(c->v->s->db, rc);
-        sqlite3_finalize(st);
-        return r;
+    int rc = ng_store_rows_next(st);
+    if (rc <= 0) {
+        ng_store_rows_close(st);
+        return rc;
     }
-    int hc = find_col(st, "header_hash"), sc = find_col(st, "start_ns");
-    r = ng_chain_header_hash(st, c->head);
-    if (r == -EBADMSG || hc < 0 || sc < 0 || !ng_verify_col_blob(st, hc, NG_HASH_LEN) ||
-        !ng_verify_col_int(st, sc))
+    int hc = ng_store_row_col(st, "header_hash"), sc = ng_store_row_col(st, "start_ns");
+    r = ng_store_row_header_hash(st, c->head);
+    if (r == -EBADMSG || hc < 0 || sc < 0 || !ng_store_row_is_blob(st, hc, NG_HASH_LEN) ||
+        !ng_store_row_is_int(st, sc))
         ng_verify_fail(c, 0, "malformed session header row");
-    else if (r == 0 && sodium_memcmp(c->head, sqlite3_column_blob(st, hc), NG_HASH_LEN) != 0)
+    else if (r == 0 && sodium_memcmp(c->head, ng_store_row_blob(st, hc), NG_HASH_LEN) != 0)
         ng_verify_fail(c, 0, "the session header does not match its hash");
     else if (r == 0)
-        c->start_ns = sqlite3_column_int64(st, sc);
-    sqlite3_finalize(st);
+        c->start_ns = ng_store_row_int(st, sc);
+    ng_store_rows_close(st);
     memcpy(c->res->header_hash, c->head, NG_HASH_LEN);
     c->res->start_ns = c->start_ns;
     return r < 0 && r != -EBADMSG ? r : 1;
@@ -313,16 +320,13 @@ int ng_verify_session(struct ng_verifier *v, const uint8_t id[NG_STORE_ID_LEN],
         return r;
     }
     check_points(&c);
-    r = ng_store_prepare(v->s,
-                         "SELECT seq, t_ns, kind, data, hash FROM events WHERE session = ? "
-                         "ORDER BY seq",
-                         &c.rows);
+    struct ng_store_arg arg = NG_ARG_BLOB(id, NG_STORE_ID_LEN);
+    r = ng_store_rows_open(v->s, NG_Q_EVENTS, &arg, 1, &c.rows);
     if (r < 0)
         return r;
-    sqlite3_bind_blob(c.rows, 1, id, NG_STORE_ID_LEN, SQLITE_STATIC);
     if (!c.failed)
         r = ng_verify_walk(&c, id, &v->session_timing);
-    sqlite3_finalize(c.rows);
+    ng_store_rows_close(c.rows);
     res->has_end = c.ended;
     memcpy(res->head, c.head, NG_HASH_LEN);
     if (c.failed)
@@ -334,22 +338,20 @@ int ng_verify_session(struct ng_verifier *v, const uint8_t id[NG_STORE_ID_LEN],
 
 static int load_certs(struct ng_verifier *v, uint64_t len, struct ng_fskey_cert **ret, size_t *n)
 {
-    sqlite3_stmt *st;
+    struct ng_store_rows *st;
     struct ng_fskey_cert *certs = NULL;
+    struct ng_store_arg arg = NG_ARG_BLOB(v->root_pk, NG_FSKEY_PK_BYTES);
     size_t cap = 0;
-    int rc, r = ng_store_prepare(v->s,
-                                 "SELECT epoch, start_ns, pubkey, signature FROM certs "
-                                 "WHERE root_pk = ? ORDER BY epoch",
-                                 &st);
+    int rc, r = ng_store_rows_open(v->s, NG_Q_CERTS, &arg, 1, &st);
+
     if (r < 0)
         return r;
     *n = 0;
-    sqlite3_bind_blob(st, 1, v->root_pk, NG_FSKEY_PK_BYTES, SQLITE_STATIC);
-    while (*n < MAX_CERTS && (rc = ng_store_step(v->s, st)) == SQLITE_ROW) {
-        if (!ng_verify_col_int(st, 0) || !ng_verify_col_int(st, 1) ||
-            !ng_verify_col_blob(st, 2, NG_FSKEY_PK_BYTES) ||
-            !ng_verify_col_blob(st, 3, NG_FSKEY_SIG_BYTES) || sqlite3_column_int64(st, 0) < 0 ||
-            sqlite3_column_int64(st, 1) < 0) {
+    while (*n < MAX_CERTS && (rc = ng_store_rows_next(st)) == 1) {
+        if (!ng_store_row_is_int(st, 0) || !ng_store_row_is_int(st, 1) ||
+            !ng_store_row_is_blob(st, 2, NG_FSKEY_PK_BYTES) ||
+            !ng_store_row_is_blob(st, 3, NG_FSKEY_SIG_BYTES) || ng_store_row_int(st, 0) < 0 ||
+            ng_store_row_int(st, 1) < 0) {
             snprintf(v->cert_what, sizeof(v->cert_what), "certificate %zu: malformed row", *n);
             v->cert_status = NG_CERT_BAD_SIGNATURE;
             break;
@@ -364,12 +366,14 @@ static int load_certs(struct ng_verifier *v, uint64_t len, struct ng_fskey_cert 
             certs = nc;
         }
         struct ng_fskey_cert *c = &certs[(*n)++];
-        c->epoch = (uint64_t)sqlite3_column_int64(st, 0);
-        c->start_ns = (uint64_t)sqlite3_column_int64(st, 1);
-        memcpy(c->pk, sqlite3_column_blob(st, 2), NG_FSKEY_PK_BYTES);
-        memcpy(c->sig, sqlite3_column_blob(st, 3), NG_FSKEY_SIG_BYTES);
+        c->epoch = (uint64_t)ng_store_row_int(st, 0);
+        c->start_ns = (uint64_t)ng_store_row_int(st, 1);
+        memcpy(c->pk, ng_store_row_blob(st, 2), NG_FSKEY_PK_BYTES);
+        memcpy(c->sig, ng_store_row_blob(st, 3), NG_FSKEY_SIG_BYTES);
     }
-    sqlite3_finalize(st);
+    if (r == 0 && rc < 0)
+        r = rc;
+    ng_store_rows_close(st);
     (void)len;
     *ret = certs;
     return r;
@@ -378,19 +382,19 @@ static int load_certs(struct ng_verifier *v, uint64_t len, struct ng_fskey_cert 
 /* The epoch length from the roots row (not signed: see docs/integrity.md). */
 static int epoch_len(struct ng_verifier *v, uint64_t *ret)
 {
-    sqlite3_stmt *st;
-    int r = ng_store_prepare(v->s, "SELECT epoch_len_ns FROM roots WHERE root_pk = ?", &st);
+    struct ng_store_rows *st;
+    struct ng_store_arg arg = NG_ARG_BLOB(v->root_pk, NG_FSKEY_PK_BYTES);
+    int r = ng_store_rows_open(v->s, NG_Q_EPOCH_LEN, &arg, 1, &st);
 
     if (r < 0)
         return r;
-    sqlite3_bind_blob(st, 1, v->root_pk, NG_FSKEY_PK_BYTES, SQLITE_STATIC);
-    int rc = ng_store_step(v->s, st);
+    int rc = ng_store_rows_next(st);
     *ret = 0;
-    if (rc == SQLITE_ROW && ng_verify_col_int(st, 0) && sqlite3_column_int64(st, 0) > 0)
-        *ret = (uint64_t)sqlite3_column_int64(st, 0);
-    else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        r = ng_store_errno(v->s->db, rc);
-    sqlite3_finalize(st);
+    if (rc == 1 && ng_store_row_is_int(st, 0) && ng_store_row_int(st, 0) > 0)
+        *ret = (uint64_t)ng_store_row_int(st, 0);
+    else if (rc < 0)
+        r = rc;
+    ng_store_rows_close(st);
     return r;
 }
 

@@ -6,7 +6,7 @@
 
 #include "nsgate/seal.h"
 #include "nsgate/verify.h"
-#include "../store/store_int.h"
+#include "nsgate/store_rows.h"
 
 struct ng_verifier {
     struct ng_store *s;
@@ -24,7 +24,7 @@ struct ng_verifier {
 struct chain {
     struct ng_verifier *v;
     struct ng_verify_result *res;
-    sqlite3_stmt *rows;
+    struct ng_store_rows *rows;
     int (*next)(struct chain *c); /* 1: a row verified, 0: no more, < 0 */
     int64_t cur;                  /* last seq verified */
     uint8_t head[NG_HASH_LEN];    /* its recomputed hash */
@@ -34,6 +34,12 @@ struct chain {
     int64_t start_ns, base; /* sessions: header time; -1 sessions, 0 ledger */
     struct ng_verify_point *pts;
     size_t npts, ipt;
+    /* The ledger: covered() checks the entry just read (cur, cur_wall)
+     * against the seal that first covers it (cover, number cover_sealno,
+     * covering from cover_from on); cover is NULL for the unsealed tail. */
+    void (*covered)(struct chain *c);
+    const struct ng_seal_fields *cover;
+    int64_t cover_sealno, cover_from;
 };
 
 void ng_verify_fail(struct chain *c, int64_t seq, const char *fmt, ...)
@@ -41,7 +47,8 @@ void ng_verify_fail(struct chain *c, int64_t seq, const char *fmt, ...)
 /* Walk the chain's seals and entries to the end; sets res. */
 int ng_verify_walk(struct chain *c, const uint8_t chain_id[NG_STORE_ID_LEN],
                    const struct ng_seal_timing *t) NG_MUST_CHECK;
-int ng_verify_col_int(sqlite3_stmt *st, int col);
-int ng_verify_col_blob(sqlite3_stmt *st, int col, int len);
+/* The certified epoch whose window [start(e), start(e+1)) holds wall_ns (the
+ * newest has no end), -1 when before epoch 0 or no epoch is known. */
+int64_t ng_verify_epoch_at(const struct ng_verifier *v, uint64_t wall_ns);
 
 #endif

@@ -32,7 +32,11 @@ check "... and the ledger" grep -q '^LEDGER OK' "$T/out"
 cnt=$(python3 -c "
 import sqlite3,sys; d=sqlite3.connect(sys.argv[1])
 print(d.execute(\"select count(*) from sessions where caller_reach is null and mask_escrow is null\").fetchone()[0])" "$S/sessions.db")
-eq "the upgrade left the old header rows untouched (new columns NULL)" 3 "$cnt"
+eq "the upgrade left the old header rows untouched (new columns NULL)" 2 "$cnt"
+reach=$(python3 -c "
+import sqlite3,sys; d=sqlite3.connect(sys.argv[1])
+print(','.join(r[0] for r in d.execute(\"select caller_reach from sessions where caller_reach is not null\")))" "$S/sessions.db")
+eq "... while the new session records its caller_reach (root here)" root "$reach"
 cnt=$(python3 - "$S/sessions.db" <<'PY'
 import sqlite3, sys
 d = sqlite3.connect(sys.argv[1])

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "nsgate/chain.h"
+#include "../../src/store/store_int.h"
 
 static void to_hex(const uint8_t *b, char out[65])
 {
@@ -84,7 +85,7 @@ static void header_of(const char *create, const char *insert, uint8_t out[32], i
     assert_int_equal(sqlite3_exec(db, insert, NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM t", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(ng_chain_header_hash(st, out), want_rc);
+    assert_int_equal(ng_store_header_hash(st, out), want_rc);
     sqlite3_finalize(st);
     sqlite3_close(db);
 }

@@ -309,6 +309,76 @@ static void test_crash_recovery_and_damage(void **state)
     ng_fskey_close(k);
 }
 
+/* The chain's forms: 1 where a certificate signs the epoch length. */
+static void forms(const char *dir, const uint8_t root[NG_FSKEY_PK_BYTES], int *out, size_t want)
+{
+    uint8_t file_root[NG_FSKEY_PK_BYTES];
+    uint64_t len;
+    struct ng_fskey_cert *certs;
+    struct ng_seal_epoch ep[8];
+    size_t n;
+
+    assert_int_equal(ng_fskey_read_public(dir, file_root, &len, &certs, &n), 0);
+    assert_int_equal(n, want);
+    assert_true(n <= 8);
+    assert_int_equal(ng_seal_cert_chain_verify(root, certs, n, LEN, ep, NULL), NG_SEAL_OK);
+    for (size_t i = 0; i < n; i++)
+        out[i] = ep[i].len_signed;
+    free(certs);
+}
+
+/* The epoch length is signed from certificate 0 on; a length changed in the
+ * certs header is refused. A key directory of an earlier release (certs
+ * version 1, certificate 0 of the old form) is still read, and gets
+ * certificates that sign the length from its next epoch change on, its
+ * header marked version 2 so that such a release stops appending. */
+static void test_epoch_len_signed(void **state)
+{
+    struct fx *x = *state;
+    struct ng_fskey_created c;
+    struct ng_fskey *k;
+    struct ng_fskey_cert *certs, c0;
+    uint8_t sk[SK_BYTES], msg[NG_FSKEY_CERT_MSG_BYTES], be[8], root[32], raw[NG_FSKEY_CERT_BYTES];
+    uint64_t len;
+    size_t n, flen;
+    int f[8];
+
+    create(x, &c);
+    forms(x->dir, c.root_pk, f, 1);
+    assert_true(f[0]);
+    for (int i = 0; i < 8; i++)
+        be[i] = (uint8_t)((LEN + 1) >> (56 - 8 * i));
+    append(x->dir, "certs", be, 8, 16); /* the header's epoch length, + 1 ns */
+    assert_int_equal(ng_fskey_read_public(x->dir, root, &len, &certs, &n), -EBADMSG);
+    for (int i = 0; i < 8; i++)
+        be[i] = (uint8_t)(LEN >> (56 - 8 * i));
+    append(x->dir, "certs", be, 8, 16);
+
+    /* made legacy: version 1, certificate 0 re-signed in the old form by the
+     * root secret (still the state's: epoch 0) */
+    state_sk(x->dir, sk);
+    uint8_t *cf = fx_slurp(x->dir, "certs", &flen);
+    ng_fskey_cert_decode(cf + NG_FSKEY_CERTS_HEADER_BYTES, &c0);
+    size_t mlen = ng_fskey_cert_message(c.root_pk, &c0, 0, msg);
+    assert_int_equal(crypto_sign_detached(c0.sig, NULL, msg, mlen, sk), 0);
+    ng_fskey_cert_encode(&c0, raw);
+    append(x->dir, "certs", raw, sizeof(raw), NG_FSKEY_CERTS_HEADER_BYTES);
+    uint8_t v1[4] = {0, 0, 0, 1};
+    append(x->dir, "certs", v1, 4, 8);
+    forms(x->dir, c.root_pk, f, 1);
+    assert_false(f[0]);
+    /* evolved by this release: signed from epoch 1 on, header upgraded */
+    assert_int_equal(ng_fskey_open(x->dir, &k, NULL), 0);
+    assert_int_equal(ng_fskey_advance(k, T0 + 2 * LEN, NULL), 0);
+    ng_fskey_close(k);
+    forms(x->dir, c.root_pk, f, 3);
+    assert_true(!f[0] && f[1] && f[2]);
+    free(cf);
+    cf = fx_slurp(x->dir, "certs", &flen);
+    assert_int_equal(cf[11], 2);
+    free(cf);
+}
+
 /* Recorders and the timer advance at once: the lock keeps one cert per
  * epoch and the state consistent with the certs. */
 static void test_concurrent_advance(void **state)
@@ -391,6 +461,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crash_recovery_and_damage, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_advance, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_secret_wiped_on_fork, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_epoch_len_signed, fx_setup, fx_teardown),
     };
     if (sodium_init() < 0)
         return 1;

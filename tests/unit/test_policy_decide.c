@@ -56,6 +56,7 @@ static void fx_init(struct fx *f, uint32_t uid)
     f->req.cred.target = &f->target;
     f->req.cred.all_caps = (1ULL << 41) - 1;
     f->req.cred.in_target_userns = 1; /* the target shares nsgate's user ns */
+    f->req.userns_available = 1;      /* caller reach: nsgate can isolate */
 }
 
 static void fx_policy(struct fx *f, const char *text)
@@ -117,7 +118,7 @@ static void test_first_allow_wins_and_default_deny(void **state)
 {
     struct fx f;
     fx_init(&f, 1000);
-    fx_policy(&f, "[deny d]\nusers = bob\ntargets = *\n" ALLOW("first", "run_as = caller\n")
+    fx_policy(&f, "[deny d]\nusers = bob\ntargets = *\n" ALLOW("first", "run_as = caller\ncapabilities = none\n")
                       ALLOW("second", "run_as = root\n"));
     assert_string_equal(fx_decide(&f), "allow first");
     assert_int_equal(f.dec.rule_index, 1);
@@ -472,6 +473,12 @@ static void test_valid_reason(void **state)
     assert_false(ng_policy_valid_reason("c1\xc2\x9b"));
     assert_false(ng_policy_valid_reason("bad\xff"));
     assert_false(ng_policy_valid_reason("\xc0\xaf"));
+    /* invisible characters are not printable: a reason reads as it is */
+    assert_false(ng_policy_valid_reason("INC-1\xe2\x80\xae"
+                                        "234"));
+    assert_false(ng_policy_valid_reason("INC\xe2\x80\x8b-1234"));
+    assert_false(ng_policy_valid_reason("\xef\xbb\xbfINC-1234"));
+    assert_true(ng_policy_valid_reason("r\xc3\xa8gle\xc2\xa0: ok"));
     memset(buf, 'a', 512);
     buf[512] = '\0';
     assert_true(ng_policy_valid_reason(buf));
@@ -525,6 +532,69 @@ static void test_unmapped_credentials(void **state)
     fx_free(&f);
 }
 
+/* Caller reach (reach.h): an allow rule does not match a session the
+ * caller could reach into unless it says caller_reach = allow; the decision
+ * says how the session is kept out. */
+static void test_caller_reach(void **state)
+{
+    struct fx f;
+    fx_init(&f, 1000);
+    fx_policy(&f, ALLOW("caps", "run_as = caller\ncapabilities = net_admin\n")
+                      ALLOW("plain", "run_as = caller\ncapabilities = none\n"));
+    /* Capabilities as the caller's uid cannot be isolated: the first rule
+     * does not match, and says why; the second isolates. */
+    assert_string_equal(fx_decide(&f), "allow plain");
+    assert_non_null(strstr(fx_why(&f, "caps"), "caller reach: the program would hold "
+                                               "capabilities (permitted 0x1000)"));
+    assert_non_null(strstr(fx_why(&f, "caps"), "rule lacks caller_reach = allow"));
+    assert_int_equal(f.dec.reach, NG_REACH_USERNS);
+    assert_non_null(strstr(f.dec.reach_why, "inside a user namespace of nsgate's"));
+    /* Without user namespaces, nothing protects the plain rule either. */
+    f.req.userns_available = 0;
+    assert_string_equal(fx_decide(&f), "deny -");
+    assert_int_equal(f.dec.reach, NG_REACH_REFUSED);
+    fx_free(&f);
+
+    /* [defaults] caller_reach = allow is inherited; a rule may say deny. */
+    fx_init(&f, 1000);
+    fx_policy(&f, "[defaults]\ncaller_reach = allow\n" ALLOW(
+                      "strict", "run_as = caller\ncapabilities = net_admin\ncaller_reach = deny\n")
+                      ALLOW("loose", "run_as = caller\ncapabilities = net_admin\n"));
+    assert_string_equal(fx_decide(&f), "allow loose");
+    assert_int_equal(f.dec.c.caller_reach_allow, 1);
+    assert_int_equal(f.dec.reach, NG_REACH_ALLOWED);
+    assert_non_null(strstr(fx_why(&f, "strict"), "rule lacks caller_reach = allow"));
+    fx_free(&f);
+
+    /* Another uid is out of reach already; root is root. */
+    fx_init(&f, 1000);
+    fx_policy(&f, ALLOW("a", "run_as = root\n"));
+    assert_string_equal(fx_decide(&f), "allow a");
+    assert_int_equal(f.dec.reach, NG_REACH_OTHER_UID);
+    fx_free(&f);
+    fx_init(&f, 0);
+    fx_policy(&f, ALLOW("a", "run_as = caller\ncapabilities = keep\n"));
+    assert_string_equal(fx_decide(&f), "allow a");
+    assert_int_equal(f.dec.reach, NG_REACH_ROOT);
+    fx_free(&f);
+
+    /* The caller's own user namespace, entered: refused, unless allowed. */
+    fx_init(&f, 1000);
+    fx_policy(&f, "[allow a]\nusers = *\ntargets = *\nnamespaces = net, user\nrun_as = root\n"
+                  "[allow b]\nusers = *\ntargets = *\nnamespaces = net, user\nrun_as = root\n"
+                  "caller_reach = allow\n");
+    f.req.ns = NET | (1u << NG_NS_USER);
+    f.req.target_own_userns = 1;
+    f.req.userns_entered = 1;
+    f.req.caller_owns_userns = 1;
+    f.req.cred.enter_userns = 1;
+    f.req.cred.uid_map = f.req.cred.gid_map = "0 1000 1\n";
+    assert_string_equal(fx_decide(&f), "allow b");
+    assert_non_null(strstr(fx_why(&f, "a"), "owned by the caller (uid 1000)"));
+    assert_int_equal(f.dec.reach, NG_REACH_ALLOWED);
+    fx_free(&f);
+}
+
 static void test_bad_input(void **state)
 {
     struct fx f;
@@ -571,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_valid_reason),
         cmocka_unit_test(test_defaults_inheritance),
         cmocka_unit_test(test_unmapped_credentials),
+        cmocka_unit_test(test_caller_reach),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,6 +93,7 @@ static void test_defaults_when_absent(void **state)
     assert_int_equal(c->no_new_privs, 1);
     assert_int_equal(c->join_cgroup, 1);
     assert_int_equal(c->leave_processes, 0);
+    assert_int_equal(c->caller_reach_allow, 0); /* caller_reach = deny */
     assert_int_equal(p->rules[0].require_reason, 0);
     assert_int_equal(p->nrules, 1);
     assert_string_equal(p->rules[0].name, "a");
@@ -206,6 +207,21 @@ static void test_rule_bools(void **state)
     assert_int_equal(r->c.leave_processes, 1);
     assert_int_equal(r->require_reason, 1);
     ng_policy_free(p);
+}
+
+static void test_caller_reach_key(void **state)
+{
+    struct ng_policy *p = parse_ok("[defaults]\ncaller_reach = allow\n" RULE
+                                   "[allow b]\nusers = *\ntargets = *\nnamespaces = net\n"
+                                   "caller_reach = deny\n");
+    assert_int_equal(p->defaults.caller_reach_allow, 1);
+    assert_int_equal(p->rules[0].c.caller_reach_allow, 1); /* from [defaults] */
+    assert_int_equal(p->rules[1].c.caller_reach_allow, 0); /* the rule's own */
+    ng_policy_free(p);
+    expect_err(RULE "caller_reach = yes\n",
+               "t.ini:5: bad value for caller_reach: want allow or deny, not 'yes'");
+    expect_err("[defaults]\ncaller_reach = Allow\n",
+               "t.ini:2: bad value for caller_reach: want allow or deny, not 'Allow'");
 }
 
 static void test_users_forms(void **state)
@@ -502,9 +518,13 @@ static void test_missing_required(void **state)
 static void test_keys_in_wrong_section(void **state)
 {
     static const char *const allow_only[] = {
-        "run_as = root",     "capabilities = none",  "host_access = yes",    "no_new_privs = yes",
-        "join_cgroup = yes", "leave_processes = no", "require_reason = yes", "reason_pattern = x",
-        "setenv = A=1",      "confinement = none"};
+        "run_as = root",        "capabilities = none", "host_access = yes",
+        "no_new_privs = yes",   "join_cgroup = yes",   "leave_processes = no",
+        "require_reason = yes", "reason_pattern = x",  "setenv = A=1",
+        "confinement = none"};
+    expect_err("[deny d]\nusers = *\ntargets = *\ncaller_reach = allow\n",
+               "t.ini:4: key 'caller_reach' is not allowed in deny rules (only in [defaults] and "
+               "allow rules)");
     char text[256], want[256];
     for (size_t i = 0; i < sizeof(allow_only) / sizeof(allow_only[0]); i++) {
         snprintf(text, sizeof(text), "[deny d]\nusers = *\ntargets = *\n%s\n", allow_only[i]);
@@ -539,7 +559,7 @@ static void test_keys_in_wrong_section(void **state)
 static void test_nul_and_long_lines(void **state)
 {
     static const char nul[] = "[allow a]\nusers = *\0\ntargets = *\nnamespaces = net\n";
-    expect_err_len(nul, sizeof(nul) - 1, "t.ini:2: NUL byte in line");
+    expect_err_len(nul, sizeof(nul) - 1, "t.ini:2:10: control character 0x00 (NUL) is not allowed");
 
     /* Exactly 4096 bytes is fine; 4097 is an error (the newline not counted). */
     char *buf = malloc(8192);
@@ -696,6 +716,7 @@ int main(void)
         cmocka_unit_test(test_structure_errors),
         cmocka_unit_test(test_missing_required),
         cmocka_unit_test(test_keys_in_wrong_section),
+        cmocka_unit_test(test_caller_reach_key),
         cmocka_unit_test(test_nul_and_long_lines),
         cmocka_unit_test(test_all_errors_collected),
         cmocka_unit_test(test_resolve),

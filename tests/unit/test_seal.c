@@ -78,15 +78,26 @@ static void test_known_answers(void **state)
     assert_hex(h, 32, "3b8d7bf925b8122f26f67a95261df530254a6c7932fcf0438e7a014aa695dcbe");
 
     memset(c.pk, 0x11, sizeof(c.pk));
-    ng_fskey_cert_message(pk, &c, cmsg);
-    assert_hex(cmsg, sizeof(cmsg),
+    /* the form of earlier releases (no epoch length), still verified */
+    assert_int_equal(ng_fskey_cert_message(pk, &c, 0, cmsg), NG_FSKEY_CERT_MSG_V1_BYTES);
+    assert_hex(cmsg, NG_FSKEY_CERT_MSG_V1_BYTES,
                "0000000e6e73676174652d636572742d763103a107bff3ce10be1d70dd18e74bc09967e4d630"
                "9ba50d5f1ddc8664125531b8000000000000000111111111111111111111111111111111111"
                "1111111111111111111111111111117979dcfc2582800");
-    assert_int_equal(crypto_sign_detached(sig, NULL, cmsg, sizeof(cmsg), sk), 0);
+    assert_int_equal(crypto_sign_detached(sig, NULL, cmsg, NG_FSKEY_CERT_MSG_V1_BYTES, sk), 0);
     assert_hex(sig, 64,
                "6518dd3571163efeaa31a24d1d057fddc5de43eb5ec13a9ab30fc86b7a0e3a1707a66fd3ef2c5e"
                "2668ae7c7f7ec84c4d3d1b65d5d7b52e3c5ef3f66fa77f7d02");
+    /* the current form signs the epoch length (15 minutes here) */
+    assert_int_equal(ng_fskey_cert_message(pk, &c, LEN, cmsg), NG_FSKEY_CERT_MSG_BYTES);
+    assert_hex(cmsg, sizeof(cmsg),
+               "0000000e6e73676174652d636572742d763203a107bff3ce10be1d70dd18e74bc09967e4d630"
+               "9ba50d5f1ddc8664125531b8000000000000000111111111111111111111111111111111111"
+               "1111111111111111111111111111117979dcfc2582800000000d18c2e2800");
+    assert_int_equal(crypto_sign_detached(sig, NULL, cmsg, sizeof(cmsg), sk), 0);
+    assert_hex(sig, 64,
+               "09713a306891f94bff3b804f3f845c1bdba09e9ca8b71c46fb3bd5644c0901148693b418126b09"
+               "1c18b3a3f7d80ce40e32f6ca032a7f502930f9e8f3a29e8e01");
 }
 
 /* Every byte of every field matters: flip each bit pattern once. */
@@ -134,9 +145,10 @@ static void test_every_field_covered(void **state)
     assert_int_equal(ng_seal_verify(pk, &f, sig), NG_SEAL_OK);
 }
 
-/* A chain of n certs from seeded keys, cert i starting at starts[i]. */
-static void make_chain(struct ng_fskey_cert *c, uint8_t (*sks)[64], const uint64_t *starts,
-                       size_t n, uint8_t root[32])
+/* A chain of n certs from seeded keys, cert i starting at starts[i], the
+ * first `legacy` of them in the form of earlier releases (no length). */
+static void make_chain_forms(struct ng_fskey_cert *c, uint8_t (*sks)[64], const uint64_t *starts,
+                             size_t n, size_t legacy, uint8_t root[32])
 {
     uint8_t msg[NG_FSKEY_CERT_MSG_BYTES];
     for (size_t i = 0; i < n; i++) {
@@ -144,10 +156,15 @@ static void make_chain(struct ng_fskey_cert *c, uint8_t (*sks)[64], const uint64
         seed_keypair((uint8_t)(40 + i), c[i].pk, sks[i]);
         if (i == 0)
             memcpy(root, c[0].pk, 32);
-        ng_fskey_cert_message(root, &c[i], msg);
-        assert_int_equal(crypto_sign_detached(c[i].sig, NULL, msg, sizeof(msg), sks[i ? i - 1 : 0]),
-                         0);
+        size_t len = ng_fskey_cert_message(root, &c[i], i < legacy ? 0 : LEN, msg);
+        assert_int_equal(crypto_sign_detached(c[i].sig, NULL, msg, len, sks[i ? i - 1 : 0]), 0);
     }
+}
+
+static void make_chain(struct ng_fskey_cert *c, uint8_t (*sks)[64], const uint64_t *starts,
+                       size_t n, uint8_t root[32])
+{
+    make_chain_forms(c, sks, starts, n, 0, root);
 }
 
 static enum ng_seal_status chain(const uint8_t root[32], const struct ng_fskey_cert *c, size_t n,
@@ -176,7 +193,7 @@ static void test_cert_chain(void **state)
     assert_int_equal(bad, 0);
     /* a forged cert for epoch 2: right fields, signed by a key not epoch 1's */
     memcpy(d, c, sizeof(c));
-    ng_fskey_cert_message(root, &d[2], msg);
+    ng_fskey_cert_message(root, &d[2], LEN, msg);
     assert_int_equal(crypto_sign_detached(d[2].sig, NULL, msg, sizeof(msg), osk), 0);
     assert_int_equal(chain(root, d, 4, &bad), NG_CERT_BAD_SIGNATURE);
     assert_int_equal(bad, 2);
@@ -204,6 +221,57 @@ static void test_cert_chain(void **state)
     uint64_t back[3] = {T0, T0 + LEN, T0 + LEN};
     make_chain(d, sks, back, 3, root);
     assert_int_equal(chain(root, d, 3, &bad), NG_CERT_START_NOT_INCREASING);
+}
+
+/* The epoch length is signed: one nanosecond more is refused; certificates
+ * of earlier releases (no length) are accepted up to the first of the
+ * current form, never after one (no downgrade). */
+static void test_cert_epoch_len(void **state)
+{
+    struct ng_fskey_cert c[4], d[4];
+    struct ng_seal_epoch ep[4];
+    uint8_t sks[4][64], root[32], msg[NG_FSKEY_CERT_MSG_BYTES];
+    uint64_t starts[4] = {T0, T0 + LEN, T0 + 2 * LEN, T0 + 3 * LEN};
+    size_t bad = 99;
+
+    make_chain(c, sks, starts, 4, root);
+    assert_int_equal(ng_seal_cert_chain_verify(root, c, 4, LEN, ep, &bad), NG_SEAL_OK);
+    for (int i = 0; i < 4; i++)
+        assert_true(ep[i].len_signed);
+    assert_int_equal(ng_seal_cert_chain_verify(root, c, 4, LEN + 1, ep, &bad), NG_CERT_EPOCH_LEN);
+    assert_int_equal(bad, 0);
+    assert_int_equal(ng_seal_cert_chain_verify(root, c, 4, LEN - 1, ep, &bad), NG_CERT_EPOCH_LEN);
+    /* a single certificate: no grid to tell the length by, still refused */
+    assert_int_equal(ng_seal_cert_chain_verify(root, c, 1, LEN + 1, ep, &bad),
+                     NG_CERT_BAD_SIGNATURE);
+    assert_int_equal(ng_seal_cert_chain_verify(root, c, 1, LEN, ep, &bad), NG_SEAL_OK);
+
+    /* keys of an earlier release: nothing signs the length */
+    make_chain_forms(d, sks, starts, 4, 4, root);
+    assert_int_equal(ng_seal_cert_chain_verify(root, d, 4, LEN, ep, &bad), NG_SEAL_OK);
+    assert_false(ep[3].len_signed);
+    assert_int_equal(ng_seal_cert_chain_verify(root, d, 1, LEN + 1, ep, &bad), NG_SEAL_OK);
+    /* evolved by this release from epoch 2 on: signed from there */
+    make_chain_forms(d, sks, starts, 4, 2, root);
+    assert_int_equal(ng_seal_cert_chain_verify(root, d, 4, LEN, ep, &bad), NG_SEAL_OK);
+    assert_false(ep[1].len_signed);
+    assert_true(ep[2].len_signed && ep[3].len_signed);
+    assert_int_equal(ng_seal_cert_chain_verify(root, d, 4, LEN + 1, ep, &bad), NG_CERT_EPOCH_LEN);
+    assert_int_equal(bad, 2);
+    /* a downgrade: the old form after the new one is refused */
+    memcpy(d, c, sizeof(c));
+    size_t n = ng_fskey_cert_message(root, &d[2], 0, msg);
+    assert_int_equal(crypto_sign_detached(d[2].sig, NULL, msg, n, sks[1]), 0);
+    assert_int_equal(ng_seal_cert_chain_verify(root, d, 4, LEN, ep, &bad), NG_CERT_BAD_SIGNATURE);
+    assert_int_equal(bad, 2);
+    /* and a root certificate of the old form for a key of the new one:
+     * the root secret would be needed, and it is gone; a re-signed one
+     * by anybody else is another root */
+    memcpy(d, c, sizeof(c));
+    n = ng_fskey_cert_message(root, &d[0], 0, msg);
+    assert_int_equal(crypto_sign_detached(d[0].sig, NULL, msg, n, sks[3]), 0);
+    assert_int_equal(ng_seal_cert_chain_verify(root, d, 4, LEN, ep, &bad), NG_CERT_BAD_SIGNATURE);
+    assert_int_equal(bad, 0);
 }
 
 /* Three epochs: 0 at T0, 1 at T0 + LEN, 2 at T0 + 2 LEN (newest, no end). */
@@ -436,7 +504,7 @@ static void test_forward_security(void **state)
     memcpy(forged, certs, 4 * sizeof(*certs));
     forged[4] = (struct ng_fskey_cert){.epoch = 4, .start_ns = ep[3].start_ns + SEC};
     memcpy(forged[4].pk, stolen_sk + 32, 32);
-    ng_fskey_cert_message(root, &forged[4], msg);
+    ng_fskey_cert_message(root, &forged[4], len, msg);
     assert_int_equal(crypto_sign_detached(forged[4].sig, NULL, msg, sizeof(msg), stolen_sk), 0);
     assert_int_equal(ng_seal_cert_chain_verify(root, forged, 5, len, ep, NULL),
                      NG_CERT_START_TOO_SOON);
@@ -451,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_known_answers),
         cmocka_unit_test(test_every_field_covered),
         cmocka_unit_test(test_cert_chain),
+        cmocka_unit_test(test_cert_epoch_len),
         cmocka_unit_test(test_epoch_window),
         cmocka_unit_test(test_clocks_and_lateness),
         cmocka_unit_test(test_seq_never_decreases),

@@ -111,7 +111,7 @@ static void check_chain(const uint8_t id[16], int64_t want_events)
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM sessions WHERE id=?", -1, &st, NULL), 0);
     sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(ng_chain_header_hash(st, head), 0);
+    assert_int_equal(ng_store_header_hash(st, head), 0);
     int hc = 0;
     while (hc < sqlite3_column_count(st) && strcmp(sqlite3_column_name(st, hc), "header_hash"))
         hc++;

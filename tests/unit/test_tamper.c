@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "nsgate/seal.h"
+#include "../adversarial/ledger_forge.h"
 #include "minirec.h"
 #include <errno.h>
 
@@ -453,6 +454,112 @@ static void test_late_seal(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* The ledger forger (tests/adversarial/ledger_forge.h) as a root of one
+ * epoch later would run it: a copy of the key directory taken to epoch 3
+ * (every session here was sealed in epoch 2), bob (entries 3 and 4 of
+ * alice 1-2, bob 3-4, carol 5-6, dave 7) the victim. */
+static void forged(enum forge_what what, int keep_times, const char *label, const char *want)
+{
+    char cmd[512], keys2[160], err[256];
+    struct forge_opts o = {.db = wdb, .what = what, .keep_times = keep_times};
+
+    fresh();
+    snprintf(keys2, sizeof(keys2), "%s/keys2", W.tmp);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && cp -a '%s' '%s'", keys2, W.keys, keys2);
+    assert_int_equal(system(cmd), 0);
+    o.keys = keys2;
+    memcpy(o.victim, W.ids[1], 16);
+    o.now_ns = ng_fskey_now_ns() + LEN_NS;
+    if (forge_ledger(&o, err, sizeof(err)) < 0)
+        fail_msg("%s: the forger failed: %s", label, err);
+    expect(label, want, NULL);
+}
+
+/* A later root holding only the current epoch's secret cannot delete,
+ * reorder, re-time or renumber ledger entries of earlier epochs: the
+ * rewritten tail is either dated in its old epoch (and sealed by the wrong
+ * key: a late seal) or re-dated (and no longer matches its session's own
+ * seals). The first seq named is the first entry rewritten. */
+static void test_ledger_forgery(void **state)
+{
+    char bob[NG_UUID_STR], carol[NG_UUID_STR], w[256];
+
+    ids_text(1, bob);
+    ids_text(2, carol);
+    snprintf(w, sizeof(w),
+             "TAMPERED " REC_LEDGER " seq=3: session %s has a start entry not dated just before "
+             "the session's first seal",
+             carol);
+    forged(FORGE_DELETE, 0, "delete bob, rebuild the ledger, new times", w);
+    forged(FORGE_DELETE, 1, "delete bob, renumber, old times",
+           "TAMPERED " REC_LEDGER " seq=3: seal 3: late seal");
+    snprintf(w, sizeof(w), "TAMPERED " REC_LEDGER " seq=4: session %s has a start entry", carol);
+    forged(FORGE_REORDER, 0, "swap bob's end and carol's start, new times", w);
+    forged(FORGE_REORDER, 1, "swap bob's end and carol's start, old times",
+           "TAMPERED " REC_LEDGER " seq=4: seal 4: late seal");
+    snprintf(w, sizeof(w), "TAMPERED " REC_LEDGER " seq=3: session %s has a start entry", bob);
+    forged(FORGE_RETIME, 0, "re-time from bob's start on", w);
+    forged(FORGE_RESEAL, 1, "re-seal from bob's start on with the current key",
+           "TAMPERED " REC_LEDGER " seq=3: seal 3: late seal");
+}
+
+/* Ledger rows changed by hand (no re-sealing): each rule names its row. */
+static void test_ledger_rules(void **state)
+{
+    char carol[NG_UUID_STR], w[256], hc[33];
+
+    ids_text(2, carol);
+    hex(W.ids[2], 16, hc);
+    /* the epoch length, one nanosecond more: its certificates sign it */
+    fresh();
+    xsql(wdb, "UPDATE roots SET epoch_len_ns = epoch_len_ns + 1");
+    expect("epoch length + 1 ns",
+           "TAMPERED " REC_LEDGER " seq=1: seal 1: certificate of epoch 0: epoch length differs",
+           NULL);
+    /* carol's final seal moved two minutes back: her own line fails (the
+     * signature), and her end entry is no longer pinned by a seal of hers */
+    fresh();
+    xsql(wdb,
+         "UPDATE seals SET wall_ns = wall_ns - 120000000000 WHERE session = x'%s' AND "
+         "sealno = (SELECT max(sealno) FROM seals WHERE session = x'%s')",
+         hc, hc);
+    snprintf(w, sizeof(w), "TAMPERED %s seq=", carol);
+    expect("carol's final seal moved back two minutes (its own verdict)", w, NULL);
+    snprintf(w, sizeof(w),
+             "TAMPERED " REC_LEDGER " seq=6: session %s has an entry not dated just after the "
+             "session's seal it names",
+             carol);
+    expect("carol's final seal moved back two minutes (the ledger's end entry)", w, NULL);
+
+    /* a heartbeat seal after carol's final one, by the current key: what
+     * pinning a re-timed end entry would need; the recorder never does it */
+    struct ng_store *st;
+    struct ng_fskey *k;
+    struct ng_fskey_info ki;
+    struct ng_seal_fields prev, f;
+    uint8_t psig[64], sig[64];
+    fresh();
+    assert_int_equal(ng_store_open(wdb, &st), 0);
+    assert_int_equal(ng_store_last_seal(st, W.ids[2], &prev, psig), 0);
+    assert_int_equal(ng_fskey_open(W.keys, &k, NULL), 0);
+    assert_int_equal(ng_fskey_lock_current(k, ng_fskey_now_ns(), NULL), 0);
+    ng_fskey_info(k, &ki);
+    f = prev;
+    ng_seal_hash(&prev, psig, f.prev_seal);
+    f.wall_ns = ng_fskey_now_ns();
+    f.boot_ns = prev.boot_ns + (f.wall_ns - prev.wall_ns);
+    f.epoch = ki.epoch;
+    assert_int_equal(ng_seal_sign(k, &f, sig), 0);
+    ng_fskey_unlock(k);
+    ng_fskey_close(k);
+    assert_int_equal(ng_store_add_seal(st, &f, sig), 0);
+    ng_store_close(st);
+    int64_t n = q_int(wdb, "SELECT max(seq) FROM events WHERE session = x'%s'", hc);
+    snprintf(w, sizeof(w), "TAMPERED %s seq=%lld: seal ", carol, (long long)n + 1);
+    expect("a seal after carol's final seal", w, NULL);
+    expect("a seal after carol's final seal (why)", "a seal after the session's final seal", NULL);
+}
+
 static void write_seed(const char *path)
 {
     static uint8_t buf[4 << 20];
@@ -534,10 +641,9 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_cell),
-        cmocka_unit_test(test_structure),
-        cmocka_unit_test(test_schema_objects),
-        cmocka_unit_test(test_late_seal),
+        cmocka_unit_test(test_every_cell),     cmocka_unit_test(test_structure),
+        cmocka_unit_test(test_schema_objects), cmocka_unit_test(test_late_seal),
+        cmocka_unit_test(test_ledger_forgery), cmocka_unit_test(test_ledger_rules),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

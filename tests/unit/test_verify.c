@@ -347,6 +347,58 @@ static void test_rollback_and_audit_log(void **state)
     ng_store_close(r);
 }
 
+/* Keys of the previous release: certificate 0 of the old form (no epoch
+ * length) in a version-1 certs file, sessions recorded with them: the store
+ * verifies, and the chain says the length is unsigned (verify warns). */
+static void test_previous_release_keys(void **state)
+{
+    struct fx *x = *state;
+    struct ng_fskey_created c;
+    struct ng_fskey_cert c0;
+    struct ng_store *s, *r;
+    struct ng_sealer *sl;
+    struct ng_verifier *v;
+    const struct ng_seal_epoch *ep;
+    struct rec_out o;
+    uint8_t root[32], msg[NG_FSKEY_CERT_MSG_BYTES], raw[NG_FSKEY_CERT_BYTES], v1[4] = {0, 0, 0, 1};
+    size_t len;
+    char path[256];
+
+    snprintf(db, sizeof(db), "%s/db/sessions.db", x->tmp);
+    assert_int_equal(ng_fskey_create(x->dir, 3600 * NG_FSKEY_SEC_NS, 0, ng_fskey_now_ns(), &c), 0);
+    uint8_t *st = fx_slurp(x->dir, "state", &len), *cf = fx_slurp(x->dir, "certs", &len);
+    ng_fskey_cert_decode(cf + NG_FSKEY_CERTS_HEADER_BYTES, &c0);
+    size_t n = ng_fskey_cert_message(c.root_pk, &c0, 0, msg);
+    assert_int_equal(crypto_sign_detached(c0.sig, NULL, msg, n, st + 104), 0); /* the root secret */
+    ng_fskey_cert_encode(&c0, raw);
+    memcpy(cf + NG_FSKEY_CERTS_HEADER_BYTES, raw, sizeof(raw));
+    memcpy(cf + 8, v1, 4);
+    snprintf(path, sizeof(path), "%s/certs", x->dir);
+    FILE *f = fopen(path, "r+");
+    assert_non_null(f);
+    assert_int_equal(fwrite(cf, 1, len, f), len);
+    fclose(f);
+    free(st);
+    free(cf);
+
+    assert_int_equal(ng_store_open(db, &s), 0);
+    assert_int_equal(ng_sealer_open(s, x->dir, &sl), 0);
+    assert_int_equal(rec_session(s, sl, "alice", 6), 0);
+    ng_sealer_close(sl);
+    ng_store_close(s);
+    root_of(x, root);
+    assert_int_equal(rec_verify(db, root, INTERVAL_NS, &o), 0);
+    assert_false(o.tampered);
+    expect_line(&o, "OK " REC_LEDGER " events=2\n");
+    free(o.buf);
+    assert_int_equal(ng_store_open_readonly(db, &r), 0);
+    assert_int_equal(ng_verify_new(r, root, NULL, &v), 0);
+    assert_int_equal(ng_verify_epochs(v, &ep), 1);
+    assert_false(ep[0].len_signed);
+    ng_verify_free(v);
+    ng_store_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,6 +406,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tamper_event, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_forward_security, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_rollback_and_audit_log, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_previous_release_keys, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
