@@ -105,6 +105,12 @@ struct ng_session_header {
     /* schema 2: NULL leaves the column NULL (and out of the header hash) */
     const char *caller_reach;   /* "userns", "other-uid", "root", "allowed" */
     const uint8_t *mask_escrow; /* NG_STORE_ESCROW_PK_LEN bytes: the escrow key */
+    /* schema 3, the same rule */
+    const char *target_name, *target_pod; /* attributes name and pod */
+    const char *confinement;              /* "target" or "none" */
+    int64_t seccomp_filters;              /* filters copied; -1: NULL */
+    const uint8_t *seccomp_hash;          /* NG_HASH_LEN bytes, or NULL */
+    const char *lsm, *lsm_label;          /* "apparmor" or "selinux" and the label */
 };
 
 /* Start a session: h->id or a new random UUID v4, start time now (CLOCK_REALTIME and

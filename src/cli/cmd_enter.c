@@ -36,6 +36,7 @@ static void session_cleanup(struct session *s)
     ng_closep(&s->out_priv);
     ng_closep(&s->err_priv);
     ng_env_free(&s->env);
+    ng_confine_free(&s->confine);
     ng_tty_close(&s->tty);
     ng_request_close(&s->rq);
     ng_audit_close(&s->audit);
@@ -94,21 +95,14 @@ static int load_policy(struct session *s)
 
 static int open_target(struct session *s)
 {
-    struct ng_container_candidates cands;
-    int r = ng_request_open_target(&s->rq, s->o.target_pid, s->o.container, &cands);
+    struct ng_target_query q = {.pid = s->o.target_pid,
+                                .container = s->o.container,
+                                .pod = s->o.pod,
+                                .state_root = ng_cmd_state_root(s->caller)};
+    int r = ng_cmd_open_target(&s->rq, &q);
 
-    if (r == -EEXIST) {
-        ng_err("container prefix %s is ambiguous; candidates:", s->o.container);
-        for (size_t i = 0; i < cands.n; i++)
-            fprintf(stderr, "  %s\n", cands.ids[i]);
-        return NG_EXIT_USAGE;
-    }
-    if (r == -ENOENT)
-        return ng_err("no running container matches %s", s->o.container), NG_EXIT_TARGET;
-    if (r < 0) {
-        ng_err("target %d not found or gone", (int)s->o.target_pid);
-        return NG_EXIT_TARGET;
-    }
+    if (r)
+        return r;
     if (ng_request_namespaces(&s->rq, s->o.ns, s->o.all_ns) < 0) {
         ng_err("nothing to enter: the target shares every requested namespace with nsgate");
         return NG_EXIT_USAGE;

@@ -5,6 +5,7 @@
 
 #include "nsgate/audit.h"
 #include "nsgate/cgroup.h"
+#include "nsgate/confine.h"
 #include "cmd_int.h"
 #include "nsgate/credplan.h"
 #include "nsgate/creds.h"
@@ -39,6 +40,7 @@ struct session {
     const struct ng_constraints *c;
     struct ng_request rq;
     struct ng_creds creds;
+    struct ng_confine confine; /* what of the target's confinement the program gets */
     enum ng_reach reach;     /* how the caller is kept out (reach.h) */
     uint32_t isolate_uid;    /* NG_REACH_USERNS: the program's host uid */
     char uid_map[64], gid_map[4000]; /* NG_REACH_USERNS: nsgate's user namespace */

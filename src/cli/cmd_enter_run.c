@@ -33,6 +33,25 @@ static int plan_creds(struct session *s)
     return 0;
 }
 
+/* confinement = target: copy the target's seccomp filters and LSM label
+ * now, before the child is forked (confine.h); a confinement that cannot be
+ * copied refuses the session, never an unconfined one. */
+static int capture_confinement(struct session *s)
+{
+    enum ng_confine_fail fail;
+    const char *why = NULL;
+
+    if (s->c->confinement != NG_CONFINE_TARGET)
+        return 0;
+    int r = ng_confine_capture(&s->rq.t, &s->confine, &fail, &why);
+    if (r == 0)
+        return 0;
+    if (fail == NG_CONFINE_GONE)
+        return ng_err("target %d is gone", (int)s->rq.t.pid), NG_EXIT_TARGET;
+    ng_err("cannot give the program the target's confinement: %s; nothing was entered", why);
+    return fail == NG_CONFINE_HOST ? NG_EXIT_INTERNAL : NG_EXIT_TARGET;
+}
+
 /* docs/security.md "The caller cannot reach into the session": the
  * decision said how; an isolated session gets its host uid and maps here. A
  * uid that cannot be had leaves the session unprotected: refused, unless
@@ -141,6 +160,20 @@ static void read_self_id(const char *file, int64_t *ret)
     }
 }
 
+/* Schema 3: the name and pod attributes, and what confinement applied. */
+static void header_confinement(const struct session *s, struct ng_session_header *h)
+{
+    const struct ng_confine *cf = &s->confine;
+
+    h->target_name = s->rq.t.attrs.v[NG_ATTR_NAME];
+    h->target_pod = s->rq.t.attrs.v[NG_ATTR_POD];
+    h->confinement = cf->active ? "target" : "none";
+    h->seccomp_filters = cf->active ? (int64_t)cf->nfilters : -1;
+    h->seccomp_hash = cf->active && cf->nfilters ? cf->hash : NULL;
+    h->lsm = cf->active && cf->lsm != NG_LSM_NONE ? ng_lsm_name(cf->lsm) : NULL;
+    h->lsm_label = h->lsm ? cf->label : NULL;
+}
+
 /* The sessions row: everything known before entry (recording.md). */
 static int begin_session(struct session *s)
 {
@@ -191,6 +224,7 @@ static int begin_session(struct session *s)
     h.mask_escrow = s->c->mask_escrow; /* covered by the header hash */
     h.pty = s->use_pty;
     h.caller_reach = ng_reach_name(s->reach);
+    header_confinement(s, &h);
     return ng_sealer_session_open(s->sealer, &h, &s->sess);
 }
 
@@ -342,7 +376,8 @@ int ng_cmd_enter_prepare(struct session *s)
     char cgtext[8192];
     int r;
 
-    if ((r = plan_creds(s)) || (r = plan_reach(s)) || (r = prepare_program(s)))
+    if ((r = plan_creds(s)) || (r = plan_reach(s)) || (r = prepare_program(s)) ||
+        (r = capture_confinement(s)))
         return r;
     if (ng_read_file_at(s->rq.t.proc_fd, "cgroup", cgtext, sizeof(cgtext)) < 0)
         return ng_err("target %d is gone", (int)s->rq.t.pid), NG_EXIT_TARGET;
@@ -386,6 +421,7 @@ __attribute__((noreturn)) static void child(struct session *s)
         .isolate_uid = s->isolate_uid,
         .uid_map = s->uid_map,
         .gid_map = s->gid_map,
+        .confine = s->confine.active ? &s->confine : NULL,
     };
     if (s->use_pty)
         p.stdio[0] = p.stdio[1] = p.stdio[2] = s->tty.slave;

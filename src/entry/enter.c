@@ -5,7 +5,8 @@
  * for pid and time namespaces and for isolation (the child creates nsgate's
  * user namespace, the parent maps it); root; credentials; only then the
  * working directory, with the program's own rights; the program must not be
- * nsgate itself; execve. */
+ * nsgate itself; the target's confinement (confine.h) as the very last
+ * step; execve. */
 #include "nsgate/enter.h"
 #include "nsgate/isolate.h"
 #include "nsgate/util.h"
@@ -296,7 +297,14 @@ void ng_enter_child(const struct ng_entry_plan *p)
     recheck_identity(p);
     fork_if_needed(p);
     set_root(p, cwd, sizeof(cwd));
-    if (ng_creds_apply(p->creds, p->last_cap, p->host_proc_fd, &why) < 0)
+    /* The target's filters go on last, after the credentials are set and
+     * verified; without no_new_privs they need CAP_SYS_ADMIN, held until
+     * then beyond the plan (and dropped by execve: confine.h). */
+    struct ng_creds cr = *p->creds;
+    uint64_t hold = ng_confine_hold_caps(p->confine, &cr);
+    cr.prm |= hold;
+    cr.eff |= hold;
+    if (ng_creds_apply(&cr, p->last_cap, p->host_proc_fd, &why) < 0)
         fail(p, 70, errno, why ? why : "credentials");
     /* Credential changes cleared the parent-death signal. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
@@ -312,7 +320,10 @@ void ng_enter_child(const struct ng_entry_plan *p)
         fail(p, 70, errno, "close_range");
     if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
         fail(p, 70, 0, "process became dumpable before execve");
+    int e = ng_confine_apply(p->confine, p->host_proc_fd, &why);
+    if (e < 0)
+        fail(p, 70, -e, why);
     execve(p->argv[0], p->argv, p->envp);
-    int e = errno;
+    e = errno;
     fail(p, e == ENOENT || e == ENOTDIR ? 127 : 126, e, "cannot execute the program");
 }

@@ -84,9 +84,12 @@ static int targets_match(const struct ng_policy_rule *r, const struct ng_attrs *
     const char *v = a->v[t->attr];
     if (v)
         snprintf(why, sz, "targets: %s:%s does not match (%s=%s)", name, t->glob, name, v);
-    else if (t->attr == NG_ATTR_CONTAINER && a->container_why)
-        snprintf(why, sz, "targets: %s:%s: target has no container attribute (%s)", name, t->glob,
+    else if ((t->attr == NG_ATTR_CONTAINER || t->attr == NG_ATTR_NAME) && a->container_why)
+        snprintf(why, sz, "targets: %s:%s: target has no %s attribute (%s)", name, t->glob, name,
                  a->container_why);
+    else if (t->attr == NG_ATTR_POD && a->pod_why)
+        snprintf(why, sz, "targets: %s:%s: target has no pod attribute (%s)", name, t->glob,
+                 a->pod_why);
     else
         snprintf(why, sz, "targets: %s:%s: target has no %s attribute", name, t->glob, name);
     return 0;

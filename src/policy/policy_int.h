@@ -30,6 +30,7 @@ enum ng_policy_key {
     K_RUN_AS,
     K_CAPABILITIES,
     K_HOST_ACCESS,
+    K_CONFINEMENT,
     K_NO_NEW_PRIVS,
     K_JOIN_CGROUP,
     K_LEAVE_PROCESSES,

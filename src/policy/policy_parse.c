@@ -32,6 +32,8 @@ static const struct {
     [K_RUN_AS] = {"run_as", IN_ALLOW},
     [K_CAPABILITIES] = {"capabilities", IN_ALLOW},
     [K_HOST_ACCESS] = {"host_access", IN_ALLOW},
+    /* like host_access: only a rule can say none, never [defaults] */
+    [K_CONFINEMENT] = {"confinement", IN_ALLOW},
     [K_NO_NEW_PRIVS] = {"no_new_privs", IN_ALLOW},
     [K_JOIN_CGROUP] = {"join_cgroup", IN_ALLOW},
     [K_LEAVE_PROCESSES] = {"leave_processes", IN_ALLOW},
@@ -41,6 +43,9 @@ static const struct {
     [K_CALLER_REACH] = {"caller_reach", IN_DEFAULTS | IN_ALLOW},
     [K_MASK_ESCROW] = {"mask_escrow", IN_DEFAULTS | IN_ALLOW},
 };
+
+/* rule_keys below holds one bit per key. */
+_Static_assert(K_COUNT <= 32, "rule_keys is a uint32_t bit set");
 
 enum section { SEC_NONE, SEC_BAD, SEC_DEFAULTS, SEC_ALLOW, SEC_DENY };
 
@@ -401,6 +406,7 @@ static void merge_defaults(struct pstate *st)
         m.caps = r->c.caps;
         m.cap_list = r->c.cap_list;
         m.host_access = r->c.host_access;
+        m.confinement = r->c.confinement;
         m.no_new_privs = r->c.no_new_privs;
         m.join_cgroup = r->c.join_cgroup;
         m.leave_processes = r->c.leave_processes;
