@@ -117,7 +117,8 @@ rc=$?
 t1=$(date +%s)
 unlock
 eq "a lock taken mid-session: the session is stopped (74)" 74 "$rc"
-check "... bounded ($((t1 - t0)) s after the lock)" test $((t1 - t0)) -le 40
+# about 30 s by design (busy timeout, then the flush retry); 60 s leaves room for a loaded host
+check "... bounded ($((t1 - t0)) s after the lock)" test $((t1 - t0)) -le 60
 check "... saying the store is locked" grep -q "recording failed (the session store is locked by" "$T/err"
 S2c=$("$NSGATE" sessions --json | head -1 | jq -r .id)
 "$NSGATE" verify --key "$T/root.key" "$S2c" >"$T/v" 2>/dev/null
