@@ -1,7 +1,9 @@
 #!/bin/bash
-# The README's demo: install what is missing, build, start a throw-away
-# "container" (real namespaces, a Docker-style cgroup), and enter it with
-# nsgate. Cleans up everything it made, by PID and path.
+# The README's demo: install what is missing, build, start a real podman
+# container (runc, cgroupfs; an image built offline from busybox-static, no
+# registry needed), and enter it by name with nsgate. Cleans up everything it
+# made, the container by its name and files by path, but the image (kept for
+# the next run, as the tests keep theirs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -18,33 +20,31 @@ NSGATE="$ROOT/build/rel/nsgate"
 run "$NSGATE" --version
 
 WORK=$(mktemp -d /tmp/nsgate-demo.XXXXXX)
-CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-CID=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-SLICE="$CG2/nsgate-demo.slice"
-UNSHARE_PID=""
+NAME="nsgate-demo-web-$$"
+IMAGE=localhost/nsgate-demo:busybox
 cleanup() {
-    [ -n "$UNSHARE_PID" ] && kill -KILL "$UNSHARE_PID" 2>/dev/null || true
-    [ -n "${TPID:-}" ] && kill -KILL "$TPID" 2>/dev/null || true
-    sleep 0.2
-    [ -d "$SLICE" ] && find "$SLICE" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+    podman rm -f -t 0 "$NAME" >/dev/null 2>&1 || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-say "starting a throw-away target: new pid, mount, net, uts and ipc namespaces"
-unshare --fork --pid --mount-proc --net --uts --ipc --mount \
-    sh -c 'hostname demo-container; ip link set lo up; exec sleep 3600' </dev/null >/dev/null 2>&1 &
-UNSHARE_PID=$!
-disown "$UNSHARE_PID"
-for _ in $(seq 1 100); do
-    TPID=$(awk '{print $1}' /proc/$UNSHARE_PID/task/$UNSHARE_PID/children 2>/dev/null || true)
-    [ -n "$TPID" ] && break
-    sleep 0.05
-done
-sleep 0.2
-mkdir -p "$SLICE/docker-$CID.scope"
-echo "$TPID" >"$SLICE/docker-$CID.scope/cgroup.procs"
-echo "target pid $TPID, in cgroup /nsgate-demo.slice/docker-${CID:0:12}….scope"
+say "a real container: podman, runc, an image built offline from busybox-static"
+if ! podman image exists "$IMAGE" 2>/dev/null; then
+    r="$WORK/rootfs"
+    mkdir -p "$r/bin" "$r/proc" "$r/sys" "$r/dev" "$r/etc" "$r/tmp" "$r/root"
+    cp /bin/busybox "$r/bin/busybox"
+    for a in $(/bin/busybox --list); do [ -e "$r/bin/$a" ] || ln -s busybox "$r/bin/$a"; done
+    printf 'root:x:0:0:root:/root:/bin/sh\n' >"$r/etc/passwd"
+    tar -C "$r" -c . | podman import --change 'CMD ["/bin/sh"]' - "$IMAGE" >/dev/null
+fi
+# (explicit ulimits: runc cannot raise them past the caller's here without
+# CAP_SYS_RESOURCE; the engine's default seccomp profile applies)
+run podman run -d --name "$NAME" --hostname demo-container --runtime runc \
+    --cgroup-manager cgroupfs --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 \
+    "$IMAGE" sleep 3600 >/dev/null
+TPID=$(podman inspect -f '{{.State.Pid}}' "$NAME")
+CID=$(podman inspect -f '{{.Id}}' "$NAME")
+echo "container $NAME, ID ${CID:0:12}, main process $TPID on the host"
 
 # A throw-away configuration: policy, store and keys live in $WORK, so the
 # demo leaves the host's /etc/nsgate and /var/lib/nsgate alone.
@@ -62,19 +62,20 @@ targets = comm:vault*, comm:secretd
 
 [allow sre-debug]
 users = root
-targets = container:*
+targets = name:nsgate-demo-*
 namespaces = all
 reason_pattern = ^DEMO-[0-9]+
 host_access = yes
+no_new_privs = no
 max_session = 15m
 POLICY
 chmod 644 "$NSGATE_POLICY"
 
 say "the policy decides first: nsgate check explains each decision"
 run "$NSGATE" check
-run "$NSGATE" check --container "${CID:0:12}" -a -r "DEMO-1: show nsgate" || true
-run "$NSGATE" check --container "${CID:0:12}" -a -r "just looking" || true
-run "$NSGATE" check --attr comm=secretd --attr "container=$CID" -n -r DEMO-2 || true
+run "$NSGATE" check --container "$NAME" -a -r "DEMO-1: show nsgate" || true
+run "$NSGATE" check --container "$NAME" -a -r "just looking" || true
+run "$NSGATE" check --attr comm=secretd --attr "name=$NAME" -n -r DEMO-2 || true
 echo "(allow exits 0, deny exits 77)"
 
 say "sealing keys: the root public key is what an auditor keeps off the host"
@@ -82,28 +83,32 @@ echo "\$ $NSGATE keygen > root.key"
 "$NSGATE" keygen >"$WORK/root.key"
 cat "$WORK/root.key"
 
-say "entering by container ID prefix, all its namespaces; the session is recorded"
-run "$NSGATE" enter --container "${CID:0:12}" -a -r "DEMO-1: show nsgate" -- \
-    /bin/sh -c 'echo "hostname: $(hostname)"; ip -o link | cut -d" " -f2; ps -e -o pid,comm; id'
+say "entering the container by name, all its namespaces; the session is recorded"
+run "$NSGATE" enter --container "$NAME" -a -r "DEMO-1: show nsgate" -- \
+    /bin/sh -c 'echo "hostname: $(hostname)"; ps -o pid,comm; id'
 
-say "the same view through util-linux nsenter, for comparison (nothing recorded)"
-run nsenter -t "$TPID" -a /bin/sh -c 'echo "hostname: $(hostname)"; ip -o link | cut -d" " -f2'
+say "as the engine's own exec: the container's seccomp filter, capabilities, no_new_privs"
+run "$NSGATE" enter -q --container "$NAME" -a -r DEMO-1 -- /bin/grep -E '^(CapEff|NoNewPrivs|Seccomp)' /proc/self/status
+echo "and podman exec, for comparison:"
+run podman exec "$NAME" /bin/grep -E '^(CapEff|NoNewPrivs|Seccomp)' /proc/self/status
+echo "(util-linux nsenter gives Seccomp: 0 -- a program it starts may do what the container cannot:)"
+run nsenter -t "$TPID" -a /bin/grep '^Seccomp:' /proc/self/status
 
 say "a denied request never enters anything"
 set +e
-"$NSGATE" enter --container "${CID:0:12}" -a -r "just looking" -- /bin/true
+"$NSGATE" enter --container "$NAME" -a -r "just looking" -- /bin/true
 echo "exit status: $? (denied by policy)"
 set -e
 
 say "what a program inside gets: a fresh environment, only descriptors 0 1 2"
-run "$NSGATE" enter -q -t "$TPID" -n -p -m -r DEMO-3 -- /usr/bin/env
+run "$NSGATE" enter -q -t "$TPID" -n -p -m -r DEMO-3 -- /bin/env
 run "$NSGATE" enter -q -t "$TPID" -n -p -m -r DEMO-3 -- /bin/sh -c 'ls /proc/$$/fd'
 
 say "exit status and signals pass through"
 set +e
 "$NSGATE" enter -q -t "$TPID" -n -r DEMO-4 -- /bin/sh -c 'exit 3'; echo "exit status: $?"
 "$NSGATE" enter -q -t "$TPID" -n -r DEMO-4 -- /bin/sh -c 'kill -TERM $$'; echo "exit status: $? (128+SIGTERM)"
-"$NSGATE" enter -q --container ffffffff -n -r DEMO-4 -- /bin/true; echo "exit status: $? (no such container)"
+"$NSGATE" enter -q --container nosuch-container -n -r DEMO-4 -- /bin/true; echo "exit status: $? (no such container)"
 set -e
 
 say "every session is in the store: list, search, replay"
@@ -142,5 +147,5 @@ rm -f "$PAGE"
 run "$NSGATE" export --key "$WORK/root.key" -f html -o "$PAGE" "$FIRST"
 run "$NSGATE" export --key "$WORK/root.key" -f asciicast "$FIRST" | head -3
 
-say "done: target and cgroups are cleaned up"
+say "done: the container and the files are cleaned up"
 echo "The review page of the first session: $PAGE"

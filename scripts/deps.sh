@@ -5,7 +5,8 @@
 set -eu
 
 # Build: compiler, cmake, pkg-config, the four libraries of the design card,
-# jansson (JSON output) and libseccomp (the command filter), see
+# jansson (JSON output) and libseccomp (the recorder's system call filter and
+# the command filter), see
 # docs/dependencies.md.
 BUILD="build-essential cmake pkg-config libaudit-dev libsodium-dev libsqlite3-dev
 libcmocka-dev libjansson-dev libseccomp-dev"
@@ -15,10 +16,13 @@ command -v npm >/dev/null 2>&1 || BUILD="$BUILD nodejs npm"
 # Tests: real namespaces, terminals, tracing, fuzzing and the reference peers;
 # the players and the browser export is checked with, man and dpkg-dev for
 # the package test; podman with runc and busybox-static for real containers
-# (the test image is built offline from busybox, tests/integration/podman_lib.sh).
+# (the test image is built offline from busybox, tests/integration/podman_lib.sh);
+# Debian's Docker (docker.io: dockerd, containerd, the client) for the same
+# against Docker: t_docker starts a private daemon of its own, so the system
+# service need not run (and is kept from starting here, as auditd is).
 TEST="util-linux iproute2 procps strace clang libclang-rt-14-dev jq tmux
 auditd valgrind sqlite3 coreutils passwd asciinema chromium man-db dpkg-dev bash-completion
-podman runc busybox-static file"
+podman runc busybox-static file docker.io"
 # Benchmarks only (scripts/deps.sh bench): sudo, the peer of the command
 # recording benchmark (its log_subcmds intercept mode). Not installed for a
 # plain build or test run: a test machine needs no sudo.

@@ -49,11 +49,11 @@ struct ng_cmdrec {
      * maps of the last such namespace seen, by its readlink name */
     char host_userns[64], userns[64];
     char *uid_map, *gid_map; /* NG_CMDREC_MAP_MAX bytes each */
-    /* the last parent seen, its pid in the target's pid namespace, and a
-     * pidfd that says it has not exited (so its pid was not reused) */
+    /* the last parent seen, its pid in the target's pid namespace, and its
+     * /proc directory, which answers only while that process lives */
     pid_t parent;
     int64_t parent_ns;
-    int parent_pidfd;
+    int parent_dir;
     struct ng_cmdrec_flight *flight; /* NG_CMDREC_IN_FLIGHT_MAX slots */
     size_t nflight;
     uint64_t recorded, unverified;

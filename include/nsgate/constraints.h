@@ -21,6 +21,13 @@ enum ng_caps {
     NG_CAPS_LIST, /* exactly cap_list */
 };
 
+/* confinement (policy.md): the target's seccomp filters, LSM label,
+ * bounding set and no_new_privs applied to the program, or none of them. */
+enum ng_confinement {
+    NG_CONFINE_TARGET = 0,
+    NG_CONFINE_NONE, /* only when an allow rule says so */
+};
+
 #define NG_DURATION_NONE INT64_C(-1)
 
 struct ng_constraints {
@@ -30,6 +37,7 @@ struct ng_constraints {
     enum ng_caps caps;
     uint64_t cap_list; /* bit n = capability n */
     int host_access;
+    enum ng_confinement confinement;
     int caller_reach_allow; /* caller_reach = allow: an unprotected session is accepted */
     int no_new_privs;
     int join_cgroup;

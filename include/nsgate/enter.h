@@ -7,6 +7,7 @@
 
 #include "nsgate/cgroup.h"
 #include "nsgate/cmdfilter.h"
+#include "nsgate/confine.h"
 #include "nsgate/creds.h"
 #include "nsgate/target.h"
 
@@ -32,6 +33,7 @@ struct ng_entry_plan {
     int status_fd;        /* write end: the program's wait status after a pid fork */
     int go_fd;            /* read end: one byte once the session is recorded, else EOF */
     pid_t recorder;       /* the recorder's pid: the child's parent */
+    const struct ng_confine *confine; /* the target's confinement, or NULL (none) */
     /* Caller reach (reach.h, NG_REACH_USERNS): the program gets its planned
      * ids inside a user namespace the entering child creates as root, whose
      * maps (written from the host by the waiting child) send its uid to

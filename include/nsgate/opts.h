@@ -13,7 +13,8 @@ enum ng_pty_mode { NG_PTY_AUTO = 0, NG_PTY_FORCE, NG_PTY_NEVER };
 
 struct ng_enter_opts {
     pid_t target_pid;         /* -t, 0 when not given */
-    const char *container;    /* --container */
+    const char *container;    /* --container: ID prefix or name */
+    const char *pod;          /* --pod NAMESPACE/POD[/CONTAINER] */
     ng_nsset ns;              /* requested namespaces */
     int all_ns;               /* -a */
     const char *reason;       /* -r */
@@ -35,6 +36,10 @@ int ng_opts_parse_enter(int argc, char **argv, struct ng_enter_opts *ret, char *
 
 /* A container ID or prefix: 4 to 64 lowercase hex digits. */
 int ng_opts_valid_container_prefix(const char *s);
+/* --container: such a prefix or an engine's container name (engines.h). */
+int ng_opts_valid_container(const char *s);
+/* --pod: NAMESPACE/POD[/CONTAINER] (pods.h). */
+int ng_opts_valid_pod(const char *s);
 
 extern const char ng_enter_usage[];
 extern const struct ng_cmdspec ng_spec_enter;

@@ -11,6 +11,8 @@
 
 #define NG_MAX_GROUPS 256
 #define NG_CONTAINER_ID_LEN 64
+/* A Kubernetes pod UID: a UUID; static pods have 32 hex digits. */
+#define NG_POD_UID_LEN 36
 
 struct ng_proc_status {
     uint32_t uid[4]; /* real, effective, saved, fs */
@@ -20,6 +22,7 @@ struct ng_proc_status {
     uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
     int no_new_privs; /* -1 when the kernel does not report it */
     int seccomp;      /* 0 none, 1 strict, 2 filter; -1 unknown */
+    int seccomp_filters; /* filters attached (Seccomp_filters); -1 unknown */
 };
 
 /* /proc/PID/status. -EINVAL on a missing or malformed required field,
@@ -62,6 +65,13 @@ int ng_parse_cgroup_v1_path(const char *text, const char *hier, char *out, size_
  * deeper component carries a different ID (why may be NULL). */
 int ng_container_id_from_path(const char *path, char out[NG_CONTAINER_ID_LEN + 1],
                               const char **why);
+
+/* The Kubernetes pod UID of a cgroup path: the outermost component
+ * "pod<UID>" (kubelet cgroupfs driver) or "kubepods[-QOS]-pod<UID>.slice"
+ * (systemd driver, '_' for '-'); UID is a UUID or 32 hex digits (static
+ * pods). 1 and out filled (with '-'), 0 when absent, with *why set when a
+ * deeper component names a different UID (why may be NULL). */
+int ng_pod_uid_from_path(const char *path, char out[NG_POD_UID_LEN + 1], const char **why);
 
 /* Translate an id through a uid_map/gid_map as read from the initial user
  * namespace ("inside outside count" lines): the id inside for host id.

@@ -46,6 +46,9 @@ struct ng_relay_cfg {
     int sigfd;                             /* signalfd: CHLD INT QUIT TERM HUP (WINCH) */
     int pty;     /* terminal mode: prog_in == prog_out == the pty master */
     int tty_fd;  /* the caller's terminal for window sizes, or -1 */
+    /* ng_relay_private_out of caller_out and caller_err, or -1 (then the
+     * caller's descriptors are used); owned by whoever fills the config. */
+    int caller_out_private, caller_err_private;
     int64_t max_session_ms, idle_timeout_ms; /* < 0: none */
     uint64_t max_output;
     int tick_ms;
@@ -64,6 +67,12 @@ struct ng_relay_result {
 /* Runs until the program has exited and its output is drained, or the
  * session is ended. Returns 0 or a negative errno for an internal error. */
 int ng_relay_run(const struct ng_relay_cfg *cfg, struct ng_relay_result *res);
+
+/* A private, non-blocking open file description of the caller's pipe or
+ * terminal fd (through /proc/self/fd), or -1 when there cannot be one. Opened
+ * before the recorder drops its capabilities: reopening a pipe or terminal
+ * the caller owns needs the privilege of the start (parentpriv.h). */
+int ng_relay_private_out(int fd);
 
 /* Copy the caller's window size to the pty; records "COLSxROWS" into buf
  * (size >= 32) and returns its length, or 0 when there is none. */

@@ -8,6 +8,21 @@
 #include "nsgate/policy.h"
 #include "nsgate/target.h"
 
+/* How the caller named the target (cli.md): exactly one of pid, container,
+ * pod. */
+struct ng_target_query {
+    pid_t pid;              /* -t */
+    const char *container;  /* --container: an ID prefix (4+ hex digits) and/or a name */
+    const char *pod;        /* --pod NAMESPACE/POD[/CONTAINER] */
+    const char *state_root; /* where the engines' and kubelet's state is: "" on a host */
+};
+
+/* Why no single target was found, for the message. */
+struct ng_target_miss {
+    struct ng_container_candidates cands; /* -EEXIST: the containers that matched */
+    struct ng_pod_matches pod;            /* --pod: the pod's containers, the one chosen */
+};
+
 struct ng_request {
     struct ng_target t;
     struct ng_ns_id self_ns[NG_NS_COUNT];
@@ -28,11 +43,15 @@ struct ng_request {
 void ng_request_init(struct ng_request *rq);
 void ng_request_close(struct ng_request *rq);
 
-/* Open the target by PID, or by container ID prefix (pid 0). -ESRCH: not
- * found or gone; -ENOENT: no container matches; -EEXIST: the prefix is
- * ambiguous (cands filled). */
-int ng_request_open_target(struct ng_request *rq, pid_t pid, const char *container,
-                           struct ng_container_candidates *cands);
+/* Open the target named by q. -ESRCH: the PID is not found or gone;
+ * -ENOENT: no running container has that ID prefix or name, or no such pod
+ * is on this node; -EEXIST: more than one container matches (miss->cands);
+ * --pod only: -ENXIO the pod has no such container, -ENOTUNIQ no
+ * container named and the pod has several (miss->pod.names lists them),
+ * -ENODATA no running process of that container, -EPERM the kubelet's
+ * directories are unsafe (pods.h). */
+int ng_request_open_target(struct ng_request *rq, const struct ng_target_query *q,
+                           struct ng_target_miss *miss);
 
 /* The namespaces to enter: want (or every one with all), less those the
  * target shares with nsgate. -ENODATA when nothing is left. */

@@ -53,6 +53,13 @@ struct ng_session;
  * migrated; a newer one is refused. */
 int ng_store_open(const char *path, struct ng_store **ret) NG_MUST_CHECK;
 
+/* After -EBUSY: is a lock that stops writers held on the store at path (the
+ * WAL write lock of "<path>-shm", the database file's lock bytes)? 1 with
+ * the holder's pid (-1 when the lock is an open file description lock),
+ * 0 when none is held now, or a negative errno. For the message only: the
+ * holder may be gone, or be another recorder between two commits. */
+int ng_store_lock_holder(const char *path, pid_t *ret_pid);
+
 /* Reader: open read-only as hostile input: defensive mode, no trusted schema,
  * triggers and views off, no mmap, size limits, a progress handler that ends
  * any statement running longer than a few seconds; the schema must be one
@@ -98,7 +105,13 @@ struct ng_session_header {
     /* schema 2: NULL leaves the column NULL (and out of the header hash) */
     const char *caller_reach;   /* "userns", "other-uid", "root", "allowed" */
     const uint8_t *mask_escrow; /* NG_STORE_ESCROW_PK_LEN bytes: the escrow key */
-    /* schema 3: 1 every exec recorded as a 'c' event, 0 not; -1 leaves it NULL */
+    /* schema 3, the same rule */
+    const char *target_name, *target_pod; /* attributes name and pod */
+    const char *confinement;              /* "target" or "none" */
+    int64_t seccomp_filters;              /* filters copied; -1: NULL */
+    const uint8_t *seccomp_hash;          /* NG_HASH_LEN bytes, or NULL */
+    const char *lsm, *lsm_label;          /* "apparmor" or "selinux" and the label */
+    /* schema 4: 1 every exec recorded as a 'c' event, 0 not; -1 leaves it NULL */
     int record_commands;
 };
 

@@ -2,12 +2,23 @@
  * (cli.md "nsgate replay"): recorded output is attacker-chosen, so what
  * could act on the reviewer's terminal beyond drawing is removed:
  *   - OSC, DCS, SOS, PM and APC strings (titles, clipboard writes, DECRQSS,
- *     sixel, terminal-specific commands), up to their ST or BEL;
+ *     XTGETTCAP, sixel, tmux passthrough), up to their ST or BEL;
  *   - control sequences whose answer the terminal would type back: DA
  *     (CSI c, > c, = c), DSR/CPR (CSI n), window operations and reports
  *     (CSI t), DECREQTPARM (CSI x), DECRQM (CSI $ p), XTVERSION (CSI > q),
- *     XTQMODKEYS (CSI ? m), XTSMGRAPHICS (CSI ? S), kitty keyboard query
- *     (CSI ? u), DECRQCRA (CSI * y), DECRQLP (CSI ' |), DECID (ESC Z), ENQ.
+ *     XTQMODKEYS (CSI ? m), XTSMGRAPHICS (CSI ? S), kitty keyboard (CSI ? u
+ *     and its > < = forms), DECRQCRA (CSI * y), DECRQLP and the locator
+ *     (CSI ' | z { w), DECRQPSR (CSI $ w), DECRQTSR (CSI $ u), DECRQUPSS
+ *     (CSI & u), DECRQDE (CSI " v), DECRQKT (CSI , w), XTREPORTSGR (CSI # |),
+ *     XTREPORTCOLORS (CSI # R), DECSR (CSI + p), DECID (ESC Z), ENQ;
+ *   - what acts outside the screen or outlives the replay: media copy (CSI
+ *     i in every form: printer controller mode hides what follows), DECSCL
+ *     (CSI " p), S7C1T/S8C1T and ANSI levels (ESC SP F G L M N), DECTID,
+ *     DECINVM, status-line output (CSI $ } ~), XTMODKEYS (CSI > m), Linux
+ *     console settings (CSI ]), and the modes KAM (2) and SRM (12) and the
+ *     DEC mouse, focus, bracketed-paste, colour-scheme and resize reports
+ *     (9, 1000-1006, 1015, 1016, 2004, 2031, 2048), taken out of an SM/RM
+ *     or DECSET/DECRST whose other modes still pass.
  * Everything else (text, colours, cursor movement) passes unchanged. Both
  * 7-bit (ESC [) and 8-bit C1 forms, raw or UTF-8 encoded (U+009B), count.
  * Pure and streaming: a sequence split across two calls is handled. */

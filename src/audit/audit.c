@@ -123,9 +123,13 @@ static void sb_uuid(struct sb *b, const char *v)
 
 /* A free-text value: cut to cap bytes (ending in "..."), then written by
  * audit_encode_nv_string, or as hex by audit_encode_value when only our
- * stricter test asks for it. NULL is written "?" (unknown), which an encoded
- * or quoted "?" cannot be confused with. */
-static void sb_text(struct sb *b, const char *name, const char *v, size_t len, size_t cap)
+ * stricter test asks for it. The cut is made on the raw bytes, before any
+ * encoding, so a hex value always holds whole bytes; a cut value is followed
+ * by NAME_len=FULL (its whole length in bytes), since a value can itself end
+ * in "...". NULL is written "?" (unknown), which an encoded or quoted "?"
+ * cannot be confused with. */
+static void sb_text(struct sb *b, const char *name, const char *v, size_t len, size_t full,
+                    size_t cap)
 {
     char cut[NG_AUDIT_CMD_MAX + 1];
     char hex[2 * NG_AUDIT_CMD_MAX + 1];
@@ -155,6 +159,8 @@ static void sb_text(struct sb *b, const char *name, const char *v, size_t len, s
     if (ng_audit_needs_encoding(v, len) && !audit_value_needs_encoding(v, (unsigned)len)) {
         audit_encode_value(hex, v, (unsigned)len);
         sb_fmt(b, " %s=%s", name, hex);
+        if (full > cap)
+            sb_fmt(b, " %s_len=%zu", name, full);
         return;
     }
     /* vlen 0 would make libaudit take strlen: the same for a string. */
@@ -165,24 +171,32 @@ static void sb_text(struct sb *b, const char *name, const char *v, size_t len, s
     }
     sb_fmt(b, " %s", enc);
     free(enc);
+    if (full > cap)
+        sb_fmt(b, " %s_len=%zu", name, full);
 }
 
 static void sb_str(struct sb *b, const char *name, const char *v, size_t cap)
 {
-    sb_text(b, name, v, v ? strnlen(v, cap + 1) : 0, cap);
+    size_t full = v ? strlen(v) : 0;
+
+    sb_text(b, name, v, full > cap ? cap + 1 : full, full, cap);
 }
 
 /* argv joined with single spaces into out (cap + 1 bytes at most, so a
- * longer command is seen as longer and cut by sb_text). */
-static size_t join_argv(char *const *argv, char *out, size_t cap)
+ * longer command is seen as longer and cut by sb_text); *full is the
+ * length of the whole joined command. */
+static size_t join_argv(char *const *argv, char *out, size_t cap, size_t *full)
 {
     size_t len = 0;
 
-    for (size_t i = 0; argv[i] && len <= cap; i++) {
-        if (i > 0)
+    *full = 0;
+    for (size_t i = 0; argv[i]; i++) {
+        size_t n = strlen(argv[i]);
+        *full += n + (i > 0);
+        if (i > 0 && len <= cap)
             out[len++] = ' ';
-        for (const char *p = argv[i]; *p && len <= cap; p++)
-            out[len++] = *p;
+        for (size_t k = 0; k < n && len <= cap; k++)
+            out[len++] = argv[i][k];
     }
     return len;
 }
@@ -228,16 +242,19 @@ int ng_audit_fmt_authz(const struct ng_audit_authz *e, char *buf, size_t size)
 int ng_audit_fmt_start(const struct ng_audit_start *e, char *buf, size_t size)
 {
     char cmd[NG_AUDIT_CMD_MAX + 1];
+    size_t full = 0;
     struct sb b;
 
     sb_start(&b, buf, size, "nsgate-session-open");
     sb_str(&b, "acct", e->acct, NG_AUDIT_ACCT_MAX);
     sb_fmt(&b, " opid=%d", (int)e->opid);
     sb_str(&b, "container", e->container, NG_AUDIT_CONTAINER_MAX);
-    if (e->argv)
-        sb_text(&b, "cmd", cmd, join_argv(e->argv, cmd, NG_AUDIT_CMD_MAX), NG_AUDIT_CMD_MAX);
-    else
-        sb_text(&b, "cmd", NULL, 0, NG_AUDIT_CMD_MAX);
+    if (e->argv) {
+        size_t len = join_argv(e->argv, cmd, NG_AUDIT_CMD_MAX, &full);
+        sb_text(&b, "cmd", cmd, len, full, NG_AUDIT_CMD_MAX);
+    } else {
+        sb_text(&b, "cmd", NULL, 0, 0, NG_AUDIT_CMD_MAX);
+    }
     sb_str(&b, "reason", e->reason, NG_AUDIT_REASON_MAX);
     sb_uuid(&b, e->uuid);
     sb_hex(&b, "hdr", e->hdr);

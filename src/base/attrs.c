@@ -6,6 +6,7 @@
 static const char *const names[NG_ATTR_COUNT] = {
     [NG_ATTR_CONTAINER] = "container", [NG_ATTR_CGROUP] = "cgroup", [NG_ATTR_EXE] = "exe",
     [NG_ATTR_COMM] = "comm",           [NG_ATTR_UID] = "uid",       [NG_ATTR_PID] = "pid",
+    [NG_ATTR_NAME] = "name",           [NG_ATTR_POD] = "pod",
 };
 
 int ng_attr_from_name(const char *name)

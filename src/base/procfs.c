@@ -142,6 +142,14 @@ static int status_field(char *key, char *v, struct ng_proc_status *st, unsigned 
         else
             st->seccomp = (int)x;
     }
+    if (strcmp(key, "Seccomp_filters") == 0) {
+        while (*v == ' ' || *v == '\t')
+            v++;
+        /* The kernel caps a chain at 32768 instructions, 1 or more each. */
+        if (ng_parse_u64(v, 0, 32768, &x) < 0)
+            return -EINVAL;
+        st->seccomp_filters = (int)x;
+    }
     return 0;
 }
 
@@ -155,6 +163,7 @@ int ng_parse_status(const char *text, struct ng_proc_status *ret)
     memset(&st, 0, sizeof(st));
     st.no_new_privs = -1;
     st.seccomp = -1;
+    st.seccomp_filters = -1;
     for (const char *p = text; (p = next_line(p, line, sizeof(line), &too_long));) {
         if (too_long)
             continue; /* only long fields we do not use (e.g. Cpus_allowed_list) */
@@ -317,6 +326,47 @@ int ng_parse_cgroup_path(const char *text, char *out, size_t size)
     return ng_parse_cgroup_v1_path(text, "name=systemd", out, size);
 }
 
+/* A Kubernetes pod UID: 32 lowercase hex digits (static pods) or a UUID
+ * 8-4-4-4-12, with sep ('-', or '_' in systemd unit names) between groups.
+ * Copied out with '-'. */
+static int pod_uid(const char *s, size_t n, char sep, char out[NG_POD_UID_LEN + 1])
+{
+    if (n == 32 && ng_is_lower_hex(s, 32)) {
+        memcpy(out, s, 32);
+        out[32] = '\0';
+        return 1;
+    }
+    if (n != NG_POD_UID_LEN)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != sep : !ng_is_lower_hex(s + i, 1))
+            return 0;
+        out[i] = dash ? '-' : s[i];
+    }
+    out[n] = '\0';
+    return 1;
+}
+
+/* The pod UID one component carries: "pod<UID>" (the kubelet's cgroupfs
+ * driver) or "kubepods[-QOS]-pod<UID>.slice" (its systemd driver, '-' in
+ * the UID written '_'). */
+static int component_pod(const char *c, size_t n, char out[NG_POD_UID_LEN + 1])
+{
+    static const char *const prefixes[] = {"kubepods-pod", "kubepods-besteffort-pod",
+                                           "kubepods-burstable-pod"};
+    if (n > 3 && strncmp(c, "pod", 3) == 0)
+        return pod_uid(c + 3, n - 3, '-', out);
+    if (n < 6 || strncmp(c + n - 6, ".slice", 6) != 0)
+        return 0;
+    for (size_t i = 0; i < NG_ARRAY_SIZE(prefixes); i++) {
+        size_t pl = strlen(prefixes[i]);
+        if (n > pl + 6 && strncmp(c, prefixes[i], pl) == 0)
+            return pod_uid(c + pl, n - pl - 6, '_', out);
+    }
+    return 0;
+}
+
 /* The 64-hex ID carried by one path component, if any (policy.md list). */
 static int component_id(const char *c, size_t n, const char *parent, size_t pn, const char **id)
 {
@@ -337,8 +387,12 @@ static int component_id(const char *c, size_t n, const char *parent, size_t pn, 
         *id = c + pl;
         return 1;
     }
-    /* A component exactly ID right under a "docker" component. */
-    if (n == L && ng_is_lower_hex(c, L) && parent && pn == 6 && strncmp(parent, "docker", 6) == 0) {
+    /* A component exactly ID right under a "docker" component, or under a
+     * pod's own (Kubernetes with the cgroupfs driver: containerd, Docker). */
+    char uid[NG_POD_UID_LEN + 1];
+    if (n == L && ng_is_lower_hex(c, L) && parent &&
+        ((pn == 6 && strncmp(parent, "docker", 6) == 0) ||
+         (strncmp(parent, "pod", 3) == 0 && component_pod(parent, pn, uid)))) {
         *id = c;
         return 1;
     }
@@ -388,6 +442,38 @@ int ng_container_id_from_path(const char *path, char out[NG_CONTAINER_ID_LEN + 1
         return 0;
     memcpy(out, found, NG_CONTAINER_ID_LEN);
     out[NG_CONTAINER_ID_LEN] = '\0';
+    return 1;
+}
+
+int ng_pod_uid_from_path(const char *path, char out[NG_POD_UID_LEN + 1], const char **why)
+{
+    char found[NG_POD_UID_LEN + 1] = "", uid[NG_POD_UID_LEN + 1];
+
+    if (why)
+        *why = NULL;
+    for (const char *p = path; *p;) {
+        while (*p == '/')
+            p++;
+        size_t n = 0;
+        while (p[n] && p[n] != '/')
+            n++;
+        if (n == 0)
+            break;
+        if (component_pod(p, n, uid)) {
+            if (!found[0]) {
+                memcpy(found, uid, sizeof(uid));
+            } else if (strcmp(found, uid) != 0) {
+                /* As for container IDs: a pod cannot name another beneath it. */
+                if (why)
+                    *why = "a deeper cgroup component names a different pod UID";
+                return 0;
+            }
+        }
+        p += n;
+    }
+    if (!found[0])
+        return 0;
+    memcpy(out, found, sizeof(found));
     return 1;
 }
 

@@ -30,9 +30,11 @@ static const char check_usage[] =
     "  --policy FILE           the policy (default " NSGATE_SYSCONFDIR "/policy.ini)\n"
     "  --user NAME|#UID        decide for this user (root only, unless it is you)\n"
     "Target:\n"
-    "  --attr KEY=VALUE        a hypothetical target (container cgroup exe comm uid pid);\n"
-    "                          repeatable; it differs from nsgate in every namespace but user\n"
-    "  -t, --target PID / --container ID   a real target, read as enter would\n"
+    "  --attr KEY=VALUE        a hypothetical target (container name pod cgroup exe comm\n"
+    "                          uid pid); repeatable; it differs from nsgate in every\n"
+    "                          namespace but user\n"
+    "  -t, --target PID        a real target, read as enter would; or\n"
+    "      --container ID|NAME, --pod NAMESPACE/POD[/CONTAINER]\n"
     "Namespaces:\n"
     "  -m, --mount  -u, --uts  -i, --ipc  -n, --net  -p, --pid\n"
     "  -U, --user   -C, --cgroup  -T, --time  -a, --all\n"
@@ -41,13 +43,14 @@ static const char check_usage[] =
     "      --json              one JSON object on standard output\n"
     "Exit status: 0 allow, 77 deny, 78 invalid or unsafe policy, 64 usage.\n";
 
-enum { OPT_CONTAINER = 256, OPT_POLICY, OPT_USER, OPT_ATTR, OPT_JSON };
+enum { OPT_CONTAINER = 256, OPT_POLICY, OPT_USER, OPT_ATTR, OPT_JSON, OPT_POD };
 
 /* --user is taken by the user namespace in enter's option set; check's
  * --user names a person, so the namespace keeps only -U here. */
 static const struct ng_optdef check_opts_def[] = {
     {'t', 't', "target", NG_OPT_ARG},
     {OPT_CONTAINER, 0, "container", NG_OPT_ARG},
+    {OPT_POD, 0, "pod", NG_OPT_ARG},
     {'m', 'm', "mount", 0},
     {'u', 'u', "uts", 0},
     {'i', 'i', "ipc", 0},
@@ -91,7 +94,7 @@ static int set_attr(struct check_opts *o, const char *kv)
     key[k] = '\0';
     int a = ng_attr_from_name(key);
     if (a < 0) {
-        ng_err("--attr: unknown key '%s' (container cgroup exe comm uid pid)", key);
+        ng_err("--attr: unknown key '%s' (container name pod cgroup exe comm uid pid)", key);
         return -EINVAL;
     }
     if (o->attrs.v[a]) {
@@ -103,7 +106,7 @@ static int set_attr(struct check_opts *o, const char *kv)
     return 0;
 }
 
-static int check_opt(int c, const char *optarg, struct check_opts *o)
+static int check_opt(int c, const char *arg, struct check_opts *o)
 {
     int ns = ns_letter(c);
 
@@ -113,18 +116,27 @@ static int check_opt(int c, const char *optarg, struct check_opts *o)
     }
     switch (c) {
     case 't':
-        if (o->real_target || ng_parse_pid(optarg, &o->target_pid) < 0) {
+        if (o->real_target || ng_parse_pid(arg, &o->target_pid) < 0) {
             ng_err("-t: give one process ID");
             return -EINVAL;
         }
         o->real_target = 1;
         return 0;
     case OPT_CONTAINER:
-        if (o->real_target || !ng_opts_valid_container_prefix(optarg)) {
-            ng_err("--container: give one ID or prefix of 4 to 64 lowercase hex digits");
+        if (o->real_target || !ng_opts_valid_container(arg)) {
+            ng_err("--container: give one ID prefix (4 to 64 lowercase hex digits) or "
+                   "container name, and no other target");
             return -EINVAL;
         }
-        o->container = optarg;
+        o->container = arg;
+        o->real_target = 1;
+        return 0;
+    case OPT_POD:
+        if (o->real_target || !ng_opts_valid_pod(arg)) {
+            ng_err("--pod: give one NAMESPACE/POD[/CONTAINER], and no other target");
+            return -EINVAL;
+        }
+        o->pod = arg;
         o->real_target = 1;
         return 0;
     case 'a':
@@ -135,17 +147,17 @@ static int check_opt(int c, const char *optarg, struct check_opts *o)
             ng_err("-r given twice");
             return -EINVAL;
         }
-        o->reason = optarg;
+        o->reason = arg;
         return 0;
     case OPT_POLICY:
-        o->policy = optarg;
+        o->policy = arg;
         o->policy_given = 1;
         return 0;
     case OPT_USER:
-        o->user = optarg;
+        o->user = arg;
         return 0;
     case OPT_ATTR:
-        return set_attr(o, optarg);
+        return set_attr(o, arg);
     case OPT_JSON:
         o->json = 1;
         return 0;
@@ -353,7 +365,7 @@ static int print_decision(const struct check_opts *o, const struct ng_policy *p,
         ng_err("cannot evaluate the policy: %s", strerror(-r));
         return NG_EXIT_INTERNAL;
     }
-    r = o->json ? ng_check_print_json(p, &dec) : ng_check_print_text(p, &dec);
+    r = o->json ? ng_check_print_json(p, &dec, &o->tc) : ng_check_print_text(p, &dec, &o->tc);
     print_msgs(&dec.warns, 1);
     int allow = dec.allow;
     ng_policy_decision_free(&dec);
@@ -412,29 +424,45 @@ static int resolve_bare(struct check_opts *o, const struct ng_request *rq)
     return 0;
 }
 
-/* -t / --container: read the target as enter would, with privilege. */
-static int open_real_target(struct check_opts *o)
+/* What enter would copy, read without stopping the target: the filter
+ * count from its status, its LSM label. */
+static void read_confinement(const struct ng_target *t, struct check_confine *tc)
 {
-    struct ng_container_candidates cands;
+    char buf[8192];
+    struct ng_proc_status st = t->status;
+
+    if (ng_read_file_at(t->proc_fd, "status", buf, sizeof(buf)) > 0)
+        (void)ng_parse_status(buf, &st);
+    tc->real = 1;
+    tc->seccomp = st.seccomp;
+    tc->filters = st.seccomp_filters;
+    tc->nnp = st.no_new_privs;
+    tc->bnd = st.cap_bnd;
+    if (ng_confine_read_label(t, &tc->lsm, tc->label, sizeof(tc->label), &tc->why) < 0 && !tc->why)
+        tc->why = "the target is gone";
+    if (!tc->why && st.seccomp == 1)
+        tc->why = "the target runs in seccomp strict mode";
+}
+
+/* -t / --container / --pod: read the target as enter would, with privilege. */
+static int open_real_target(struct check_opts *o, const struct ng_caller *caller)
+{
+    struct ng_target_query q = {.pid = o->target_pid,
+                                .container = o->container,
+                                .pod = o->pod,
+                                .state_root = ng_cmd_state_root(caller)};
 
     ng_request_init(&real_rq);
-    int r = ng_request_open_target(&real_rq, o->target_pid, o->container, &cands);
-    if (r == -EEXIST) {
-        ng_err("container prefix %s is ambiguous; candidates:", o->container);
-        for (size_t i = 0; i < cands.n; i++)
-            fprintf(stderr, "  %s\n", cands.ids[i]);
-        return NG_EXIT_USAGE;
-    }
-    if (r == -ENOENT)
-        return ng_err("no running container matches %s", o->container), NG_EXIT_TARGET;
-    if (r < 0)
-        return ng_err("target %d not found or gone", (int)o->target_pid), NG_EXIT_TARGET;
+    int r = ng_cmd_open_target(&real_rq, &q);
+    if (r)
+        return r;
     if (ng_request_namespaces(&real_rq, o->ns, o->all_ns) < 0) {
         ng_err("nothing to enter: the target shares every requested namespace with nsgate");
         return NG_EXIT_USAGE;
     }
     if ((r = resolve_bare(o, &real_rq)) != 0)
         return r;
+    read_confinement(&real_rq.t, &o->tc);
     /* Nothing later needs the target's descriptors. */
     ng_request_close(&real_rq);
     return 0;
@@ -504,7 +532,7 @@ int ng_cmd_check(int argc, char **argv, const struct ng_caller *caller)
         return 0;
     }
     if (o.real_target) {
-        int rc = open_real_target(&o);
+        int rc = open_real_target(&o, caller);
         if (rc)
             return rc;
     } else if (o.has_target && o.program && ng_program_bare(o.program)) {

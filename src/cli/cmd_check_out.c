@@ -128,7 +128,34 @@ static int print_escrow(const char *file, const uint8_t *pk)
     return out("mask_escrow: %s key %s", file, hex);
 }
 
-static int print_constraints(const struct ng_constraints *c)
+/* "confinement: ...": which applies, and for a real target what it holds. */
+static int print_confinement(const struct ng_constraints *c, const struct check_confine *tc)
+{
+    char what[NG_CONFINE_LABEL_MAX + 128];
+
+    if (tc && tc->real)
+        snprintf(what, sizeof(what),
+                 "the target has %d seccomp filter%s, LSM label %s%s%s%s, bounding set %#llx, "
+                 "no_new_privs %s",
+                 tc->filters < 0 ? 0 : tc->filters, tc->filters == 1 ? "" : "s",
+                 tc->lsm == NG_LSM_NONE ? "none" : tc->label, tc->lsm == NG_LSM_NONE ? "" : " (",
+                 tc->lsm == NG_LSM_NONE ? "" : ng_lsm_name(tc->lsm),
+                 tc->lsm == NG_LSM_NONE ? "" : ")", (unsigned long long)tc->bnd,
+                 tc->nnp == 1 ? "yes" : "no");
+    else
+        snprintf(what, sizeof(what), "a hypothetical target's are not known");
+    if (c->confinement == NG_CONFINE_NONE)
+        return out("confinement: none (the program gets neither the target's seccomp filters nor "
+                   "its LSM label; %s)",
+                   what);
+    if (tc && tc->real && tc->why)
+        return out("confinement: target; entry would be refused: %s", tc->why);
+    return out("confinement: target (seccomp filters, LSM label, bounding set and no_new_privs "
+               "of the target; %s)",
+               what);
+}
+
+static int print_constraints(const struct ng_constraints *c, const struct check_confine *tc)
 {
     char a[64], b[64], d[64], caps[1024];
     int r = 0;
@@ -141,6 +168,7 @@ static int print_constraints(const struct ng_constraints *c)
              yes_no(c->host_access), yes_no(c->no_new_privs), yes_no(c->join_cgroup),
              yes_no(c->leave_processes));
     r |= out("caller_reach: %s", c->caller_reach_allow ? "allow" : "deny");
+    r |= print_confinement(c, tc);
     fmt_duration(c->max_session_ms, a, sizeof(a));
     fmt_duration(c->idle_timeout_ms, b, sizeof(b));
     fmt_size(c->max_output, d, sizeof(d));
@@ -157,7 +185,8 @@ static int print_constraints(const struct ng_constraints *c)
     return r ? -EIO : 0;
 }
 
-int ng_check_print_text(const struct ng_policy *p, const struct ng_policy_decision *dec)
+int ng_check_print_text(const struct ng_policy *p, const struct ng_policy_decision *dec,
+                        const struct check_confine *tc)
 {
     int r = 0;
 
@@ -172,7 +201,7 @@ int ng_check_print_text(const struct ng_policy *p, const struct ng_policy_decisi
                                 : "");
     }
     if (dec->allow)
-        r |= print_constraints(&dec->c);
+        r |= print_constraints(&dec->c, tc);
     if (dec->allow && dec->host_access)
         r |= out("host-access: %s", dec->host_access_why);
     if (dec->allow)
@@ -273,10 +302,12 @@ static json_t *json_constraints(const struct ng_constraints *c)
                   jint(c->max_output), "audit", c->audit_required ? "required" : "best-effort",
                   "seal_interval_ms", jms(c->seal_interval_ms), "min_free", jint(c->min_free),
                   "shell", jstr(c->shell), "setenv", env);
-    if (o)
+    if (o) {
         json_object_set_new(o, "record_commands", json_boolean(c->record_commands));
-    if (o)
         json_object_set_new(o, "mask_escrow", json_escrow(c->mask_escrow_file, c->mask_escrow));
+        json_object_set_new(o, "confinement",
+                            json_string(c->confinement == NG_CONFINE_NONE ? "none" : "target"));
+    }
     return o;
 }
 
@@ -295,7 +326,21 @@ static json_t *json_rules(const struct ng_policy *p, const struct ng_policy_deci
     return a;
 }
 
-int ng_check_print_json(const struct ng_policy *p, const struct ng_policy_decision *dec)
+/* A real target's confinement, null for a hypothetical one. */
+static json_t *json_target_confinement(const struct check_confine *tc)
+{
+    if (!tc || !tc->real)
+        return json_null();
+    return json_pack("{s:i, s:i, s:o, s:o, s:I, s:b, s:o}", "seccomp", tc->seccomp,
+                     "seccomp_filters", tc->filters, "lsm",
+                     tc->lsm == NG_LSM_NONE ? json_null() : json_string(ng_lsm_name(tc->lsm)),
+                     "lsm_label", tc->lsm == NG_LSM_NONE ? json_null() : jstr(tc->label),
+                     "bounding", (json_int_t)(tc->bnd & INT64_MAX), "no_new_privs", tc->nnp == 1,
+                     "refused", tc->why ? jstr(tc->why) : json_null());
+}
+
+int ng_check_print_json(const struct ng_policy *p, const struct ng_policy_decision *dec,
+                        const struct check_confine *tc)
 {
     json_t *warns = json_array();
 
@@ -314,7 +359,10 @@ int ng_check_print_json(const struct ng_policy *p, const struct ng_policy_decisi
         reach, "warnings", warns);
     if (!o)
         return -ENOMEM;
-    int r = json_dumpf(o, stdout, JSON_COMPACT);
+    json_object_set_new(o, "target_confinement", json_target_confinement(tc));
+    /* ASCII only: no C1 control, bidi override or other invisible character
+     * of a target's attribute reaches a terminal raw. */
+    int r = json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
     json_decref(o);
     if (r < 0 || putchar('\n') == EOF || fflush(stdout) != 0)
         return -EIO;

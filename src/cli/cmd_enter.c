@@ -34,7 +34,10 @@ static void session_cleanup(struct session *s)
     ng_closep(&s->host_proc_fd);
     ng_closep(&s->root_fd);
     ng_closep(&s->cwd_fd);
+    ng_closep(&s->out_priv);
+    ng_closep(&s->err_priv);
     ng_env_free(&s->env);
+    ng_confine_free(&s->confine);
     ng_tty_close(&s->tty);
     ng_request_close(&s->rq);
     ng_audit_close(&s->audit);
@@ -93,21 +96,14 @@ static int load_policy(struct session *s)
 
 static int open_target(struct session *s)
 {
-    struct ng_container_candidates cands;
-    int r = ng_request_open_target(&s->rq, s->o.target_pid, s->o.container, &cands);
+    struct ng_target_query q = {.pid = s->o.target_pid,
+                                .container = s->o.container,
+                                .pod = s->o.pod,
+                                .state_root = ng_cmd_state_root(s->caller)};
+    int r = ng_cmd_open_target(&s->rq, &q);
 
-    if (r == -EEXIST) {
-        ng_err("container prefix %s is ambiguous; candidates:", s->o.container);
-        for (size_t i = 0; i < cands.n; i++)
-            fprintf(stderr, "  %s\n", cands.ids[i]);
-        return NG_EXIT_USAGE;
-    }
-    if (r == -ENOENT)
-        return ng_err("no running container matches %s", s->o.container), NG_EXIT_TARGET;
-    if (r < 0) {
-        ng_err("target %d not found or gone", (int)s->o.target_pid);
-        return NG_EXIT_TARGET;
-    }
+    if (r)
+        return r;
     if (ng_request_namespaces(&s->rq, s->o.ns, s->o.all_ns) < 0) {
         ng_err("nothing to enter: the target shares every requested namespace with nsgate");
         return NG_EXIT_USAGE;
@@ -235,6 +231,16 @@ static int decide(struct session *s)
     return 0;
 }
 
+/* The bytes the store keeps of the command line: each argument and a NUL. */
+static size_t argv_bytes(char *const *argv)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; argv && argv[i]; i++)
+        n += strlen(argv[i]) + 1;
+    return n;
+}
+
 static int setup(struct session *s, int argc, char **argv)
 {
     char err[512];
@@ -247,6 +253,14 @@ static int setup(struct session *s, int argc, char **argv)
     /* cli.md: a malformed request is a usage error before anything is read. */
     if (s->o.reason && !ng_policy_valid_reason(s->o.reason))
         return ng_err("-r: the reason must be 1 to 512 bytes of printable UTF-8"), NG_EXIT_USAGE;
+    /* A session whose header cannot be stored whole is never started
+     * (nothing is cut from the recorded argv). */
+    size_t cmd = argv_bytes(s->o.argv);
+    if (cmd > NG_STORE_EVENT_MAX)
+        return ng_err("the command line is %zu bytes (with a NUL after each argument); at most "
+                      "%d are recorded",
+                      cmd, NG_STORE_EVENT_MAX),
+               NG_EXIT_USAGE;
     if (s->caller->uid != 0 && (s->o.policy_path || s->o.db_path || s->o.keys_dir))
         return ng_err("--policy, --db and --keys are for root only"), NG_EXIT_DENIED;
     int root = s->caller->uid == 0; /* NSGATE_* are kept for real root only anyway */
@@ -275,7 +289,7 @@ int ng_cmd_enter(int argc, char **argv, const struct ng_caller *caller)
     int r;
 
     memset(&s, 0, sizeof(s));
-    s.host_proc_fd = s.root_fd = s.cwd_fd = s.sigfd = -1;
+    s.host_proc_fd = s.root_fd = s.cwd_fd = s.sigfd = s.out_priv = s.err_priv = -1;
     s.cg.dir_fd = s.cg.parent_fd = s.cg.v2_root_fd = -1;
     s.tty.master = s.tty.slave = s.tty.caller_fd = -1;
     for (int *p = &s.in[0]; p <= &s.cmdsock[1]; p++)

@@ -7,12 +7,14 @@
 #include "nsgate/cgroup.h"
 #include "nsgate/cmdfilter.h"
 #include "nsgate/cmdrec.h"
+#include "nsgate/confine.h"
 #include "cmd_int.h"
 #include "nsgate/credplan.h"
 #include "nsgate/creds.h"
 #include "nsgate/enter.h"
 #include "nsgate/isolate.h"
 #include "nsgate/opts.h"
+#include "nsgate/parentpriv.h"
 #include "nsgate/policy.h"
 #include "nsgate/progenv.h"
 #include "nsgate/program.h"
@@ -40,6 +42,7 @@ struct session {
     const struct ng_constraints *c;
     struct ng_request rq;
     struct ng_creds creds;
+    struct ng_confine confine; /* what of the target's confinement the program gets */
     enum ng_reach reach;     /* how the caller is kept out (reach.h) */
     uint32_t isolate_uid;    /* NG_REACH_USERNS: the program's host uid */
     char uid_map[64], gid_map[4000]; /* NG_REACH_USERNS: nsgate's user namespace */
@@ -75,6 +78,8 @@ struct session {
     struct ng_cmdfilter cmdfilter;
     struct ng_cmdrec cmdrec;
     int cmdrec_ok;
+    int out_priv, err_priv;       /* the relay's reopenings of fds 1 and 2, or -1 */
+    unsigned long refused_seen;   /* seccomp refusals already recorded */
 };
 
 /* After an allow: credentials, program, cgroups, descriptors, the store and

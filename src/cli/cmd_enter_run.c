@@ -33,6 +33,25 @@ static int plan_creds(struct session *s)
     return 0;
 }
 
+/* confinement = target: copy the target's seccomp filters and LSM label
+ * now, before the child is forked (confine.h); a confinement that cannot be
+ * copied refuses the session, never an unconfined one. */
+static int capture_confinement(struct session *s)
+{
+    enum ng_confine_fail fail;
+    const char *why = NULL;
+
+    if (s->c->confinement != NG_CONFINE_TARGET)
+        return 0;
+    int r = ng_confine_capture(&s->rq.t, &s->confine, &fail, &why);
+    if (r == 0)
+        return 0;
+    if (fail == NG_CONFINE_GONE)
+        return ng_err("target %d is gone", (int)s->rq.t.pid), NG_EXIT_TARGET;
+    ng_err("cannot give the program the target's confinement: %s; nothing was entered", why);
+    return fail == NG_CONFINE_HOST ? NG_EXIT_INTERNAL : NG_EXIT_TARGET;
+}
+
 /* docs/security.md "The caller cannot reach into the session": the
  * decision said how; an isolated session gets its host uid and maps here. A
  * uid that cannot be had leaves the session unprotected: refused, unless
@@ -141,6 +160,20 @@ static void read_self_id(const char *file, int64_t *ret)
     }
 }
 
+/* Schema 3: the name and pod attributes, and what confinement applied. */
+static void header_confinement(const struct session *s, struct ng_session_header *h)
+{
+    const struct ng_confine *cf = &s->confine;
+
+    h->target_name = s->rq.t.attrs.v[NG_ATTR_NAME];
+    h->target_pod = s->rq.t.attrs.v[NG_ATTR_POD];
+    h->confinement = cf->active ? "target" : "none";
+    h->seccomp_filters = cf->active ? (int64_t)cf->nfilters : -1;
+    h->seccomp_hash = cf->active && cf->nfilters ? cf->hash : NULL;
+    h->lsm = cf->active && cf->lsm != NG_LSM_NONE ? ng_lsm_name(cf->lsm) : NULL;
+    h->lsm_label = h->lsm ? cf->label : NULL;
+}
+
 /* The sessions row: everything known before entry (recording.md). */
 static int begin_session(struct session *s)
 {
@@ -192,10 +225,35 @@ static int begin_session(struct session *s)
     h.mask_escrow = s->c->mask_escrow; /* covered by the header hash */
     h.pty = s->use_pty;
     h.caller_reach = ng_reach_name(s->reach);
+    header_confinement(s, &h);
     return ng_sealer_session_open(s->sealer, &h, &s->sess);
 }
 
 static int seal_tick(void *ctx);
+
+/* What an error of the store means, for a message. -EBUSY is a lock held on
+ * its files past the busy timeout: a reviewer can take one with read access
+ * alone (security.md), so say who holds it, as far as the kernel tells. */
+static const char *store_why(const struct session *s, int r, char *buf, size_t size)
+{
+    pid_t pid = 0;
+    struct stat st;
+    char proc[32];
+
+    if (r != -EBUSY)
+        return strerror(-r);
+    if (ng_store_lock_holder(s->db_path, &pid) == 1 && pid > 0) {
+        snprintf(proc, sizeof(proc), "/proc/%d", (int)pid);
+        if (stat(proc, &st) == 0)
+            snprintf(buf, size, "the session store is locked by process %d (uid %u)", (int)pid,
+                     (unsigned)st.st_uid);
+        else
+            snprintf(buf, size, "the session store is locked by process %d", (int)pid);
+    } else {
+        snprintf(buf, size, "the session store is locked by another process");
+    }
+    return buf;
+}
 
 /* After the fork, before the child may enter anything: the header, the
  * ledger start and the first seals in one transaction, then the recorder.
@@ -203,6 +261,7 @@ static int seal_tick(void *ctx);
  * entered. */
 static int start_recording(struct session *s)
 {
+    char why[128];
     /* A policy that names an escrow key never records without it. */
     if (s->c->mask_escrow_file && !s->c->mask_escrow)
         return ng_err("the escrow key %s was not loaded; nothing was entered",
@@ -217,7 +276,8 @@ static int start_recording(struct session *s)
         r = ng_store_event(s->sess, 'm', m, (size_t)n);
     }
     if (r < 0)
-        return ng_err("cannot record the session: %s; nothing was entered", strerror(-r)),
+        return ng_err("cannot record the session: %s; nothing was entered",
+                      store_why(s, r, why, sizeof(why))),
                NG_EXIT_STORAGE;
     if (ng_recorder_init(&s->rec, s->sess, s->c->record_input,
                          s->use_pty ? s->tty.master : -1) < 0)
@@ -232,10 +292,52 @@ static int start_recording(struct session *s)
     return 0;
 }
 
+/* From here on the recorder reads the container's output: it keeps only
+ * what its remaining work needs (parentpriv.h, security.md "The recorder
+ * after the fork"). The relay's reopenings of the caller's streams come
+ * first: reopening a pipe or terminal the caller owns needs the privilege
+ * of the start. The child is still waiting on the go pipe. */
+static int confine_recorder(struct session *s)
+{
+    const char *why = NULL;
+    struct ng_parentpriv_needs n = {
+        .audit_write = s->audit_ok,
+        .audit_status = s->audit_ok && s->audit_required,
+        .cgroup_override =
+            s->cg.parent_fd >= 0 && ng_parentpriv_dir_needs_override(s->cg.parent_fd) > 0,
+        .commands = s->cmdrec_ok,
+    };
+
+    s->out_priv = ng_relay_private_out(1);
+    s->err_priv = ng_relay_private_out(2);
+    int r = ng_parentpriv_restrict(ng_parentpriv_keep(&n), s->rq.last_cap, &why);
+    if (r < 0) {
+        ng_err("cannot restrict the recorder's privileges (%s: %s); nothing was entered",
+               why ? why : "?", strerror(-r));
+        return NG_EXIT_INTERNAL;
+    }
+    return 0;
+}
+
+/* System calls the recorder's filter refused since the last look: an 'm'
+ * event in the recording, so a review sees them. */
+static int note_refusals(struct session *s)
+{
+    char name[32], m[96];
+    unsigned long n = ng_parentpriv_refused(name, sizeof(name));
+
+    if (n == s->refused_seen)
+        return 0;
+    s->refused_seen = n;
+    int len = snprintf(m, sizeof(m), "recorder: seccomp refused %lu system calls, last %s", n,
+                       name);
+    return ng_store_event(s->sess, 'm', m, (size_t)len);
+}
+
 /* recording.md: no session starts unless it can be recorded. */
 static int open_store(struct session *s)
 {
-    char dir[4096];
+    char dir[4096], why[128];
     struct statvfs vfs;
     int r = ng_store_open(s->db_path, &s->store);
 
@@ -245,7 +347,8 @@ static int open_store(struct session *s)
                       s->db_path),
                NG_EXIT_STORAGE;
     if (r < 0)
-        return ng_err("cannot open the session store %s: %s", s->db_path, strerror(-r)),
+        return ng_err("cannot open the session store %s: %s; no session starts", s->db_path,
+                      store_why(s, r, why, sizeof(why))),
                NG_EXIT_STORAGE;
     snprintf(dir, sizeof(dir), "%s", s->db_path);
     char *slash = strrchr(dir, '/');
@@ -275,7 +378,8 @@ int ng_cmd_enter_prepare(struct session *s)
     char cgtext[8192];
     int r;
 
-    if ((r = plan_creds(s)) || (r = plan_reach(s)) || (r = prepare_program(s)))
+    if ((r = plan_creds(s)) || (r = plan_reach(s)) || (r = prepare_program(s)) ||
+        (r = capture_confinement(s)))
         return r;
     if (ng_read_file_at(s->rq.t.proc_fd, "cgroup", cgtext, sizeof(cgtext)) < 0)
         return ng_err("target %d is gone", (int)s->rq.t.pid), NG_EXIT_TARGET;
@@ -323,6 +427,7 @@ __attribute__((noreturn)) static void child(struct session *s)
         .isolate_uid = s->isolate_uid,
         .uid_map = s->uid_map,
         .gid_map = s->gid_map,
+        .confine = s->confine.active ? &s->confine : NULL,
     };
     if (s->use_pty)
         p.stdio[0] = p.stdio[1] = p.stdio[2] = s->tty.slave;
@@ -374,6 +479,8 @@ static void relay_config(struct session *s, struct ng_relay_cfg *cfg)
     cfg->prog_err = s->use_pty ? -1 : s->err[0];
     cfg->pty = s->use_pty;
     cfg->tty_fd = s->tty.caller_fd;
+    cfg->caller_out_private = s->out_priv;
+    cfg->caller_err_private = s->err_priv;
     cfg->child = s->child;
     cfg->status_fd = ng_enter_needs_fork(s->rq.ns, s->reach == NG_REACH_USERNS) ? s->statp[0] : -1;
     cfg->sigfd = s->sigfd;
@@ -474,6 +581,8 @@ static int finish_session(struct session *s, int status, const char *reason, int
         int n = snprintf(m, sizeof(m), "left-over processes killed: %d", left);
         r = ng_store_event(s->sess, 'm', m, (size_t)n);
     }
+    if (r == 0)
+        r = note_refusals(s);
     int e = ng_sealer_session_end(s->sealer, s->sess, status, reason);
     if (r == 0)
         r = e;
@@ -499,7 +608,10 @@ static int seal_tick(void *ctx)
 
     if (!s->sealing)
         return 0;
-    int r = ng_sealer_tick(s->sealer, s->sess, s->c->seal_interval_ms, &chg);
+    int r = note_refusals(s); /* before the seal, which covers it */
+    if (r < 0)
+        return r;
+    r = ng_sealer_tick(s->sealer, s->sess, s->c->seal_interval_ms, &chg);
     if (r <= 0)
         return r;
     hex32(chg.head, head);
@@ -509,6 +621,15 @@ static int seal_tick(void *ctx)
         return -ENOLINK;
     audit_keys(s, chg.created_from, chg.created_to);
     return 0;
+}
+
+/* The child is still waiting on the go pipe: nothing was entered. */
+static void stop_child(struct session *s)
+{
+    (void)kill(s->child, SIGKILL);
+    while (waitpid(s->child, NULL, 0) < 0 && errno == EINTR)
+        ;
+    (void)ng_cgroup_session_kill(&s->cg, 2000);
 }
 
 int ng_cmd_enter_run(struct session *s)
@@ -530,12 +651,15 @@ int ng_cmd_enter_run(struct session *s)
     if (s->child == 0)
         child(s);
     ng_closep(&s->gop[0]);
-    if ((r = start_recording(s)) != 0 || (r = ng_cmd_enter_cmds_start(s)) != 0 ||
-        ng_write_all(s->gop[1], "g", 1) < 0) {
-        (void)kill(s->child, SIGKILL);
-        while (waitpid(s->child, NULL, 0) < 0 && errno == EINTR)
-            ;
-        (void)ng_cgroup_session_kill(&s->cg, 2000);
+    if ((r = start_recording(s)) == 0 && (r = ng_cmd_enter_cmds_start(s)) == 0 &&
+        (r = confine_recorder(s)) != 0) {
+        stop_child(s);
+        audit_error(s, "cannot restrict the recorder's privileges");
+        (void)finish_session(s, r, "confine-failed", 0);
+        return r;
+    }
+    if (r != 0 || ng_write_all(s->gop[1], "g", 1) < 0) {
+        stop_child(s);
         return r ? r : NG_EXIT_INTERNAL;
     }
     ng_closep(&s->gop[1]);
@@ -579,9 +703,13 @@ int ng_cmd_enter_run(struct session *s)
         ng_err("the end of session %s could not be recorded", s->id_text);
         status = NG_EXIT_STORAGE;
     }
+    char why[128];
     if (res.reason == NG_END_RECORD_FAIL)
         ng_err("recording failed (%s): the session was stopped; what was recorded is kept",
-               strerror(-res.record_err));
+               store_why(s, res.record_err, why, sizeof(why)));
+    if (s->refused_seen)
+        ng_warn("the recorder's system call filter refused %lu calls (recorded in the session)",
+                s->refused_seen);
     if (!s->o.quiet)
         fprintf(stderr, "nsgate: session %s ended, exit %d%s%s\n", s->id_text, status,
                 end_text(&res), left > 0 ? "; left-over processes killed" : "");

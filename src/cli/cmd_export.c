@@ -88,38 +88,88 @@ static int export_opt(const struct ng_optval *v, void *ctx)
     }
 }
 
-/* -o FILE: a new file, never through a symlink; with --force an existing
- * regular file the caller owns is replaced (checked on the descriptor, so
- * nothing is truncated before the checks). *created says whether to remove
- * it when the export fails. */
+/* What a path that is not a regular file is, for a message. */
+static const char *file_kind(mode_t m)
+{
+    return S_ISLNK(m)    ? "a symbolic link"
+           : S_ISFIFO(m) ? "a FIFO"
+           : S_ISCHR(m)  ? "a character device"
+           : S_ISBLK(m)  ? "a block device"
+           : S_ISDIR(m)  ? "a directory"
+           : S_ISSOCK(m) ? "a socket"
+           : S_ISREG(m)  ? "a regular file"
+                         : "not a regular file";
+}
+
+/* --force: the existing file is looked at through an O_PATH descriptor
+ * (opening a device or FIFO has effects of its own), checked, then opened
+ * for writing through that same descriptor, so what is truncated is what
+ * was checked. A regular file the caller owns with no other hard link (a
+ * link planted to a file elsewhere would be truncated too). */
+static int replace_output(const char *path)
+{
+    char proc[64];
+    struct stat st, st2;
+    int pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+    if (pfd < 0 || fstat(pfd, &st) < 0) {
+        ng_err("cannot replace %s: %s", path, strerror(errno));
+        if (pfd >= 0)
+            close(pfd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1) {
+        ng_err("refusing to replace %s: it is %s%s; --force replaces only a regular file you own "
+               "with one link",
+               path, file_kind(st.st_mode),
+               !S_ISREG(st.st_mode)     ? ""
+               : st.st_uid != geteuid() ? " owned by someone else"
+                                        : " with other hard links");
+        close(pfd);
+        return -1;
+    }
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+    int fd = open(proc, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0 && errno == ENOENT) /* no /proc: by name, then compared below */
+        fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    close(pfd);
+    if (fd >= 0 && (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino)) {
+        close(fd);
+        errno = ESTALE; /* replaced while we looked */
+        fd = -1;
+    }
+    if (fd < 0 || ftruncate(fd, 0) < 0 || fcntl(fd, F_SETFL, 0) < 0) {
+        ng_err("cannot replace %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* -o FILE: a new file, created with O_EXCL|O_NOFOLLOW (never through a
+ * symlink, never a FIFO or device that is already there); with --force an
+ * existing regular file the caller owns is replaced (replace_output).
+ * *created says whether to remove it when the export fails. */
 static int open_output(const char *path, int force, int *created)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0640);
     struct stat st;
 
     *created = fd >= 0;
-    if (fd >= 0 || errno != EEXIST || !force) {
+    if (fd >= 0 || errno != EEXIST) {
         if (fd < 0)
-            ng_err("cannot create %s: %s%s", path, strerror(errno),
-                   errno == EEXIST ? " (--force replaces a regular file you own)" : "");
+            ng_err("cannot create %s: %s", path, strerror(errno));
         return fd;
     }
-    fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        ng_err("cannot replace %s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-        ng_err("refusing to replace %s: not a regular file you own", path);
-        close(fd);
-        return -1;
-    }
-    if (ftruncate(fd, 0) < 0 || fcntl(fd, F_SETFL, 0) < 0) {
-        ng_err("cannot replace %s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    return fd;
+    if (force)
+        return replace_output(path);
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        ng_err("refusing to write to %s: it is %s; export writes a new file", path,
+               file_kind(st.st_mode));
+    else
+        ng_err("cannot create %s: it exists (--force replaces a regular file you own)", path);
+    return -1;
 }
 
 static int next_event(void *arg, struct ng_event *ev)

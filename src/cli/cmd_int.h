@@ -7,6 +7,7 @@
 #include "nsgate/caller.h"
 #include "nsgate/exitcode.h"
 #include "nsgate/optparse.h"
+#include "nsgate/request.h"
 
 int ng_cmd_enter(int argc, char **argv, const struct ng_caller *caller);
 int ng_cmd_check(int argc, char **argv, const struct ng_caller *caller);
@@ -32,6 +33,12 @@ extern const struct ng_cmdspec ng_spec_check, ng_spec_sessions, ng_spec_replay, 
 int ng_cmd_start(const struct ng_cmdspec *spec, const char *usage, int argc, char **argv,
                  const struct ng_caller *caller, int (*opt)(const struct ng_optval *, void *),
                  void *ctx, char ***operands, int *noperands);
+
+/* Open the target of enter and check (cmd_target.c); messages printed.
+ * 0, or the exit status: 64 ambiguous, 69 not found or gone. */
+int ng_cmd_open_target(struct ng_request *rq, const struct ng_target_query *q);
+/* NSGATE_STATE_ROOT for a real-root caller (tests), else "". */
+const char *ng_cmd_state_root(const struct ng_caller *caller);
 
 /* Print "nsgate: MESSAGE\n" to standard error with untrusted bytes escaped. */
 void ng_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

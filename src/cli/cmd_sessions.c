@@ -197,6 +197,13 @@ static char *command_text(const struct ng_session_info *in, size_t width)
         size_t cut = width - 3;
         while (cut > 0 && ((unsigned char)out[cut] & 0xc0) == 0x80)
             cut--;
+        /* nor inside a \xNN escape (every backslash starts one), so a cut
+         * command cannot be read as holding other bytes */
+        for (size_t k = cut >= 3 ? cut - 3 : 0; k < cut; k++)
+            if (out[k] == '\\') {
+                cut = k;
+                break;
+            }
         memcpy(out + cut, "...", 4);
     }
     return out;

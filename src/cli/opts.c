@@ -1,6 +1,8 @@
 /* Option parsing for enter (cli.md): the table below through optparse.c;
  * options end at PROGRAM, so the program's own options are left alone. */
 #include "nsgate/opts.h"
+#include "nsgate/engines.h"
+#include "nsgate/pods.h"
 #include "nsgate/program.h"
 #include "nsgate/util.h"
 
@@ -16,7 +18,10 @@ const char ng_enter_usage[] =
     "\n"
     "Target (exactly one):\n"
     "  -t, --target PID        a process ID as seen from the host\n"
-    "      --container ID      a container ID or unique prefix (4+ hex digits)\n"
+    "      --container ID|NAME a container ID or unique prefix (4+ hex digits), or a\n"
+    "                          podman or Docker container name\n"
+    "      --pod NAMESPACE/POD[/CONTAINER]\n"
+    "                          a Kubernetes pod's container on this node\n"
     "Namespaces (at least one):\n"
     "  -m, --mount  -u, --uts  -i, --ipc  -n, --net  -p, --pid\n"
     "  -U, --user   -C, --cgroup  -T, --time\n"
@@ -28,11 +33,12 @@ const char ng_enter_usage[] =
     "  -q, --quiet             no banner on standard error\n"
     "Root only: --policy FILE, --db FILE, --keys DIR\n";
 
-enum { OPT_CONTAINER = 256, OPT_PTY, OPT_NO_PTY, OPT_POLICY, OPT_DB, OPT_KEYS };
+enum { OPT_CONTAINER = 256, OPT_PTY, OPT_NO_PTY, OPT_POLICY, OPT_DB, OPT_KEYS, OPT_POD };
 
 static const struct ng_optdef enter_opts[] = {
     {'t', 't', "target", NG_OPT_ARG},
     {OPT_CONTAINER, 0, "container", NG_OPT_ARG},
+    {OPT_POD, 0, "pod", NG_OPT_ARG},
     {'m', 'm', "mount", 0},
     {'u', 'u', "uts", 0},
     {'i', 'i', "ipc", 0},
@@ -74,6 +80,17 @@ int ng_opts_valid_container_prefix(const char *s)
     return n >= 4 && n <= 64 && ng_is_lower_hex(s, n);
 }
 
+int ng_opts_valid_container(const char *s)
+{
+    return ng_opts_valid_container_prefix(s) || ng_engine_valid_name(s);
+}
+
+int ng_opts_valid_pod(const char *s)
+{
+    char ns[NG_POD_NS_MAX + 1], pod[NG_POD_NAME_MAX + 1], c[NG_POD_CONTAINER_MAX + 1];
+    return ng_pod_parse_arg(s, ns, pod, c) == 0;
+}
+
 static int ns_flag(int c)
 {
     static const char letters[] = "UCiunpmT"; /* in enum ng_ns order */
@@ -90,8 +107,7 @@ static int set_once(const char **slot, const char *val, const char *name, char *
     return 0;
 }
 
-static int enter_opt(int c, const char *optarg, struct ng_enter_opts *o, char *err,
-                     size_t errsz)
+static int enter_opt(int c, const char *arg, struct ng_enter_opts *o, char *err, size_t errsz)
 {
     int i = c < 256 ? ns_flag(c) : -1;
 
@@ -103,23 +119,30 @@ static int enter_opt(int c, const char *optarg, struct ng_enter_opts *o, char *e
     case 't':
         if (o->target_pid)
             return usage_err(err, errsz, "-t given twice");
-        if (ng_parse_pid(optarg, &o->target_pid) < 0)
-            return usage_err(err, errsz, "-t: not a process ID: %s", optarg);
+        if (ng_parse_pid(arg, &o->target_pid) < 0)
+            return usage_err(err, errsz, "-t: not a process ID: %s", arg);
         return 0;
     case OPT_CONTAINER:
-        if (!ng_opts_valid_container_prefix(optarg))
+        if (!ng_opts_valid_container(arg))
             return usage_err(err, errsz,
-                             "--container: want 4 to 64 lowercase hex digits");
-        return set_once(&o->container, optarg, "--container", err, errsz);
+                             "--container: want an ID prefix (4 to 64 lowercase hex digits) "
+                             "or a container name ([A-Za-z0-9][A-Za-z0-9_.-]*)");
+        return set_once(&o->container, arg, "--container", err, errsz);
+    case OPT_POD:
+        if (!ng_opts_valid_pod(arg))
+            return usage_err(err, errsz,
+                             "--pod: want NAMESPACE/POD or NAMESPACE/POD/CONTAINER "
+                             "(Kubernetes names: lowercase letters, digits, '-', '.' in POD)");
+        return set_once(&o->pod, arg, "--pod", err, errsz);
     case 'a':
         o->all_ns = 1;
         return 0;
     case 'r':
-        return set_once(&o->reason, optarg, "-r", err, errsz);
+        return set_once(&o->reason, arg, "-r", err, errsz);
     case 'w':
-        if (optarg[0] != '/')
+        if (arg[0] != '/')
             return usage_err(err, errsz, "-w: the directory must be an absolute path");
-        return set_once(&o->wd, optarg, "-w", err, errsz);
+        return set_once(&o->wd, arg, "-w", err, errsz);
     case OPT_PTY:
     case OPT_NO_PTY:
         if (o->pty != NG_PTY_AUTO)
@@ -130,11 +153,11 @@ static int enter_opt(int c, const char *optarg, struct ng_enter_opts *o, char *e
         o->quiet = 1;
         return 0;
     case OPT_POLICY:
-        return set_once(&o->policy_path, optarg, "--policy", err, errsz);
+        return set_once(&o->policy_path, arg, "--policy", err, errsz);
     case OPT_DB:
-        return set_once(&o->db_path, optarg, "--db", err, errsz);
+        return set_once(&o->db_path, arg, "--db", err, errsz);
     case OPT_KEYS:
-        return set_once(&o->keys_dir, optarg, "--keys", err, errsz);
+        return set_once(&o->keys_dir, arg, "--keys", err, errsz);
     case 'h':
         o->help = 1;
         return 0;
@@ -160,8 +183,10 @@ int ng_opts_parse_enter(int argc, char **argv, struct ng_enter_opts *ret, char *
         *ret = o;
         return 0;
     }
-    if (!!o.target_pid + !!o.container != 1)
-        return usage_err(err, errsz, "give exactly one target: -t PID or --container ID");
+    if (!!o.target_pid + !!o.container + !!o.pod != 1)
+        return usage_err(err, errsz,
+                         "give exactly one target: -t PID, --container ID|NAME or --pod "
+                         "NAMESPACE/POD[/CONTAINER]");
     if (!o.ns && !o.all_ns)
         return usage_err(err, errsz, "give at least one namespace option, or -a");
     if (l.noperands > 0) {

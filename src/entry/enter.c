@@ -5,7 +5,8 @@
  * for pid and time namespaces and for isolation (the child creates nsgate's
  * user namespace, the parent maps it); root; credentials; only then the
  * working directory, with the program's own rights; the program must not be
- * nsgate itself; execve. */
+ * nsgate itself; the target's confinement (confine.h) as the very last
+ * step; execve. */
 #include "nsgate/enter.h"
 #include "nsgate/isolate.h"
 #include "nsgate/util.h"
@@ -301,14 +302,21 @@ void ng_enter_child(const struct ng_entry_plan *p)
      * (after the fork: the child that only waits is not under it) and
      * before the credential drop, while this process still holds
      * CAP_SYS_ADMIN in its user namespace (the target's, or nsgate's own
-     * when isolating), so no no_new_privs is needed. Any other filter (the
-     * target's) goes on after it (cmdfilter.h). */
+     * when isolating), so no no_new_privs is needed. The target's filters
+     * go on after it (cmdfilter.h, confine.h). */
     if (p->cmdfilter) {
         int e = ng_cmdfilter_install(p->cmdfilter, p->cmd_sock);
         if (e < 0)
             fail(p, 70, -e, "cannot install the command filter");
     }
-    if (ng_creds_apply(p->creds, p->last_cap, p->host_proc_fd, &why) < 0)
+    /* The target's filters go on last, after the credentials are set and
+     * verified; without no_new_privs they need CAP_SYS_ADMIN, held until
+     * then beyond the plan (and dropped by execve: confine.h). */
+    struct ng_creds cr = *p->creds;
+    uint64_t hold = ng_confine_hold_caps(p->confine, &cr);
+    cr.prm |= hold;
+    cr.eff |= hold;
+    if (ng_creds_apply(&cr, p->last_cap, p->host_proc_fd, &why) < 0)
         fail(p, 70, errno, why ? why : "credentials");
     /* Credential changes cleared the parent-death signal. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
@@ -324,7 +332,10 @@ void ng_enter_child(const struct ng_entry_plan *p)
         fail(p, 70, errno, "close_range");
     if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
         fail(p, 70, 0, "process became dumpable before execve");
+    int e = ng_confine_apply(p->confine, p->host_proc_fd, &why);
+    if (e < 0)
+        fail(p, 70, -e, why);
     execve(p->argv[0], p->argv, p->envp);
-    int e = errno;
+    e = errno;
     fail(p, e == ENOENT || e == ENOTDIR ? 127 : 126, e, "cannot execute the program");
 }

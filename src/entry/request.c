@@ -20,15 +20,66 @@ void ng_request_close(struct ng_request *rq)
     ng_target_close(&rq->t);
 }
 
-int ng_request_open_target(struct ng_request *rq, pid_t pid, const char *container,
-                           struct ng_container_candidates *cands)
+static int locate_container(const struct ng_target_query *q, pid_t *pid,
+                            struct ng_target_miss *miss)
 {
-    if (container) {
-        int r = ng_target_find_container(container, &pid, cands);
-        if (r < 0)
-            return r;
+    struct ng_engine_ids ids;
+    size_t n = strlen(q->container);
+    int hex = n >= 4 && n <= NG_CONTAINER_ID_LEN && ng_is_lower_hex(q->container, n);
+
+    /* A name and an ID prefix that both match different containers is
+     * ambiguous like any prefix: the scan sees both. */
+    if (ng_engine_ids_by_name(q->state_root, q->container, &ids) < 0)
+        ids.n = 0;
+    struct ng_locate l = {.prefix = hex ? q->container : NULL,
+                          .ids = (const char(*)[NG_CONTAINER_ID_LEN + 1]) ids.id,
+                          .uids = NULL,
+                          .nids = ids.n};
+    if (!l.prefix && !l.nids)
+        return -ENOENT;
+    return ng_target_locate(&l, pid, &miss->cands);
+}
+
+static int locate_pod(const struct ng_target_query *q, pid_t *pid, struct ng_target_miss *miss)
+{
+    char ns[NG_POD_NS_MAX + 1], pod[NG_POD_NAME_MAX + 1], c[NG_POD_CONTAINER_MAX + 1];
+    char ids[NG_POD_MAX_MATCHES][NG_CONTAINER_ID_LEN + 1],
+        uids[NG_POD_MAX_MATCHES][NG_POD_UID_LEN + 1];
+
+    if (ng_pod_parse_arg(q->pod, ns, pod, c) < 0)
+        return -EINVAL;
+    int r = ng_pod_find(q->state_root, ns, pod, c, &miss->pod);
+    if (r < 0)
+        return r == -ESRCH ? -ENXIO : r;
+    for (size_t i = 0; i < miss->pod.n; i++) {
+        memcpy(ids[i], miss->pod.m[i].id, sizeof(ids[i]));
+        memcpy(uids[i], miss->pod.m[i].uid, sizeof(uids[i]));
     }
-    int r = ng_target_open(pid, &rq->t);
+    struct ng_locate l = {.prefix = NULL,
+                          .ids = (const char(*)[NG_CONTAINER_ID_LEN + 1]) ids,
+                          .uids = (const char(*)[NG_POD_UID_LEN + 1]) uids,
+                          .nids = miss->pod.n};
+    r = ng_target_locate(&l, pid, &miss->cands);
+    return r == -ENOENT ? -ENODATA : r;
+}
+
+int ng_request_open_target(struct ng_request *rq, const struct ng_target_query *q,
+                           struct ng_target_miss *miss)
+{
+    pid_t pid = q->pid;
+    const char *root = q->state_root ? q->state_root : "";
+    struct ng_target_query qq = *q;
+    int r = 0;
+
+    memset(miss, 0, sizeof(*miss));
+    qq.state_root = root;
+    if (q->container)
+        r = locate_container(&qq, &pid, miss);
+    else if (q->pod)
+        r = locate_pod(&qq, &pid, miss);
+    if (r < 0)
+        return r;
+    r = ng_target_open(pid, root, &rq->t);
     if (r < 0)
         return r == -ENOENT ? -ESRCH : r;
     if (ng_ns_self(rq->self_ns) < 0 || ng_caps_last_cap(&rq->last_cap) < 0)

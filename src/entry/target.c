@@ -50,7 +50,19 @@ int ng_ns_self(struct ng_ns_id ids[NG_NS_COUNT])
     return read_ns_ids(AT_FDCWD, "/proc/self/ns/", ids);
 }
 
-static int read_text_attrs(struct ng_target *t)
+/* name and pod: the host's engine and kubelet state, keyed by what the
+ * cgroup path says (policy.md "Target attributes"). */
+static void read_host_attrs(struct ng_target *t, const char *state_root)
+{
+    if (t->attrs.v[NG_ATTR_CONTAINER] &&
+        ng_engine_name_by_id(state_root, t->container, t->name, sizeof(t->name)) == 1)
+        t->attrs.v[NG_ATTR_NAME] = t->name;
+    if (ng_pod_uid_from_path(t->cgroup, t->pod_uid, &t->attrs.pod_why) == 1 &&
+        ng_pod_name_by_uid(state_root, t->pod_uid, t->pod, sizeof(t->pod)) == 1)
+        t->attrs.v[NG_ATTR_POD] = t->pod;
+}
+
+static int read_text_attrs(struct ng_target *t, const char *state_root)
 {
     char buf[8192];
     ssize_t n;
@@ -62,6 +74,7 @@ static int read_text_attrs(struct ng_target *t)
         t->attrs.v[NG_ATTR_CGROUP] = t->cgroup;
         if (ng_container_id_from_path(t->cgroup, t->container, &t->attrs.container_why) == 1)
             t->attrs.v[NG_ATTR_CONTAINER] = t->container;
+        read_host_attrs(t, state_root);
     }
     n = readlinkat(t->proc_fd, "exe", t->exe, sizeof(t->exe) - 1);
     if (n >= 0) {
@@ -81,7 +94,7 @@ static int read_text_attrs(struct ng_target *t)
     return 0;
 }
 
-static int read_all(struct ng_target *t)
+static int read_all(struct ng_target *t, const char *state_root)
 {
     char buf[8192];
     ssize_t n;
@@ -108,10 +121,10 @@ static int read_all(struct ng_target *t)
     /* A zombie has no namespaces left: it is gone. */
     if (!t->ns[NG_NS_MNT].present && !t->ns[NG_NS_NET].present)
         return -ESRCH;
-    return read_text_attrs(t);
+    return read_text_attrs(t, state_root);
 }
 
-int ng_target_open(pid_t pid, struct ng_target *t)
+int ng_target_open(pid_t pid, const char *state_root, struct ng_target *t)
 {
     char path[32];
     int r;
@@ -132,7 +145,7 @@ int ng_target_open(pid_t pid, struct ng_target *t)
     /* The pidfd was opened after the directory: if the PID was reused in
      * between, the directory now refers to a dead process and reads fail;
      * the start time read below, compared after, catches the rest. */
-    r = read_all(t);
+    r = read_all(t, state_root ? state_root : "");
     if (r == 0)
         r = ng_target_alive(t);
     if (r == 0) {
@@ -160,7 +173,24 @@ struct scan_best {
     uint64_t start;
 };
 
-static void scan_one(int procfd, const char *name, const char *prefix, size_t plen,
+static int wanted(const struct ng_locate *q, const char *cg, const char *id)
+{
+    char uid[NG_POD_UID_LEN + 1];
+
+    if (q->prefix && strncmp(id, q->prefix, strlen(q->prefix)) == 0)
+        return 1;
+    for (size_t i = 0; i < q->nids; i++) {
+        if (strcmp(id, q->ids[i]) != 0)
+            continue;
+        /* A pod's container: its process must be in that pod's cgroup. */
+        if (!q->uids || !q->uids[i][0] ||
+            (ng_pod_uid_from_path(cg, uid, NULL) == 1 && strcmp(uid, q->uids[i]) == 0))
+            return 1;
+    }
+    return 0;
+}
+
+static void scan_one(int procfd, const char *name, const struct ng_locate *q,
                      struct ng_container_candidates *c, struct scan_best *best)
 {
     char path[64], buf[8192], cg[4096], id[NG_CONTAINER_ID_LEN + 1];
@@ -172,7 +202,7 @@ static void scan_one(int procfd, const char *name, const char *prefix, size_t pl
     snprintf(path, sizeof(path), "%s/cgroup", name);
     if (ng_read_file_at(procfd, path, buf, sizeof(buf)) < 0 ||
         ng_parse_cgroup_path(buf, cg, sizeof(cg)) < 0 ||
-        ng_container_id_from_path(cg, id, NULL) != 1 || strncmp(id, prefix, plen) != 0)
+        ng_container_id_from_path(cg, id, NULL) != 1 || !wanted(q, cg, id))
         return;
     size_t i;
     for (i = 0; i < c->n; i++)
@@ -190,11 +220,9 @@ static void scan_one(int procfd, const char *name, const char *prefix, size_t pl
     }
 }
 
-int ng_target_find_container(const char *prefix, pid_t *ret,
-                             struct ng_container_candidates *cands)
+int ng_target_locate(const struct ng_locate *q, pid_t *ret, struct ng_container_candidates *cands)
 {
     struct scan_best best = {0, 0};
-    size_t plen = strlen(prefix);
     int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (procfd < 0)
         return -errno;
@@ -206,7 +234,7 @@ int ng_target_find_container(const char *prefix, pid_t *ret,
     memset(cands, 0, sizeof(*cands));
     struct dirent *e;
     while ((e = readdir(d)))
-        scan_one(dirfd(d), e->d_name, prefix, plen, cands, &best);
+        scan_one(dirfd(d), e->d_name, q, cands, &best);
     closedir(d);
     if (cands->n == 0 || !best.pid)
         return -ENOENT;

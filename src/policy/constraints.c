@@ -9,6 +9,7 @@ void ng_constraints_default(struct ng_constraints *c)
     c->run_as = NG_RUN_AS_TARGET;
     c->caps = NG_CAPS_TARGET;
     c->host_access = 0;
+    c->confinement = NG_CONFINE_TARGET;
     c->no_new_privs = 1;
     c->join_cgroup = 1;
     c->leave_processes = 0;

@@ -104,6 +104,23 @@ static void plan_caps(const struct ng_credplan_in *in, struct ng_creds *cr)
     cr->noroot = cr->ids.uid == 0 && set == 0;
 }
 
+/* confinement = target (policy.md): nothing outside the target's bounding
+ * set survives, whatever capabilities says, and the target's no_new_privs
+ * is kept. (uid 0 regains only inheritable | bounding at execve, and both
+ * are inside the target's bounding set now.) */
+static void confine_to_target(const struct ng_credplan_in *in, struct ng_creds *cr)
+{
+    uint64_t b = in->target->cap_bnd;
+
+    cr->bnd &= b;
+    cr->inh &= b;
+    cr->prm &= b;
+    cr->eff &= b;
+    cr->amb &= b;
+    if (in->target->no_new_privs == 1)
+        cr->no_new_privs = 1;
+}
+
 int ng_credplan_compute(const struct ng_credplan_in *in, struct ng_creds *ret)
 {
     struct ng_creds cr;
@@ -130,6 +147,8 @@ int ng_credplan_compute(const struct ng_credplan_in *in, struct ng_creds *ret)
         return r;
     plan_caps(in, &cr);
     cr.no_new_privs = in->c->no_new_privs;
+    if (in->c->confinement == NG_CONFINE_TARGET)
+        confine_to_target(in, &cr);
     *ret = cr;
     return 0;
 }

@@ -84,9 +84,12 @@ static int targets_match(const struct ng_policy_rule *r, const struct ng_attrs *
     const char *v = a->v[t->attr];
     if (v)
         snprintf(why, sz, "targets: %s:%s does not match (%s=%s)", name, t->glob, name, v);
-    else if (t->attr == NG_ATTR_CONTAINER && a->container_why)
-        snprintf(why, sz, "targets: %s:%s: target has no container attribute (%s)", name, t->glob,
+    else if ((t->attr == NG_ATTR_CONTAINER || t->attr == NG_ATTR_NAME) && a->container_why)
+        snprintf(why, sz, "targets: %s:%s: target has no %s attribute (%s)", name, t->glob, name,
                  a->container_why);
+    else if (t->attr == NG_ATTR_POD && a->pod_why)
+        snprintf(why, sz, "targets: %s:%s: target has no pod attribute (%s)", name, t->glob,
+                 a->pod_why);
     else
         snprintf(why, sz, "targets: %s:%s: target has no %s attribute", name, t->glob, name);
     return 0;
@@ -365,13 +368,16 @@ int ng_policy_valid_reason(const char *reason)
     if (len == 0 || len > NG_POLICY_REASON_MAX)
         return 0;
     for (size_t i = 0; i < len;) {
-        size_t n = ng_utf8_seq_len(s + i, len - i);
+        uint32_t cp;
+        size_t n = ng_utf8_decode(s + i, len - i, &cp);
         if (n == 0)
             return 0;
         if (n == 1 && (s[i] < 0x20 || s[i] == 0x7f))
             return 0;
-        if (n == 2 && s[i] == 0xc2 && s[i + 1] <= 0x9f)
+        if (cp >= 0x80 && cp <= 0x9f)
             return 0; /* C1 controls U+0080..U+009F */
+        if (ng_unicode_invisible(cp))
+            return 0; /* bidi overrides, zero-width characters: not printable */
         i += n;
     }
     return 1;

@@ -31,6 +31,7 @@ enum ng_policy_key {
     K_RUN_AS,
     K_CAPABILITIES,
     K_HOST_ACCESS,
+    K_CONFINEMENT,
     K_NO_NEW_PRIVS,
     K_JOIN_CGROUP,
     K_LEAVE_PROCESSES,
@@ -67,6 +68,17 @@ int ng_policy_list_each(char *v, int (*fn)(void *ctx, char *item, char *err, siz
  * caller's locale) around regcomp, regexec and fnmatch. */
 locale_t ng_policy_c_locale_enter(void);
 void ng_policy_c_locale_leave(locale_t old);
+
+/* The characters of one line (policy_bytes.c): 0, or -EINVAL with the
+ * 1-based byte column of the first bad one in *ret_col and why in msg.
+ * comment: the line is a comment (any printable UTF-8 but invisible
+ * characters); else only printable ASCII and TAB. first_line: a byte order
+ * mark at column 1 gets its own message. */
+int ng_policy_check_chars(const char *line, size_t n, int comment, int first_line, size_t *ret_col,
+                          char *msg, size_t msgsz);
+/* The offset of a TAB inside value v (trimmed) that is not a blank around a
+ * list's comma (list != 0) or any TAB (list == 0); (size_t)-1 when none. */
+size_t ng_policy_inner_tab(const char *v, int list);
 
 /* Strip blanks (space, tab) on both sides, in place. */
 char *ng_policy_trim(char *s);

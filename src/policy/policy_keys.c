@@ -311,6 +311,11 @@ int ng_policy_set_key(struct ng_policy *p, struct ng_policy_rule *r, enum ng_pol
         return capabilities(r, v, err, errsz);
     case K_HOST_ACCESS:
         return ng_policy_val_bool(v, &c->host_access, err, errsz);
+    case K_CONFINEMENT:
+        if (strcmp(v, "target") != 0 && strcmp(v, "none") != 0)
+            return bad(err, errsz, "target or none", v);
+        c->confinement = v[0] == 't' ? NG_CONFINE_TARGET : NG_CONFINE_NONE;
+        return 0;
     case K_NO_NEW_PRIVS:
         return ng_policy_val_bool(v, &c->no_new_privs, err, errsz);
     case K_JOIN_CGROUP:

@@ -1,6 +1,8 @@
 /* The policy lexer and grammar (policy.md "Syntax"). Re-entrant: all state
  * lives in struct pstate on the caller's stack. Every error is collected as
- * "FILE:LINE: message", then the whole file is refused (fail closed). */
+ * "FILE:LINE: message" ("FILE:LINE:COLUMN: message" for a character that is
+ * not allowed, policy_bytes.c), then the whole file is refused (fail
+ * closed). */
 #include "policy_int.h"
 
 #include <errno.h>
@@ -31,6 +33,8 @@ static const struct {
     [K_RUN_AS] = {"run_as", IN_ALLOW},
     [K_CAPABILITIES] = {"capabilities", IN_ALLOW},
     [K_HOST_ACCESS] = {"host_access", IN_ALLOW},
+    /* like host_access: only a rule can say none, never [defaults] */
+    [K_CONFINEMENT] = {"confinement", IN_ALLOW},
     [K_NO_NEW_PRIVS] = {"no_new_privs", IN_ALLOW},
     [K_JOIN_CGROUP] = {"join_cgroup", IN_ALLOW},
     [K_LEAVE_PROCESSES] = {"leave_processes", IN_ALLOW},
@@ -40,6 +44,9 @@ static const struct {
     [K_CALLER_REACH] = {"caller_reach", IN_DEFAULTS | IN_ALLOW},
     [K_MASK_ESCROW] = {"mask_escrow", IN_DEFAULTS | IN_ALLOW},
 };
+
+/* rule_keys below holds one bit per key. */
+_Static_assert(K_COUNT <= 32, "rule_keys is a uint32_t bit set");
 
 enum section { SEC_NONE, SEC_BAD, SEC_DEFAULTS, SEC_ALLOW, SEC_DENY };
 
@@ -52,6 +59,9 @@ struct pstate {
     size_t line;
     enum section sec;
     size_t sec_line;
+    int sec_skipped;  /* a line of this section was refused for its characters */
+    int crlf_told;    /* CRLF line endings reported (once per file) */
+    const char *lbuf; /* the current line, for columns */
     size_t defaults_line;
     size_t seen[K_COUNT]; /* line of each key in the current section, 0 = not given */
     uint32_t *rule_keys;  /* per rule: bit k = key k given (for merging defaults) */
@@ -68,6 +78,20 @@ __attribute__((format(printf, 3, 4))) static void perr(struct pstate *st, size_t
     va_end(ap);
     st->nerr++;
     if (ng_policy_msg_add(st->errs, "%s:%zu: %s", st->file, line, msg) < 0)
+        st->nomem = 1;
+}
+
+__attribute__((format(printf, 4, 5))) static void perr_col(struct pstate *st, size_t line,
+                                                           size_t col, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    st->nerr++;
+    if (ng_policy_msg_add(st->errs, "%s:%zu:%zu: %s", st->file, line, col, msg) < 0)
         st->nomem = 1;
 }
 
@@ -132,7 +156,7 @@ static void end_section(struct pstate *st)
         return;
     struct ng_policy_rule *r = cur_rule(st);
     static const enum ng_policy_key req[] = {K_USERS, K_TARGETS, K_NAMESPACES};
-    for (size_t i = 0; i < NG_ARRAY_SIZE(req); i++) {
+    for (size_t i = 0; i < NG_ARRAY_SIZE(req) && !st->sec_skipped; i++) {
         if (req[i] == K_NAMESPACES && st->sec == SEC_DENY)
             continue;
         if (!st->seen[req[i]])
@@ -178,6 +202,7 @@ static int section_header(struct pstate *st, char *s)
     memset(st->seen, 0, sizeof(st->seen));
     st->sec = SEC_BAD; /* until proven good: keys below a bad header are not reported */
     st->sec_line = st->line;
+    st->sec_skipped = 0;
     if (n < 2 || s[n - 1] != ']') {
         perr(st, st->line, "section header must end with ']'");
         return 0;
@@ -212,6 +237,12 @@ static int section_header(struct pstate *st, char *s)
     if (r == 0)
         st->sec = kind[0] == 'a' ? SEC_ALLOW : SEC_DENY;
     return 0;
+}
+
+static int is_list(int key)
+{
+    return key == K_USERS || key == K_TARGETS || key == K_NAMESPACES || key == K_COMMANDS ||
+           key == K_CAPABILITIES || key == K_SETENV;
 }
 
 static int key_line(struct pstate *st, char *s)
@@ -262,6 +293,14 @@ static int key_line(struct pstate *st, char *s)
         perr(st, st->line, "%s: empty value", k);
         return 0;
     }
+    size_t tab = ng_policy_inner_tab(v, is_list(key));
+    if (tab != (size_t)-1) {
+        perr_col(st, st->line, (size_t)(v - st->lbuf) + tab + 1,
+                 "%s: a tab inside a value is not allowed (tabs may only surround keys, values "
+                 "and list items)",
+                 k);
+        return 0;
+    }
     err[0] = '\0';
     struct ng_policy_rule *rule = st->sec == SEC_DEFAULTS ? NULL : cur_rule(st);
     int r = ng_policy_set_key(st->p, rule, (enum ng_policy_key)key, v, err, sizeof(err));
@@ -275,6 +314,60 @@ static int key_line(struct pstate *st, char *s)
     return 0;
 }
 
+/* The offset of the first non-blank byte of the line (n when none). */
+static size_t lead_blanks(const char *l, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n && (l[i] == ' ' || l[i] == '\t'))
+        i++;
+    return i;
+}
+
+static int is_comment(const char *l, size_t n)
+{
+    size_t i = lead_blanks(l, n);
+    return i < n && (l[i] == '#' || l[i] == ';');
+}
+
+/* A line refused for its characters is not parsed (nothing of it reaches a
+ * message); what it would have opened or filled is not reported as missing. */
+static void skip_line(struct pstate *st, const char *l, size_t n)
+{
+    size_t i = lead_blanks(l, n);
+
+    if (i < n && l[i] == '[') {
+        end_section(st);
+        memset(st->seen, 0, sizeof(st->seen));
+        st->sec = SEC_BAD;
+        st->sec_line = st->line;
+    }
+    st->sec_skipped = 1;
+}
+
+/* The characters of the line (policy_bytes.c); a CR ending it is reported
+ * once per file as CRLF line endings, then dropped so the rest is checked. */
+static int line_chars(struct pstate *st, const char *l, size_t *n)
+{
+    char msg[512];
+    size_t col;
+
+    for (;;) {
+        if (ng_policy_check_chars(l, *n, is_comment(l, *n), st->line == 1, &col, msg,
+                                  sizeof(msg)) == 0)
+            return 0;
+        if (col != *n || l[col - 1] != '\r')
+            break;
+        if (!st->crlf_told)
+            perr_col(st, st->line, col, "%s", msg);
+        st->crlf_told = 1;
+        (*n)--;
+    }
+    perr_col(st, st->line, col, "%s", msg);
+    skip_line(st, l, *n);
+    return -EINVAL;
+}
+
 static int one_line(struct pstate *st, const char *l, size_t n)
 {
     char buf[NG_POLICY_LINE_MAX + 1];
@@ -283,12 +376,11 @@ static int one_line(struct pstate *st, const char *l, size_t n)
         perr(st, st->line, "line longer than %d bytes", NG_POLICY_LINE_MAX);
         return 0;
     }
-    if (memchr(l, '\0', n)) {
-        perr(st, st->line, "NUL byte in line");
+    if (line_chars(st, l, &n) < 0)
         return 0;
-    }
     memcpy(buf, l, n);
     buf[n] = '\0';
+    st->lbuf = buf;
     char *s = ng_policy_trim(buf);
     if (*s == '\0' || *s == '#' || *s == ';')
         return 0;
@@ -315,6 +407,7 @@ static void merge_defaults(struct pstate *st)
         m.caps = r->c.caps;
         m.cap_list = r->c.cap_list;
         m.host_access = r->c.host_access;
+        m.confinement = r->c.confinement;
         m.no_new_privs = r->c.no_new_privs;
         m.join_cgroup = r->c.join_cgroup;
         m.leave_processes = r->c.leave_processes;

@@ -59,10 +59,13 @@ int ng_policy_resolve(struct ng_policy *p, const struct ng_policy_userdb *db,
 }
 
 /* exe and comm are chosen by the target, uid by a target holding CAP_SETUID
- * (policy.md "Target attributes"). */
+ * (policy.md "Target attributes"); name and pod come from the host's engine
+ * and kubelet state, keyed by the container ID and pod UID of the cgroup
+ * path. */
 static int strong_attr(enum ng_attr a)
 {
-    return a == NG_ATTR_CONTAINER || a == NG_ATTR_CGROUP || a == NG_ATTR_PID;
+    return a == NG_ATTR_CONTAINER || a == NG_ATTR_CGROUP || a == NG_ATTR_PID || a == NG_ATTR_NAME ||
+           a == NG_ATTR_POD;
 }
 
 static int relies_on_weak(const struct ng_policy_rule *r)

@@ -267,7 +267,8 @@ int ng_policy_val_target(const char *v, struct ng_policy_target *ret, char *err,
     attr[k] = '\0';
     int a = ng_attr_from_name(attr);
     if (a < 0) {
-        snprintf(err, errsz, "unknown attribute '%s' (container cgroup uid pid exe comm)", attr);
+        snprintf(err, errsz, "unknown attribute '%s' (container name pod cgroup uid pid exe comm)",
+                 attr);
         return -EINVAL;
     }
     if (colon[1] == '\0') {

@@ -3,7 +3,8 @@
  * NG_CMD_ARGV_MAX bytes in all, a path at most PATH_MAX), a fault only
  * shortens what is read, nothing read is interpreted beyond NUL
  * terminators. Nothing here touches the caller's filesystem: readlink of
- * /proc magic links and reads of /proc files only. */
+ * /proc magic links, reads of /proc files, and process_vm_readv of the
+ * task's memory only. */
 #include "cmdrec_int.h"
 
 #include "nsgate/cmdline.h"
@@ -12,20 +13,41 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
-#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define PAGE 4096
+
+/* The task's memory, read with process_vm_readv: the ptrace access check
+ * only (CAP_SYS_PTRACE), not /proc/TID/mem's file mode (0600, the task's
+ * uid: opening it would need CAP_DAC_OVERRIDE for a session that does not
+ * run as root), and the task's own page protections, as its exec's copy of
+ * argv has them. err: the first failure that is not a fault (EPERM, ESRCH). */
+struct mem {
+    pid_t tid;
+    int err;
+};
+
+static ssize_t peek(struct mem *m, void *buf, size_t len, uint64_t addr)
+{
+    struct iovec local = {buf, len};
+    struct iovec remote = {(void *)(uintptr_t)addr, len};
+    ssize_t got = process_vm_readv(m->tid, &local, 1, &remote, 1, 0);
+
+    if (got < 0 && errno != EFAULT && m->err == 0)
+        m->err = errno;
+    return got;
+}
 
 /* Copy the C string at addr (at most max bytes, NUL excluded) into out;
  * reads never cross a page boundary, so a string that ends just before an
  * unmapped page is read whole. Returns its length; *ret_cut when no NUL
  * came within max bytes or a fault cut it. */
-static size_t read_cstr(int mem, uint64_t addr, uint8_t *out, size_t max, int *ret_cut)
+static size_t read_cstr(struct mem *mem, uint64_t addr, uint8_t *out, size_t max, int *ret_cut)
 {
     size_t n = 0;
 
@@ -34,7 +56,7 @@ static size_t read_cstr(int mem, uint64_t addr, uint8_t *out, size_t max, int *r
         size_t want = PAGE - (size_t)((addr + n) % PAGE);
         if (want > max - n)
             want = max - n;
-        ssize_t got = pread(mem, out + n, want, (off_t)(addr + n));
+        ssize_t got = peek(mem, out + n, want, addr + n);
         if (got <= 0)
             return n;
         uint8_t *nul = memchr(out + n, '\0', (size_t)got);
@@ -50,7 +72,7 @@ static size_t read_cstr(int mem, uint64_t addr, uint8_t *out, size_t max, int *r
 /* Up to max pointers of the vector at addr (never past the page's end: a
  * vector that ends before an unmapped page is read whole). The count
  * read; 0 on a fault. */
-static size_t read_ptrs(int mem, uint64_t addr, int ptr, uint64_t *out, size_t max)
+static size_t read_ptrs(struct mem *mem, uint64_t addr, int ptr, uint64_t *out, size_t max)
 {
     uint8_t b[64 * 8];
     size_t want = max * (size_t)ptr, room = PAGE - (size_t)(addr % PAGE);
@@ -59,7 +81,7 @@ static size_t read_ptrs(int mem, uint64_t addr, int ptr, uint64_t *out, size_t m
         want = room;
     if (want > sizeof(b))
         want = sizeof(b);
-    ssize_t got = pread(mem, b, want, (off_t)addr);
+    ssize_t got = peek(mem, b, want, addr);
     size_t n = got > 0 ? (size_t)got / (size_t)ptr : 0;
     for (size_t i = 0; i < n; i++) {
         if (ptr == 8) {
@@ -76,7 +98,7 @@ static size_t read_ptrs(int mem, uint64_t addr, int ptr, uint64_t *out, size_t m
 }
 
 /* argv: each argument and its NUL, NG_CMD_ARGV_MAX bytes in all. */
-static int read_argv(int mem, uint64_t vec, int ptr, struct ng_cmd_info *in)
+static int read_argv(struct mem *mem, uint64_t vec, int ptr, struct ng_cmd_info *in)
 {
     uint8_t *buf = malloc(NG_CMD_ARGV_MAX);
     uint64_t ptrs[64];
@@ -144,6 +166,19 @@ static char *read_link(const struct ng_cmd_info *in, const char *what)
     return strdup(buf);
 }
 
+/* What execveat's dirfd names. /proc/TID/fd is the task's uid's alone
+ * (mode 0500): for a task of another uid it cannot be read without
+ * CAP_DAC_READ_SEARCH, which the recorder does not keep (nor pidfd_getfd,
+ * which would let it take any process's descriptors): then NULL, and the
+ * event has no "at" (the exe read after the exec still names the file). */
+static char *dirfd_link(const struct ng_cmd_info *in)
+{
+    char name[32];
+
+    snprintf(name, sizeof(name), "fd/%d", (int)in->dirfd);
+    return read_link(in, name);
+}
+
 static int read_ids(int dirfd, struct ng_proc_ids *ret)
 {
     char text[4096];
@@ -181,28 +216,26 @@ static void ns_ids(struct ng_cmdrec *c, struct ng_cmd_info *in)
 }
 
 /* The parent's pid in the target's pid namespace, kept for the next exec of
- * the same parent (a shell runs many): valid while a pidfd of that parent
- * says it has not exited, so its pid cannot have been reused. */
+ * the same parent (a shell runs many): valid while the parent's /proc
+ * directory, held open, still answers (it stands for that process, not its
+ * pid number: once the process is gone every lookup in it fails, even when
+ * the pid is another's by then). */
 static int64_t parent_ns_pid(struct ng_cmdrec *c, pid_t ppid)
 {
-    struct pollfd p = {.fd = c->parent_pidfd, .events = POLLIN};
     char name[32];
     struct ng_proc_ids parent;
     size_t lv = (size_t)c->pidns_level;
 
-    if (c->parent_pidfd >= 0 && c->parent == ppid && poll(&p, 1, 0) == 0)
+    if (c->parent_dir >= 0 && c->parent == ppid && faccessat(c->parent_dir, "stat", F_OK, 0) == 0)
         return c->parent_ns;
-    if (c->parent_pidfd >= 0)
-        close(c->parent_pidfd);
-    c->parent_pidfd = (int)syscall(SYS_pidfd_open, ppid, 0);
+    if (c->parent_dir >= 0)
+        close(c->parent_dir);
+    snprintf(name, sizeof(name), "%d", (int)ppid);
     c->parent = ppid;
     c->parent_ns = 0;
-    snprintf(name, sizeof(name), "%d", (int)ppid);
-    int dir = openat(c->proc_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (dir >= 0 && read_ids(dir, &parent) == 0 && parent.nnspid > lv)
+    c->parent_dir = openat(c->proc_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (c->parent_dir >= 0 && read_ids(c->parent_dir, &parent) == 0 && parent.nnspid > lv)
         c->parent_ns = parent.nspid[lv];
-    if (dir >= 0)
-        close(dir);
     return c->parent_ns;
 }
 
@@ -218,18 +251,17 @@ static void target_pids(struct ng_cmdrec *c, struct ng_cmd_info *in)
 static int read_mem(struct ng_cmd_info *in, int ptr, uint64_t path, uint64_t argv)
 {
     int cut, r;
-    int mem = openat(in->dir, "mem", O_RDONLY | O_CLOEXEC);
+    struct mem mem = {in->tid, 0};
 
-    if (mem < 0)
-        return errno == ENOENT ? -ESRCH : -errno;
     in->path = malloc(PATH_MAX + 1);
     r = in->path ? 0 : -ENOMEM;
     if (r == 0) {
-        in->path_len = read_cstr(mem, path, in->path, PATH_MAX, &cut);
+        in->path_len = read_cstr(&mem, path, in->path, PATH_MAX, &cut);
         in->path[in->path_len] = '\0';
-        r = read_argv(mem, argv, ptr, in);
+        r = read_argv(&mem, argv, ptr, in);
     }
-    close(mem);
+    if (r == 0 && mem.err)
+        r = -mem.err;
     return r;
 }
 
@@ -275,11 +307,8 @@ int ng_cmdread_before(struct ng_cmdrec *c, pid_t tid, int execveat, int ptr, con
     if (r == 0 && execveat) {
         in->dirfd = (int32_t)args[0];
         in->flags = args[4];
-        if (in->dirfd != AT_FDCWD) {
-            char fd[32];
-            snprintf(fd, sizeof(fd), "fd/%d", (int)in->dirfd);
-            in->at = read_link(in, fd);
-        }
+        if (in->dirfd != AT_FDCWD)
+            in->at = dirfd_link(in);
     }
     if (r == 0)
         r = read_mem(in, ptr, args[execveat ? 1 : 0], args[execveat ? 2 : 1]);

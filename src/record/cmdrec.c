@@ -69,7 +69,7 @@ int ng_cmdrec_init(struct ng_cmdrec *c, struct ng_session *sess, pid_t child, in
     c->child = child;
     c->proc_fd = proc_fd;
     c->listener = -1;
-    c->parent_pidfd = -1;
+    c->parent_dir = -1;
     c->pidns_level = pidns_level;
     c->flight = calloc(NG_CMDREC_IN_FLIGHT_MAX, sizeof(*c->flight));
     struct sigaction sa = {.sa_handler = alarm_noop};
@@ -444,8 +444,8 @@ void ng_cmdrec_free(struct ng_cmdrec *c)
     free(c->gid_map);
     if (c->listener >= 0)
         close(c->listener);
-    if (c->parent_pidfd >= 0)
-        close(c->parent_pidfd);
+    if (c->parent_dir >= 0)
+        close(c->parent_dir);
     memset(c, 0, sizeof(*c));
-    c->listener = c->parent_pidfd = -1;
+    c->listener = c->parent_dir = -1;
 }

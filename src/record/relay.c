@@ -19,7 +19,7 @@
 #define BUF_CAP 65536
 /* On the caller's own (shared) descriptor a write after POLLOUT is kept to
  * one pipe page, so it never blocks; on a private non-blocking one (see
- * private_out) the whole buffer is offered. */
+ * ng_relay_private_out) the whole buffer is offered. */
 #define WRITE_CHUNK 4096
 
 struct buf {
@@ -35,7 +35,7 @@ struct relay {
     int caller_out_ok, caller_err_ok;
     int exited, done;
     int cmd_hup; /* no process is left under the command filter */
-    int out_fd, err_fd;       /* where output goes (private_out or the caller's) */
+    int out_fd, err_fd;       /* where output goes (a private reopening or the caller's) */
     int out_private, err_private;
     int64_t start_ms, last_activity_ms, last_tick_ms;
 };
@@ -97,7 +97,7 @@ static void pump_from_prog(struct relay *r, int fd, struct buf *b, int *open, ch
  * that stops reading and never changes the flags of a description it
  * shares with the caller's shell. -1 when not possible (regular files never
  * block; sockets cannot be reopened): the caller's descriptor is used. */
-static int private_out(int fd)
+int ng_relay_private_out(int fd)
 {
     struct stat st;
     char path[32];
@@ -237,8 +237,12 @@ static void tick(struct relay *r)
         return;
     r->last_tick_ms = now;
     enum ng_end_reason why = NG_END_RECORD_FAIL;
-    if (r->cfg->ops.tick(r->cfg->ops.ctx, &why) < 0)
+    int e = r->cfg->ops.tick(r->cfg->ops.ctx, &why);
+    if (e < 0) {
+        if (why == NG_END_RECORD_FAIL && !r->res->record_err)
+            r->res->record_err = e; /* said in the message: why recording failed */
         end(r, why);
+    }
 }
 
 enum { P_SIG, P_CMD, P_CIN, P_PIN, P_POUT, P_PERR, P_COUT, P_CERR, P_N };
@@ -314,7 +318,7 @@ int ng_relay_run(const struct ng_relay_cfg *cfg, struct ng_relay_result *res)
     r.prog_err_open = cfg->prog_err >= 0;
     r.caller_out_ok = r.caller_err_ok = 1;
     r.start_ms = r.last_activity_ms = r.last_tick_ms = now_ms();
-    int po = private_out(cfg->caller_out), pe = private_out(cfg->caller_err);
+    int po = cfg->caller_out_private, pe = cfg->caller_err_private;
     r.out_fd = po >= 0 ? po : cfg->caller_out;
     r.err_fd = pe >= 0 ? pe : cfg->caller_err;
     r.out_private = po >= 0;
@@ -340,10 +344,6 @@ int ng_relay_run(const struct ng_relay_cfg *cfg, struct ng_relay_result *res)
     }
     if (r.prog_in_open && !cfg->pty)
         (void)close(cfg->prog_in);
-    if (po >= 0)
-        (void)close(po);
-    if (pe >= 0)
-        (void)close(pe);
     return 0;
 }
 

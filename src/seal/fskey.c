@@ -277,12 +277,27 @@ static int file_open(int dirfd, const char *name, int flags, int private_too, in
     return 0;
 }
 
+/* The key directory is root's alone, so only root processes (other
+ * recorders, keygen --advance) hold this lock, for milliseconds. Still
+ * bounded: a holder that is stopped or hung ends the waiter's sealing with
+ * -ENOLCK (the session then stops, fail closed) rather than hanging it. */
+#define LOCK_WAIT_MS 30000
+
 static int lock_wait(int fd)
 {
-    while (flock(fd, LOCK_EX) < 0)
-        if (errno != EINTR)
+    long step_us = 100;
+
+    for (long waited_us = 0;; waited_us += step_us) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return 0;
+        if (errno != EWOULDBLOCK && errno != EINTR)
             return -errno;
-    return 0;
+        if (waited_us >= LOCK_WAIT_MS * 1000L)
+            return -ENOLCK;
+        step_us = step_us < 16000 ? step_us * 2 : 16000; /* short waits stay short */
+        struct timespec ts = {0, step_us * 1000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 /* The lock file outlives every process, so it is the one file opened

@@ -27,6 +27,7 @@ int ng_store_errno(sqlite3 *db, int rc)
         return (sys == ENOSPC || sys == EDQUOT) ? -ENOSPC : -EIO;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
+    case SQLITE_PROTOCOL: /* WAL locks that could not be taken, retried in vain */
         return -EBUSY;
     case SQLITE_NOMEM:
         return -ENOMEM;
@@ -132,7 +133,7 @@ static int same_text(sqlite3_stmt *a, sqlite3_stmt *b, int col)
     return la == 0 || memcmp(pa, pb, (size_t)la) == 0;
 }
 
-/* The command search index (schema 3) is an FTS5 table whose shadow tables
+/* The command search index (schema 4) is an FTS5 table whose shadow tables
  * SQLite itself defines, and their text may differ between SQLite versions:
  * such a difference (or a part missing or extra) is no reason to refuse the
  * store, only to leave the index unused (a store copied to an auditor's
@@ -214,7 +215,7 @@ static int check_schema(struct ng_store *s, int version)
             r = -ENOMEM;
     if (r == 0)
         r = compare_schema(s, ref);
-    if (version < 3)
+    if (version < 4) /* the command index came with schema 4 */
         s->cmd_index = 0;
     sqlite3_close(ref);
     return r;
@@ -456,6 +457,11 @@ static int configure_recorder(struct ng_store *s)
     sqlite3_stmt *st;
 
     sqlite3_busy_timeout(s->db, NG_STORE_BUSY_MS);
+    /* Readers open read-only: the -wal and -shm files must stay. Set
+     * first, so that a recorder that gives up here (a lock held by someone
+     * else) does not delete them as it closes, locking readers out. */
+    if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one) != SQLITE_OK)
+        return -EIO;
     /* journal_mode answers with the mode in force: it must be wal. */
     int r = ng_store_prepare(s, "PRAGMA journal_mode=WAL", &st);
     if (r < 0)
@@ -467,9 +473,6 @@ static int configure_recorder(struct ng_store *s)
     sqlite3_finalize(st);
     if (r < 0)
         return r;
-    /* Readers open read-only: the -wal and -shm files must stay. */
-    if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one) != SQLITE_OK)
-        return -EIO;
     /* NORMAL in WAL mode: a commit survives the recorder being killed (the
      * failure that matters: the session tail), and recording does not wait
      * for an fsync per batch; a power loss may lose the last batches, which

@@ -1,4 +1,4 @@
-/* Commands in the store (schema 3): a session's command timeline, and the
+/* Commands in the store (schema 4): a session's command timeline, and the
  * search behind sessions --command. The search reads the derived index
  * cache_commands (FTS5 trigram over the shell-quoted command line), then
  * re-checks every session it names against the covered 'c' event itself

@@ -162,8 +162,8 @@ int ng_store_sessions_begin(struct ng_store *s, const struct ng_session_filter *
     if (r == 0) {
         char sql[sizeof(LIST_SQL) + 32];
         it->s = s;
-        /* record_commands is a column from schema 3 on */
-        snprintf(sql, sizeof(sql), LIST_SQL, s->version >= 3 ? "record_commands" : "NULL");
+        /* record_commands is a column from schema 4 on */
+        snprintf(sql, sizeof(sql), LIST_SQL, s->version >= 4 ? "record_commands" : "NULL");
         r = ng_store_prepare(s, sql, &it->list);
     }
     if (r == 0 && f->command && !(it->command = strdup(f->command)))

@@ -91,9 +91,10 @@ static uint8_t *join_argv(char *const *argv, size_t *ret_len)
     "audit_session, tty, target_pid, target_container, target_cgroup, target_exe, "                \
     "target_comm, target_uid, ns_user, ns_cgroup, ns_ipc, ns_uts, ns_net, ns_pid, ns_mnt, "        \
     "ns_time, program, argv, run_as_uid, run_as_gid, run_as_groups, run_as_caps, reason, "         \
-    "rule, policy_hash, record_input, mode, hash_alg, nsgate_version, caller_reach, "               \
-    "mask_escrow, record_commands, header_hash"
-#define HEADER_NCOLS 42
+    "rule, policy_hash, record_input, mode, hash_alg, nsgate_version, caller_reach, "              \
+    "mask_escrow, target_name, target_pod, confinement, seccomp_filters, seccomp_hash, lsm, "      \
+    "lsm_label, record_commands, header_hash"
+#define HEADER_NCOLS 49
 
 static void bind_text(sqlite3_stmt *st, int *i, const char *s)
 {
@@ -154,6 +155,16 @@ static void bind_header(sqlite3_stmt *st, const struct ng_session *sess, int64_t
         sqlite3_bind_blob(st, ++i, h->mask_escrow, NG_STORE_ESCROW_PK_LEN, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, ++i);
+    bind_text(st, &i, h->target_name);
+    bind_text(st, &i, h->target_pod);
+    bind_text(st, &i, h->confinement);
+    bind_opt_int(st, &i, h->confinement ? h->seccomp_filters : -1);
+    if (h->seccomp_hash)
+        sqlite3_bind_blob(st, ++i, h->seccomp_hash, NG_HASH_LEN, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, ++i);
+    bind_text(st, &i, h->lsm);
+    bind_text(st, &i, h->lsm_label);
     bind_opt_int(st, &i, h->record_commands);
     sqlite3_bind_zeroblob(st, ++i, NG_HASH_LEN); /* filled in below */
 }
@@ -198,10 +209,11 @@ static int insert_header(struct ng_session *sess, const struct ng_session_header
     if (r == 0 && argv_len > NG_STORE_EVENT_MAX)
         r = -E2BIG;
     if (r == 0)
-        r = ng_store_prepare(s,
-                             "INSERT INTO sessions (" HEADER_COLS ") VALUES (?,?,?,?,?,?,?,?,"
-                             "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                             &ins);
+        r = ng_store_prepare(
+            s,
+            "INSERT INTO sessions (" HEADER_COLS ") VALUES (?,?,?,?,?,?,?,?,"
+            "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            &ins);
     if (r == 0 && sqlite3_bind_parameter_count(ins) != HEADER_NCOLS)
         r = -EINVAL;
     int own = 0;

@@ -179,9 +179,44 @@ static const char schema_002[] =
     "    CHECK (length(mask_escrow) = 32);\n";
 
 static const char schema_003[] =
-    "-- nsgate session store, schema version 3: command recording. Applied in\n"
-    "-- place to a version 1 or 2 store (one write transaction, nothing covered\n"
-    "-- rewritten), or after 002 to a new one.\n"
+    "-- nsgate session store, schema version 3: applied in place to a version 1 or\n"
+    "-- 2 store (one write transaction, nothing covered rewritten), or after 002\n"
+    "-- to a new one, so all end with the same schema text.\n"
+    "--\n"
+    "-- sessions gains header columns, NULL in older rows; the header hash leaves\n"
+    "-- NULL columns out (chain.h), so older headers keep their hash, while a\n"
+    "-- value set, changed or removed in a version 3 row changes it:\n"
+    "--   target_name      the container's name in its engine's state (podman,\n"
+    "--                    Docker), NULL when none\n"
+    "--   target_pod       NAMESPACE/POD of the Kubernetes pod, NULL when none\n"
+    "--   confinement      'target' (the program got the target's seccomp filters,\n"
+    "--                    LSM label, bounding set and no_new_privs) or 'none'\n"
+    "--                    (the allowing rule said confinement = none)\n"
+    "--   seccomp_filters  how many seccomp filters were copied onto the program\n"
+    "--                    (0: the target had none); NULL under 'none'\n"
+    "--   seccomp_hash     BLAKE2b-256 of those filters (docs/store.md\n"
+    "--                    \"Confinement\"), NULL when none were copied\n"
+    "--   lsm, lsm_label   the LSM ('apparmor', 'selinux') and the label the\n"
+    "--                    program was executed with, NULL when none applied\n"
+    "\n"
+    "PRAGMA user_version = 3;\n"
+    "\n"
+    "ALTER TABLE sessions ADD COLUMN target_name TEXT;\n"
+    "ALTER TABLE sessions ADD COLUMN target_pod TEXT;\n"
+    "ALTER TABLE sessions ADD COLUMN confinement TEXT\n"
+    "    CHECK (confinement IN ('target', 'none'));\n"
+    "ALTER TABLE sessions ADD COLUMN seccomp_filters INTEGER\n"
+    "    CHECK (seccomp_filters >= 0);\n"
+    "ALTER TABLE sessions ADD COLUMN seccomp_hash BLOB\n"
+    "    CHECK (length(seccomp_hash) = 32);\n"
+    "ALTER TABLE sessions ADD COLUMN lsm TEXT\n"
+    "    CHECK (lsm IN ('apparmor', 'selinux'));\n"
+    "ALTER TABLE sessions ADD COLUMN lsm_label TEXT;\n";
+
+static const char schema_004[] =
+    "-- nsgate session store, schema version 4: command recording. Applied in\n"
+    "-- place to a version 1, 2 or 3 store (one write transaction, nothing covered\n"
+    "-- rewritten), or after 003 to a new one.\n"
     "--\n"
     "-- sessions gains one header column, NULL in older rows (the header hash\n"
     "-- leaves NULL columns out, so older headers keep their hash):\n"
@@ -199,7 +234,7 @@ static const char schema_003[] =
     "-- every session it names against the covered 'c' event itself before they\n"
     "-- show it (docs/store.md). Its shadow tables are named cache_commands_*.\n"
     "\n"
-    "PRAGMA user_version = 3;\n"
+    "PRAGMA user_version = 4;\n"
     "\n"
     "ALTER TABLE sessions ADD COLUMN record_commands INTEGER\n"
     "    CHECK (record_commands IN (0, 1));\n"
@@ -213,6 +248,7 @@ static const char schema_003[] =
 const struct ng_store_migration ng_store_migrations[] = {
     {1, "001-initial.sql", schema_001},
     {2, "002-reach-escrow-commands.sql", schema_002},
-    {3, "003-commands.sql", schema_003},
+    {3, "003-confinement-names.sql", schema_003},
+    {4, "004-commands.sql", schema_004},
 };
 const size_t ng_store_nmigrations = sizeof(ng_store_migrations) / sizeof(ng_store_migrations[0]);

@@ -31,7 +31,9 @@ policy() { # the allow rule's extra lines
     chmod 644 "$POL"
 }
 
-N=7000
+# Sleep lengths unique to this run: the programs are found by their command
+# line, and another run of this test (or another suite) may be running.
+N=$((100000 + (($$ % 1000) * 1000) + RANDOM % 500))
 # session TARGET ENTER-OPTIONS...: start a session as the user in the
 # background; its program is "sleep N+2" with a child "sleep N+1". Sets
 # SPID, CPID (host PIDs, found by root) and RUNNER.

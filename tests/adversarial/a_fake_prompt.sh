@@ -64,7 +64,10 @@ attack() { # N
     local proof="$T/u/proof-$1"
     type_keys "$B enter -q -t $TPID -m -u -p -- /bin/sh; echo done-$1-\$?"; enter_key
     for _ in $(seq 1 200); do tm capture-pane -t t -p | grep -qx '# *' && break; sleep 0.05; done
-    type_keys "stty -echo; printf 'Password $1: '; read x; stty echo; eval \"\$x\""; enter_key
+    # The typed line itself must not contain the prompt text waited for (its
+    # echo would match before the shell ran it, and the hidden command would
+    # then be typed with echo still on).
+    type_keys "stty -echo; printf 'Password %s: ' $1; read x; stty echo; eval \"\$x\""; enter_key
     wait_screen "Password $1:"
     HIDDEN="printf %s hidden-ran-\$((40+2)) >$proof"
     type_keys "$HIDDEN"; enter_key

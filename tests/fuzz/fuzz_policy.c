@@ -55,12 +55,40 @@ static void decide_fixed(const struct ng_policy *p)
     }
 }
 
+/* policy.md "Characters": whatever parses holds only printable ASCII in
+ * its names, paths, patterns and values. */
+static void ascii_only(const char *s)
+{
+    for (; s && *s; s++)
+        if (*s < 0x20 || *s > 0x7e)
+            abort();
+}
+
+static void check_chars(const struct ng_policy *p)
+{
+    ascii_only(p->shell);
+    for (size_t i = 0; i < p->nrules; i++) {
+        const struct ng_policy_rule *r = &p->rules[i];
+        ascii_only(r->name);
+        ascii_only(r->reason_pattern);
+        for (size_t k = 0; k < r->nusers; k++)
+            ascii_only(r->users[k].name);
+        for (size_t k = 0; k < r->ntargets; k++)
+            ascii_only(r->targets[k].glob);
+        for (size_t k = 0; k < r->ncommands; k++)
+            ascii_only(r->commands[k]);
+        for (size_t k = 0; k < r->nsetenv; k++)
+            ascii_only(r->setenv[k]);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct ng_policy *p = NULL;
     struct ng_policy_msgs errs = {0}, warns = {0};
 
     if (ng_policy_parse((const char *)data, size, "fuzz.ini", &p, &errs) == 0) {
+        check_chars(p);
         if (ng_policy_resolve(p, &fake_userdb, &errs, &warns) == 0) {
             if (ng_policy_lint(p, &warns) < 0)
                 abort(); /* only -ENOMEM, which the fuzzer does not inject */

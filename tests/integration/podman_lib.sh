@@ -33,8 +33,8 @@ podman_image() {
 }
 
 # podman_run [PODMAN-RUN-OPTIONS...] -- COMMAND...: start a detached
-# container; sets CNAME, CID (full ID) and CPID (its first process on the
-# host). This host's runc cannot raise resource limits above the caller's
+# container (named ng-<pid of the test>-N, or $PODMAN_NAME); sets CNAME, CID
+# (full ID) and CPID (its first process on the host). This host's runc cannot raise resource limits above the caller's
 # hard limits (no CAP_SYS_RESOURCE in the bounding set here), so the
 # container's nofile and nproc limits are given explicitly.
 podman_run() {
@@ -42,7 +42,7 @@ podman_run() {
     while [ "$1" != "--" ]; do opts+=("$1"); shift; done
     shift
     PODMAN_N=$((PODMAN_N + 1))
-    CNAME="ng-$$-$PODMAN_N"
+    CNAME="${PODMAN_NAME:-ng-$$-$PODMAN_N}" # PODMAN_NAME: a name of the test's choosing
     PODMAN_NAMES="$PODMAN_NAMES $CNAME"
     podman run -d --name "$CNAME" --runtime runc --cgroup-manager cgroupfs \
         --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 \

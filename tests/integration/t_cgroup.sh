@@ -41,7 +41,7 @@ case "$got" in "$rel/nsgate-"*) ok "--container with a 12-digit prefix finds the
 eq "--container with the full ID" 0 "$?"
 "$NSGATE" enter -q --container ffff0000 -n -- /bin/true 2>"$T/err"
 eq "--container unknown: 69" 69 "$?"
-check "unknown container: clear message" grep -q "no running container matches" "$T/err"
+check "unknown container: clear message" grep -q "no running container has the ID prefix or name ffff0000" "$T/err"
 # Make an ambiguous prefix: a third container whose ID shares ID1's first 4 digits.
 ID3="${ID1:0:4}$(new_container_id | cut -c5-)"
 start_target --net -- sleep 600
@@ -51,7 +51,9 @@ eq "--container ambiguous: 64" 64 "$?"
 check "ambiguous: lists the candidates" grep -q "$ID3" "$T/err"
 check "ambiguous: lists the candidates (2)" grep -q "$ID1" "$T/err"
 "$NSGATE" enter -q --container "xyz1" -n -- /bin/true 2>/dev/null
-eq "--container that is not hex: 64" 64 "$?"
+eq "--container that is not hex: a name no engine knows, 69" 69 "$?"
+"$NSGATE" enter -q --container "-xyz1" -n -- /bin/true 2>/dev/null
+eq "--container that is neither an ID prefix nor a name: 64" 64 "$?"
 
 # The target's oldest process is the target: a later process in the same
 # container does not change that.

@@ -153,6 +153,23 @@ while read -r s; do
 done <"$T/ids"
 eq "four concurrent sessions: each holds its own five commands" 0 "$bad"
 
+# ---- a session whose processes are not root's ----------------------------
+# Their /proc/PID/mem is theirs alone (mode 0600): the recorder, root without
+# CAP_DAC_OVERRIDE, reads argv with process_vm_readv (the ptrace check).
+sed 's/^host_access = yes$/host_access = yes\nrun_as = 65534:65534\ncapabilities = none/' \
+    "$T/etc/policy.ini" >"$T/etc/nobody.ini"
+chmod 644 "$T/etc/nobody.ini"
+"$NSGATE" enter -q --policy "$T/etc/nobody.ini" -t "$TPID" -u --no-pty -- /bin/sh -c \
+    'cd /; /bin/echo "as nobody"; /usr/bin/id -u' >"$T/out" 2>"$T/err"
+eq "run_as = 65534: the session runs" 0 "$?"
+eq "... as that uid" "$(printf 'as nobody\n65534')" "$(cat "$T/out")"
+S=$(last_session)
+cmds "$S" >"$T/c"
+check "... its commands are recorded" has "$T/c" "0|/bin/echo|as nobody"
+check "... all of them" has "$T/c" "0|/usr/bin/id|-u"
+eq "... with the uid they ran as" "65534" \
+    "$(cmd_json "$S" | jq -r 'select(.argv[0] == "/usr/bin/id") | .uid')"
+
 # ---- record_commands = no -----------------------------------------------
 sed 's/^audit = best-effort$/audit = best-effort\nrecord_commands = no/' "$T/etc/policy.ini" >"$T/etc/nocmd.ini"
 chmod 644 "$T/etc/nocmd.ini"

@@ -39,7 +39,7 @@ DEB=$(ls "$B"/nsgate_*.deb 2>/dev/null | head -1)
 [ -n "$DEB" ] || { tail -30 "$T/cmake.log"; finish; exit 1; }
 
 deps=$(dpkg-deb -f "$DEB" Depends)
-for lib in libaudit1 libsodium23 libsqlite3-0 libjansson4; do
+for lib in libaudit1 libsodium23 libsqlite3-0 libjansson4 libseccomp2; do
     check "Depends names $lib" sh -c "echo '$deps' | grep -q '$lib'"
 done
 check "the packaged binary is not setuid" sh -c "dpkg-deb -c '$DEB' | grep ' ./usr/bin/nsgate\$' | grep -q '^-rwxr-xr-x'"

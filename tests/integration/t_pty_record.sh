@@ -30,7 +30,9 @@ for _ in $(seq 1 200); do tm capture-pane -t t -p | grep -qx '# *' && break; sle
 type_keys "echo typed-\$((6*7))"; enter_key
 wait_screen "typed-42"
 # A password prompt with echo off, as passwd or sudo would show it.
-type_keys "printf 'Password: '; stty -echo; read pw; stty echo; echo; echo len=\${#pw}"; enter_key
+# Echo off before the prompt shows, and the typed line does not contain the
+# prompt text waited for (its echo would match before the shell ran it).
+type_keys "stty -echo; printf '%s: ' Password; read pw; stty echo; echo; echo len=\${#pw}"; enter_key
 wait_screen "Password:"
 type_keys "$SECRET"; enter_key
 wait_screen "len=${#SECRET}"

@@ -1,9 +1,10 @@
 #!/bin/bash
-# Schema versions 2 and 3 applied in place (integrity.md 1: a migration never
-# rewrites a covered row): tests/data/store-v1 was recorded by the release
-# that shipped schema 1 (two sessions, its key directory and root key). The
-# first recorder of this release upgrades it; the old sessions still verify
-# OK beside a new one, and a store newer than the binary is refused.
+# Schema versions 2, 3 and 4 applied in place (integrity.md 1: a migration
+# never rewrites a covered row): tests/data/store-v1 was recorded by the
+# release that shipped schema 1 (two sessions, its key directory and root
+# key). The first recorder of this release upgrades it; the old sessions
+# still verify OK beside a new one, and a store newer than the binary is
+# refused.
 . "$(dirname "$0")/lib.sh"
 FX="$NSGATE_SRC/tests/data/store-v1"
 S="$T/v1"
@@ -21,9 +22,9 @@ eq "version 1 store verifies read-only (no upgrade by a reader)" "0 1" "$? $(ver
 
 start_target --net --uts -- sleep 600
 "$NSGATE" enter -q --db "$S/sessions.db" --keys "$S/keys" -t "$TPID" -u --no-pty -r upgrade \
-    -- /bin/echo recorded under schema 3 >"$T/out" 2>"$T/err"
+    -- /bin/echo recorded under schema 4 >"$T/out" 2>"$T/err"
 eq "a recorder of this release records into the old store" "0" "$?"
-eq "... which is now version 3" 3 "$(ver "$S/sessions.db")"
+eq "... which is now version 4" 4 "$(ver "$S/sessions.db")"
 "$NSGATE" verify --db "$S/sessions.db" --key "$FX/root.key" >"$T/out" 2>"$T/err"
 eq "old and new sessions verify after the upgrade" 0 "$?"
 eq "... all three OK" 3 "$(grep -c '^OK ' "$T/out")"
@@ -36,14 +37,24 @@ reach=$(python3 -c "
 import sqlite3,sys; d=sqlite3.connect(sys.argv[1])
 print(','.join(r[0] for r in d.execute(\"select caller_reach from sessions where caller_reach is not null\")))" "$S/sessions.db")
 eq "... while the new session records its caller_reach (root here)" root "$reach"
+cnt=$(python3 - "$S/sessions.db" <<'PY'
+import sqlite3, sys
+d = sqlite3.connect(sys.argv[1])
+old = d.execute("""select count(*) from sessions where confinement is null and seccomp_filters
+    is null and seccomp_hash is null and lsm is null and lsm_label is null and target_name is
+    null and target_pod is null""").fetchone()[0]
+print(old, d.execute("select confinement from sessions where confinement is not null").fetchall())
+PY
+)
+eq "... schema 3's too; the new session says its confinement" "2 [('target',)]" "$cnt"
 cnt=$(python3 -c "
 import sqlite3,sys; d=sqlite3.connect(sys.argv[1])
 print(*[r[0] for r in d.execute('select record_commands from sessions order by start_ns')])" "$S/sessions.db")
-eq "record_commands: NULL in the old rows, 1 in the new one" "None None 1" "$cnt"
+eq "record_commands (schema 4): NULL in the old rows, 1 in the new one" "None None 1" "$cnt"
 "$NSGATE" sessions --db "$S/sessions.db" --json 2>/dev/null | head -1 | jq -r .id >"$T/newid"
 "$NSGATE" export --db "$S/sessions.db" --key "$FX/root.key" -f jsonl "$(cat "$T/newid")" 2>/dev/null |
     jq -r 'select(.kind == "c") | .data | @base64d | fromjson | .argv | join(" ")' >"$T/cmds"
-eq "the new session's command is recorded" "/bin/echo recorded under schema 3" "$(cat "$T/cmds")"
+eq "the new session's command is recorded" "/bin/echo recorded under schema 4" "$(cat "$T/cmds")"
 "$NSGATE" replay "$(sed -n 3p "$T/out" | awk '{print $2}')" --db "$S/sessions.db" >/dev/null 2>&1
 "$NSGATE" sessions --db "$S/sessions.db" >"$T/list" 2>/dev/null
 eq "sessions lists all three" 4 "$(wc -l <"$T/list")"
@@ -56,10 +67,17 @@ d.execute(\"update sessions set caller_reach='allowed' where rowid=(select max(r
 "$NSGATE" verify --db "$T/tamper.db" --key "$FX/root.key" >"$T/out" 2>/dev/null
 eq "a value set in a version 1 row's new column: not OK" 1 "$?"
 check "... TAMPERED" grep -q '^TAMPERED' "$T/out"
+cp "$S/sessions.db" "$T/tamper3.db"
+python3 -c "
+import sqlite3,sys; d=sqlite3.connect(sys.argv[1])
+d.execute(\"update sessions set confinement='none', seccomp_filters=NULL, seccomp_hash=NULL where confinement='target'\"); d.commit()" "$T/tamper3.db"
+"$NSGATE" verify --db "$T/tamper3.db" --key "$FX/root.key" >"$T/out" 2>/dev/null
+eq "the new session's confinement rewritten to none: not OK" 1 "$?"
+check "... TAMPERED" grep -q '^TAMPERED' "$T/out"
 
 # A store newer than this binary is refused with a clear message.
 python3 -c "
-import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute('pragma user_version = 4'); d.commit()" "$T/tamper.db"
+import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute('pragma user_version = 5'); d.commit()" "$T/tamper.db"
 "$NSGATE" verify --db "$T/tamper.db" --key "$FX/root.key" >"$T/out" 2>"$T/err"
 rc=$?
 check "newer store: verify refuses (exit $rc)" test "$rc" -ne 0

@@ -99,8 +99,8 @@ static void test_hostile_values(void **state)
  * one). */
 static void test_no_forged_fields(void **state)
 {
-    struct ng_audit_end e = {"alice", UUID, 1, H64, 1,
-                             "x res=success uuid=00000000-0000-4000-8000-000000000000"};
+    struct ng_audit_end e = {
+        "alice", UUID, 1, H64, 1, "x res=success uuid=00000000-0000-4000-8000-000000000000"};
     assert_true(ng_audit_fmt_end(&e, buf, sizeof(buf)) > 0);
     assert_null(strstr(buf, "res="));
     const char *u = strstr(buf, "uuid=");
@@ -161,12 +161,40 @@ static void test_bounds(void **state)
     assert_true(n > 0 && n <= NG_AUDIT_MSG_MAX);
     assert_non_null(strstr(buf, "xxx...\" "));
     /* The cut value is exactly cap bytes: cap - 3 of the value, then "...". */
-    char want[NG_AUDIT_CONTAINER_MAX + 32];
+    char want[NG_AUDIT_CONTAINER_MAX + 64];
     strcpy(want, " container=\"");
     memset(want + 12, 'x', NG_AUDIT_CONTAINER_MAX - 3);
-    strcpy(want + 12 + NG_AUDIT_CONTAINER_MAX - 3, "...\" cmd=");
+    strcpy(want + 12 + NG_AUDIT_CONTAINER_MAX - 3, "...\" container_len=19999 cmd=");
     assert_non_null(strstr(buf, want));
     assert_non_null(strstr(buf, " hdr=" H64));
+    /* every cut value says how long it was: "..." may be the value's own */
+    assert_non_null(strstr(buf, "...\" acct_len=19999 opid=1 "));
+    assert_non_null(strstr(buf, "...\" cmd_len=39999 reason="));
+    assert_non_null(strstr(buf, "...\" reason_len=19999 uuid="));
+
+    /* A hostile command that needs hex, cut: whole bytes (an even number of
+     * hex digits, the cut before encoding), then its length; nothing else
+     * of it reaches the record. */
+    static char hostile[5000];
+    memset(hostile, 'y', sizeof(hostile) - 1);
+    memcpy(hostile + 1000, "\" uuid=forged hdr=00 \n", 22);
+    char *hargv[] = {hostile, NULL};
+    struct ng_audit_start h = {"alice", 1, NULL, hargv, "ok", UUID, H64, 1};
+    n = ng_audit_fmt_start(&h, buf, sizeof(buf));
+    assert_true(n > 0 && n <= NG_AUDIT_MSG_MAX);
+    const char *cmd = strstr(buf, " cmd=");
+    assert_non_null(cmd);
+    size_t hex = strspn(cmd + 5, "0123456789ABCDEF");
+    assert_int_equal(hex, 2 * NG_AUDIT_CMD_MAX);
+    assert_true(strncmp(cmd + 5 + hex, " cmd_len=4999 reason=\"ok\" uuid=",
+                        strlen(" cmd_len=4999 reason=\"ok\" uuid=")) == 0);
+    assert_null(strstr(buf, "forged"));
+    /* not cut: no length field */
+    static char bin_true[] = "/bin/true";
+    char *sargv[] = {bin_true, NULL};
+    h.argv = sargv;
+    assert_true(ng_audit_fmt_start(&h, buf, sizeof(buf)) > 0);
+    assert_null(strstr(buf, "_len="));
 }
 
 static void test_needs_encoding(void **state)

@@ -104,6 +104,7 @@ static void test_caps_list_and_keep(void **state)
 {
     struct ng_credplan_in i = in(0);
     struct ng_creds cr;
+    c.confinement = NG_CONFINE_NONE; /* the lists as given, whatever the target's bounding set */
     c.run_as = NG_RUN_AS_CALLER;
     c.caps = NG_CAPS_LIST;
     c.cap_list = (1ULL << 12) | (1ULL << 13); /* net_admin, net_raw */
@@ -118,6 +119,35 @@ static void test_caps_list_and_keep(void **state)
     assert_int_equal(ng_credplan_compute(&i, &cr), 0);
     assert_true(cr.prm == ALL && cr.amb == 0 && !cr.noroot);
     assert_true(ng_creds_exceed_caller(&cr, &caller));
+}
+
+/* confinement = target: nothing outside the target's bounding set survives,
+ * whatever capabilities says; the target's no_new_privs is kept. */
+static void test_confinement_target(void **state)
+{
+    struct ng_credplan_in i = in(0);
+    struct ng_creds cr;
+    c.run_as = NG_RUN_AS_CALLER;
+    c.caps = NG_CAPS_LIST;
+    c.cap_list = (1ULL << 12) | (1ULL << 13); /* net_admin (not in the target's set), net_raw */
+    assert_int_equal(ng_credplan_compute(&i, &cr), 0);
+    assert_true(cr.amb == (1ULL << 13) && cr.prm == (1ULL << 13) && cr.bnd == (1ULL << 13));
+    c.caps = NG_CAPS_KEEP;
+    c.run_as = NG_RUN_AS_ROOT;
+    assert_int_equal(ng_credplan_compute(&i, &cr), 0);
+    assert_true(cr.prm == 0xa80425fbULL && cr.eff == cr.prm && cr.bnd == cr.prm &&
+                cr.inh == cr.prm && cr.amb == 0);
+    /* no_new_privs: the policy's, or the target's when it has it. */
+    c.no_new_privs = 0;
+    assert_int_equal(ng_credplan_compute(&i, &cr), 0);
+    assert_false(cr.no_new_privs);
+    target.no_new_privs = 1;
+    assert_int_equal(ng_credplan_compute(&i, &cr), 0);
+    assert_true(cr.no_new_privs);
+    c.confinement = NG_CONFINE_NONE;
+    assert_int_equal(ng_credplan_compute(&i, &cr), 0);
+    assert_false(cr.no_new_privs);
+    assert_true(cr.prm == ALL);
 }
 
 static void test_exceed_groups(void **state)
@@ -166,6 +196,7 @@ int main(void)
         cmocka_unit_test_setup(test_target_caps_outside_userns_is_none, setup),
         cmocka_unit_test_setup(test_run_as_forms, setup),
         cmocka_unit_test_setup(test_caps_list_and_keep, setup),
+        cmocka_unit_test_setup(test_confinement_target, setup),
         cmocka_unit_test_setup(test_exceed_groups, setup),
         cmocka_unit_test(test_progenv),
     };

@@ -52,6 +52,13 @@ static void test_basic(void **state)
     assert_int_equal(o.pty, NG_PTY_NEVER);
     assert_int_equal(parse(&o, "--container", "abcd", "-n", NULL), 0);
     assert_string_equal(o.container, "abcd");
+    assert_int_equal(parse(&o, "--container", "web_1.prod-a", "-n", NULL), 0); /* a name */
+    assert_string_equal(o.container, "web_1.prod-a");
+    assert_int_equal(parse(&o, "--container", "abc", "-n", NULL), 0); /* a name, not a prefix */
+    assert_int_equal(parse(&o, "--pod", "payments/api-7d9f.x", "-n", NULL), 0);
+    assert_string_equal(o.pod, "payments/api-7d9f.x");
+    assert_int_equal(parse(&o, "--pod", "payments/api/app", "-n", NULL), 0);
+    assert_null(o.container);
     assert_int_equal(parse(&o, "--policy", "/p", "--db", "/d", "--keys", "/k", "-t", "1", "-n",
                            NULL),
                      0);
@@ -71,9 +78,22 @@ static void test_usage_errors(void **state)
     assert_int_equal(parse(&o, "-t", "-1", "-n", NULL), -EINVAL);
     assert_int_equal(parse(&o, "-t", "1x", "-n", NULL), -EINVAL);
     assert_int_equal(parse(&o, "-t", "99999999999", "-n", NULL), -EINVAL);
-    assert_int_equal(parse(&o, "--container", "abc", "-n", NULL), -EINVAL);   /* < 4 digits */
-    assert_int_equal(parse(&o, "--container", "ABCD", "-n", NULL), -EINVAL);
-    assert_int_equal(parse(&o, "--container", "abcg", "-n", NULL), -EINVAL);
+    /* --container takes an ID prefix or an engine's name ([A-Za-z0-9][A-Za-z0-9_.-]*) */
+    assert_int_equal(parse(&o, "--container", "-abc", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "--container", "_web", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "--container", "a/b", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "--container", "a b", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "--container", "", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "--container", "web", "--pod", "a/b", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "-t", "1", "--pod", "a/b", "-n", NULL), -EINVAL);
+    /* --pod NAMESPACE/POD[/CONTAINER], Kubernetes names */
+    assert_int_equal(parse(&o, "--pod", "payments", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "--pod", "Payments/api", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "--pod", "payments/api/", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "--pod", "payments/api/c/d", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "--pod", "pay.ments/api", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "--pod", "payments/api_1", "-n", NULL), -EINVAL);
+    assert_int_equal(parse(&o, "--pod", "payments/-api", "-n", NULL), -EINVAL);
     assert_int_equal(parse(&o, "-t", "1", "-n", "--pty", "--no-pty", NULL), -EINVAL);
     assert_int_equal(parse(&o, "-t", "1", "-n", "-w", "rel", NULL), -EINVAL);
     assert_int_equal(parse(&o, "-t", "1", "-n", "--bogus", NULL), -EINVAL);

@@ -473,6 +473,12 @@ static void test_valid_reason(void **state)
     assert_false(ng_policy_valid_reason("c1\xc2\x9b"));
     assert_false(ng_policy_valid_reason("bad\xff"));
     assert_false(ng_policy_valid_reason("\xc0\xaf"));
+    /* invisible characters are not printable: a reason reads as it is */
+    assert_false(ng_policy_valid_reason("INC-1\xe2\x80\xae"
+                                        "234"));
+    assert_false(ng_policy_valid_reason("INC\xe2\x80\x8b-1234"));
+    assert_false(ng_policy_valid_reason("\xef\xbb\xbfINC-1234"));
+    assert_true(ng_policy_valid_reason("r\xc3\xa8gle\xc2\xa0: ok"));
     memset(buf, 'a', 512);
     buf[512] = '\0';
     assert_true(ng_policy_valid_reason(buf));

@@ -89,6 +89,7 @@ static void test_defaults_when_absent(void **state)
     assert_int_equal(c->run_as, NG_RUN_AS_TARGET);
     assert_int_equal(c->caps, NG_CAPS_TARGET);
     assert_int_equal(c->host_access, 0);
+    assert_int_equal(c->confinement, NG_CONFINE_TARGET);
     assert_int_equal(c->no_new_privs, 1);
     assert_int_equal(c->join_cgroup, 1);
     assert_int_equal(c->leave_processes, 0);
@@ -181,6 +182,8 @@ static void test_audit_shell_bool(void **state)
                "t.ini:2: bad value for record_input: want yes or no, not 'Yes'");
     expect_err(RULE "host_access = 1\n",
                "t.ini:5: bad value for host_access: want yes or no, not '1'");
+    expect_err(RULE "confinement = off\n",
+               "t.ini:5: bad value for confinement: want target or none, not 'off'");
     expect_err(RULE "no_new_privs = true\n",
                "t.ini:5: bad value for no_new_privs: want yes or no, not 'true'");
     expect_err(RULE "join_cgroup = on\n",
@@ -195,9 +198,10 @@ static void test_rule_bools(void **state)
 {
     struct ng_policy *p = parse_ok(RULE "host_access = yes\nno_new_privs = no\n"
                                         "join_cgroup = no\nleave_processes = yes\n"
-                                        "require_reason = yes\n");
+                                        "require_reason = yes\nconfinement = none\n");
     const struct ng_policy_rule *r = &p->rules[0];
     assert_int_equal(r->c.host_access, 1);
+    assert_int_equal(r->c.confinement, NG_CONFINE_NONE);
     assert_int_equal(r->c.no_new_privs, 0);
     assert_int_equal(r->c.join_cgroup, 0);
     assert_int_equal(r->c.leave_processes, 1);
@@ -256,22 +260,25 @@ static void test_users_forms(void **state)
 static void test_targets_forms(void **state)
 {
     struct ng_policy *p = parse_ok("[allow a]\nusers = *\ntargets = container:ab*, cgroup:/k/*,"
-                                   " exe:/usr/bin/x, comm:ngin?, uid:0, pid:1, *\n"
+                                   " exe:/usr/bin/x, comm:ngin?, uid:0, pid:1, name:web-*,"
+                                   " pod:payments/*, *\n"
                                    "namespaces = net\n");
     const struct ng_policy_rule *r = &p->rules[0];
-    assert_int_equal(r->ntargets, 7);
+    assert_int_equal(r->ntargets, 9);
     static const enum ng_attr want[] = {NG_ATTR_CONTAINER, NG_ATTR_CGROUP, NG_ATTR_EXE,
-                                        NG_ATTR_COMM,      NG_ATTR_UID,    NG_ATTR_PID};
-    for (size_t i = 0; i < 6; i++) {
+                                        NG_ATTR_COMM,      NG_ATTR_UID,    NG_ATTR_PID,
+                                        NG_ATTR_NAME,      NG_ATTR_POD};
+    for (size_t i = 0; i < 8; i++) {
         assert_int_equal(r->targets[i].attr, want[i]);
         assert_int_equal(r->targets[i].any, 0);
     }
     assert_string_equal(r->targets[1].glob, "/k/*");
-    assert_int_equal(r->targets[6].any, 1);
+    assert_string_equal(r->targets[7].glob, "payments/*");
+    assert_int_equal(r->targets[8].any, 1);
     ng_policy_free(p);
     expect_err("[allow a]\ntargets = image:x\n",
-               "t.ini:2: bad value for targets: unknown attribute 'image' (container cgroup uid "
-               "pid exe comm)");
+               "t.ini:2: bad value for targets: unknown attribute 'image' (container name pod "
+               "cgroup uid pid exe comm)");
     expect_err("[allow a]\ntargets = container:\n",
                "t.ini:2: bad value for targets: empty glob in 'container:'");
     expect_err("[allow a]\ntargets = abc\n",
@@ -513,7 +520,8 @@ static void test_keys_in_wrong_section(void **state)
     static const char *const allow_only[] = {
         "run_as = root",        "capabilities = none", "host_access = yes",
         "no_new_privs = yes",   "join_cgroup = yes",   "leave_processes = no",
-        "require_reason = yes", "reason_pattern = x",  "setenv = A=1"};
+        "require_reason = yes", "reason_pattern = x",  "setenv = A=1",
+        "confinement = none"};
     expect_err("[deny d]\nusers = *\ntargets = *\ncaller_reach = allow\n",
                "t.ini:4: key 'caller_reach' is not allowed in deny rules (only in [defaults] and "
                "allow rules)");
@@ -531,6 +539,9 @@ static void test_keys_in_wrong_section(void **state)
     expect_err("[deny d]\nusers = *\ntargets = *\nrecord_input = no\n",
                "t.ini:4: key 'record_input' is not allowed in deny rules (only in [defaults] "
                "and allow rules)");
+    /* like host_access, only a rule can say none: never [defaults] */
+    expect_err("[defaults]\nconfinement = none\n",
+               "t.ini:2: key 'confinement' is not allowed in [defaults] (only in allow rules)");
     expect_err(RULE "shell = /bin/sh\n",
                "t.ini:5: key 'shell' is not allowed in allow rules (only in [defaults])");
     expect_err(RULE "seal_interval = 1s\n",
@@ -548,7 +559,7 @@ static void test_keys_in_wrong_section(void **state)
 static void test_nul_and_long_lines(void **state)
 {
     static const char nul[] = "[allow a]\nusers = *\0\ntargets = *\nnamespaces = net\n";
-    expect_err_len(nul, sizeof(nul) - 1, "t.ini:2: NUL byte in line");
+    expect_err_len(nul, sizeof(nul) - 1, "t.ini:2:10: control character 0x00 (NUL) is not allowed");
 
     /* Exactly 4096 bytes is fine; 4097 is an error (the newline not counted). */
     char *buf = malloc(8192);

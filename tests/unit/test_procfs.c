@@ -1,6 +1,6 @@
 /* /proc parsers, fed captured text: cgroup paths of Docker, containerd,
- * CRI-O, podman and Kubernetes (cgroupfs and systemd drivers), status,
- * stat, id maps and mountinfo. */
+ * CRI-O, podman and Kubernetes (cgroupfs and systemd drivers, the pod UID),
+ * status, stat, id maps and mountinfo. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -71,6 +71,51 @@ static void test_container_outermost(void **state)
     expect_id("/docker/" ID_B "/x", ID_B);
 }
 
+#define UID_A  "6b1a7c9e-3f2d-4c5b-9a8e-7d6c5b4a3f21"
+#define UID_A_ "6b1a7c9e_3f2d_4c5b_9a8e_7d6c5b4a3f21"
+#define UID_S  "33d556edd3ae8ef21980288cef77ae8b" /* a static pod's */
+
+static void expect_pod(const char *path, const char *want, int why)
+{
+    char out[NG_POD_UID_LEN + 1];
+    const char *w = NULL;
+    int r = ng_pod_uid_from_path(path, out, &w);
+    assert_int_equal(r, want ? 1 : 0);
+    if (want)
+        assert_string_equal(out, want);
+    assert_int_equal(w != NULL, why);
+}
+
+/* Kubernetes: the pod UID as the kubelet writes it into cgroup paths. */
+static void test_pod_uid(void **state)
+{
+    /* cgroupfs driver (containerd, Docker: the container is a bare ID) */
+    expect_pod("/kubepods/besteffort/pod" UID_A "/" ID_A, UID_A, 0);
+    expect_pod("/kubepods/pod" UID_A "/" ID_A, UID_A, 0);
+    expect_pod("/kubepods/burstable/pod" UID_S "/crio-" ID_A, UID_S, 0);
+    expect_id("/kubepods/besteffort/pod" UID_A "/" ID_A, ID_A);
+    expect_id("/kubepods/besteffort/pod" UID_S "/" ID_A, ID_A);
+    /* systemd driver: '-' in the UID written '_' */
+    expect_pod("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID_A_
+               ".slice/cri-containerd-" ID_A ".scope",
+               UID_A, 0);
+    expect_pod("/kubepods.slice/kubepods-pod" UID_A_ ".slice/crio-" ID_A ".scope", UID_A, 0);
+    expect_pod("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID_S
+               ".slice/docker-" ID_A ".scope",
+               UID_S, 0);
+    /* not pod UIDs */
+    expect_pod("/kubepods/burstable/pod5678/crio-" ID_A, NULL, 0);
+    expect_pod("/kubepods/besteffort/pod" UID_A_ "/" ID_A, NULL, 0);    /* '_' outside a unit */
+    expect_pod("/kubepods.slice/kubepods-pod" UID_A ".slice", NULL, 0); /* '-' inside one */
+    expect_pod("/kubepods/besteffort/POD" UID_A, NULL, 0);
+    expect_pod("/system.slice/docker-" ID_A ".scope", NULL, 0);
+    expect_id("/kubepods/besteffort/pod5678/" ID_A, NULL); /* a bare ID under no real pod */
+    /* A deeper component naming another pod: absent, with a reason (as for
+     * container IDs: a container may make cgroups beneath its own). */
+    expect_pod("/kubepods/besteffort/pod" UID_A "/" ID_A "/pod" UID_S, NULL, 1);
+    expect_pod("/kubepods/besteffort/pod" UID_A "/" ID_A "/pod" UID_A, UID_A, 0);
+}
+
 static void test_cgroup_path(void **state)
 {
     char out[256];
@@ -95,7 +140,8 @@ static const char status_text[] =
     "Uid:\t1000\t1001\t1002\t1003\nGid:\t2000\t2001\t2002\t2003\nFDSize:\t64\n"
     "Groups:\t4 24 27 \nNSpid:\t42\tl\n"
     "CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\n"
-    "CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000400\nNoNewPrivs:\t1\nSeccomp:\t2\n";
+    "CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000400\nNoNewPrivs:\t1\nSeccomp:\t2\n"
+    "Seccomp_filters:\t3\n";
 
 static void test_status(void **state)
 {
@@ -110,6 +156,7 @@ static void test_status(void **state)
     assert_true(st.cap_amb == 0x400);
     assert_int_equal(st.no_new_privs, 1);
     assert_int_equal(st.seccomp, 2);
+    assert_int_equal(st.seccomp_filters, 3);
     /* Missing required field, malformed ids, (uid_t)-1. */
     assert_int_equal(ng_parse_status("Uid:\t1\t1\t1\t1\n", &st), -EINVAL);
     char bad[sizeof(status_text) + 16];
@@ -213,10 +260,15 @@ static void test_status_ids(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_container_forms), cmocka_unit_test(test_container_outermost),
-        cmocka_unit_test(test_cgroup_path),     cmocka_unit_test(test_status),
-        cmocka_unit_test(test_stat),            cmocka_unit_test(test_idmap),
-        cmocka_unit_test(test_mountinfo),       cmocka_unit_test(test_status_ids),
+        cmocka_unit_test(test_container_forms),
+        cmocka_unit_test(test_container_outermost),
+        cmocka_unit_test(test_cgroup_path),
+        cmocka_unit_test(test_status),
+        cmocka_unit_test(test_stat),
+        cmocka_unit_test(test_idmap),
+        cmocka_unit_test(test_mountinfo),
+        cmocka_unit_test(test_pod_uid),
+        cmocka_unit_test(test_status_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

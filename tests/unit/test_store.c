@@ -158,7 +158,7 @@ static void test_record_and_read_back(void **state)
     uint8_t id[16], head[32];
 
     assert_int_equal(ng_store_open(dbpath, &s), 0);
-    assert_int_equal(ng_store_version(s), 3);
+    assert_int_equal(ng_store_version(s), 4);
     struct ng_session *sess = begin(s, "alice", 42, "abcdef012345");
     memcpy(id, ng_store_session_id(sess), 16);
     assert_int_equal(id[6] >> 4, 4); /* UUID v4 */
@@ -407,7 +407,7 @@ static void test_schema_versions(void **state)
     snprintf(p, sizeof(p), "%s/v/n.db", tmpdir);
     assert_int_equal(ng_store_open(p, &s), 0);
     ng_store_close(s);
-    raw_exec(p, "PRAGMA user_version = 4");
+    raw_exec(p, "PRAGMA user_version = 5");
     assert_int_equal(ng_store_open(p, &s), -EPROTONOSUPPORT);
     assert_int_equal(ng_store_open_readonly(p, &s), -EPROTONOSUPPORT);
 

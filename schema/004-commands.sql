@@ -1,6 +1,6 @@
--- nsgate session store, schema version 3: command recording. Applied in
--- place to a version 1 or 2 store (one write transaction, nothing covered
--- rewritten), or after 002 to a new one.
+-- nsgate session store, schema version 4: command recording. Applied in
+-- place to a version 1, 2 or 3 store (one write transaction, nothing covered
+-- rewritten), or after 003 to a new one.
 --
 -- sessions gains one header column, NULL in older rows (the header hash
 -- leaves NULL columns out, so older headers keep their hash):
@@ -18,7 +18,7 @@
 -- every session it names against the covered 'c' event itself before they
 -- show it (docs/store.md). Its shadow tables are named cache_commands_*.
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 
 ALTER TABLE sessions ADD COLUMN record_commands INTEGER
     CHECK (record_commands IN (0, 1));
