@@ -20,7 +20,7 @@ command -v npm >/dev/null 2>&1 || BUILD="$BUILD nodejs npm"
 # Debian's Docker (docker.io: dockerd, containerd, the client) for the same
 # against Docker: t_docker starts a private daemon of its own, so the system
 # service need not run (and is kept from starting here, as auditd is).
-TEST="util-linux iproute2 procps strace clang libclang-rt-14-dev jq tmux
+TEST="util-linux iproute2 procps strace clang clang-format libclang-rt-14-dev jq tmux
 auditd valgrind sqlite3 coreutils passwd asciinema chromium man-db dpkg-dev bash-completion
 podman runc busybox-static file docker.io"
 # Benchmarks only (scripts/deps.sh bench): sudo, the peer of the command

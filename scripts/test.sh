@@ -18,6 +18,8 @@ build() { # DIR, cmake args...
 
 echo "== layers"
 scripts/check-layers.sh || status=1
+echo "== format"
+scripts/check-format.sh || status=1
 
 echo "== build: RelWithDebInfo"
 build build/rel -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -110,7 +110,7 @@ struct ng_audit_end {
     const char *uuid;
     uint64_t seqno; /* last sequence number */
     const char *head;
-    int exit_status; /* nsgate's exit status, >= 0 */
+    int exit_status;    /* nsgate's exit status, >= 0 */
     const char *reason; /* end reason ("exit", "audit-lost", ...) */
 };
 

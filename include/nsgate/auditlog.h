@@ -47,9 +47,9 @@ struct ng_auditlog_rec {
     char uuid[37]; /* session ID; "" for keys, denied decisions, uuid=? */
     /* hdr (START), head (CHECKPOINT, END) or fp (KEY_*): lowercase hex */
     char hash[NG_AUDITLOG_HEX_MAX + 1];
-    uint64_t seqno;  /* CHECKPOINT, END */
-    uint64_t epoch;  /* CHECKPOINT, KEY_* */
-    int exit_status; /* END */
+    uint64_t seqno;                        /* CHECKPOINT, END */
+    uint64_t epoch;                        /* CHECKPOINT, KEY_* */
+    int exit_status;                       /* END */
     char acct[NG_AUDITLOG_TEXT_MAX + 1];   /* decoded (AUTHZ, START, END) */
     char reason[NG_AUDITLOG_TEXT_MAX + 1]; /* decoded end reason (END) */
 };
@@ -78,14 +78,14 @@ struct ng_auditlog_session {
 };
 
 struct ng_auditlog_stats {
-    uint64_t lines;      /* lines read */
-    uint64_t records;    /* nsgate records kept */
-    uint64_t malformed;  /* not an audit record */
-    uint64_t bad;        /* nsgate operation with a missing or bad field */
-    uint64_t long_lines; /* longer than NG_AUDITLOG_LINE_MAX */
-    uint64_t duplicates; /* identical records seen twice (overlapping files) */
-    uint64_t denied;     /* denied decisions (carry no session ID) */
-    int empty;           /* no audit line at all: no time span */
+    uint64_t lines;                      /* lines read */
+    uint64_t records;                    /* nsgate records kept */
+    uint64_t malformed;                  /* not an audit record */
+    uint64_t bad;                        /* nsgate operation with a missing or bad field */
+    uint64_t long_lines;                 /* longer than NG_AUDITLOG_LINE_MAX */
+    uint64_t duplicates;                 /* identical records seen twice (overlapping files) */
+    uint64_t denied;                     /* denied decisions (carry no session ID) */
+    int empty;                           /* no audit line at all: no time span */
     struct ng_auditlog_time first, last; /* time span of every audit line */
 };
 
@@ -107,8 +107,7 @@ int ng_auditlog_finish(struct ng_auditlog *log) NG_MUST_CHECK;
  * (epoch, time) order, and the counters. */
 size_t ng_auditlog_nsessions(const struct ng_auditlog *log);
 const struct ng_auditlog_session *ng_auditlog_session_at(const struct ng_auditlog *log, size_t i);
-const struct ng_auditlog_session *ng_auditlog_find(const struct ng_auditlog *log,
-                                                   const char *uuid);
+const struct ng_auditlog_session *ng_auditlog_find(const struct ng_auditlog *log, const char *uuid);
 size_t ng_auditlog_nkeys(const struct ng_auditlog *log);
 const struct ng_auditlog_rec *ng_auditlog_key_at(const struct ng_auditlog *log, size_t i);
 void ng_auditlog_get_stats(const struct ng_auditlog *log, struct ng_auditlog_stats *out);

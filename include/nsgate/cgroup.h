@@ -15,11 +15,11 @@
 #define NG_CGROUP_MAX_V1 16
 
 struct ng_cgroup_session {
-    int v2_root_fd;   /* the cgroup2 mount */
-    int parent_fd;    /* directory the session group is in */
-    int dir_fd;       /* the session group */
-    char name[64];    /* its name inside parent */
-    char path[4096];  /* its path from the cgroup2 root, for the record */
+    int v2_root_fd;  /* the cgroup2 mount */
+    int parent_fd;   /* directory the session group is in */
+    int dir_fd;      /* the session group */
+    char name[64];   /* its name inside parent */
+    char path[4096]; /* its path from the cgroup2 root, for the record */
     /* descriptors of cgroup.procs files the child writes "0" into, in order */
     int procs_fd[1 + NG_CGROUP_MAX_V1];
     size_t nprocs;

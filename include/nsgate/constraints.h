@@ -50,8 +50,8 @@ struct ng_constraints {
     int64_t idle_timeout_ms;
     uint64_t max_output;
     uint64_t min_free;
-    const char *shell;          /* absolute path */
-    const char *const *setenv;  /* NAME=VALUE items, owned by the policy */
+    const char *shell;         /* absolute path */
+    const char *const *setenv; /* NAME=VALUE items, owned by the policy */
     size_t nsetenv;
     /* mask_escrow: the key file named, and its key once loaded
      * (ng_policy_load_escrow), both owned by the policy; NULL: none. */

@@ -21,7 +21,7 @@ struct ng_creds {
     struct ng_idset ids;  /* as seen from the program's final user namespace */
     struct ng_idset host; /* the same, as seen from the initial user namespace */
     uint64_t inh, prm, eff, bnd, amb;
-    int noroot;       /* set SECBIT_NOROOT|SECBIT_NOROOT_LOCKED (uid 0, no capabilities) */
+    int noroot; /* set SECBIT_NOROOT|SECBIT_NOROOT_LOCKED (uid 0, no capabilities) */
     int no_new_privs;
 };
 

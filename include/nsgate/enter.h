@@ -16,23 +16,23 @@
 
 struct ng_entry_plan {
     const struct ng_target *t;
-    ng_nsset ns;          /* namespaces to enter (shared ones already dropped) */
-    int host_proc_fd;     /* the host's /proc, opened before the first setns */
-    int root_fd, cwd_fd;  /* the target's root and cwd (O_PATH), -1 if mnt not entered */
-    const char *wd;       /* -w, or NULL */
+    ng_nsset ns;         /* namespaces to enter (shared ones already dropped) */
+    int host_proc_fd;    /* the host's /proc, opened before the first setns */
+    int root_fd, cwd_fd; /* the target's root and cwd (O_PATH), -1 if mnt not entered */
+    const char *wd;      /* -w, or NULL */
     const struct ng_creds *creds;
     int last_cap;
     char *const *argv;
     char *const *envp;
-    dev_t self_dev;       /* the image nsgate runs from: never executed inside */
+    dev_t self_dev; /* the image nsgate runs from: never executed inside */
     ino_t self_ino;
     const struct ng_cgroup_session *cg;
-    int stdio[3];         /* duplicated onto 0, 1, 2 */
-    int ctty;             /* stdio[0] is a pty slave to make the controlling terminal */
-    int err_fd;           /* write end of the error pipe (close-on-exec) */
-    int status_fd;        /* write end: the program's wait status after a pid fork */
-    int go_fd;            /* read end: one byte once the session is recorded, else EOF */
-    pid_t recorder;       /* the recorder's pid: the child's parent */
+    int stdio[3];   /* duplicated onto 0, 1, 2 */
+    int ctty;       /* stdio[0] is a pty slave to make the controlling terminal */
+    int err_fd;     /* write end of the error pipe (close-on-exec) */
+    int status_fd;  /* write end: the program's wait status after a pid fork */
+    int go_fd;      /* read end: one byte once the session is recorded, else EOF */
+    pid_t recorder; /* the recorder's pid: the child's parent */
     const struct ng_confine *confine; /* the target's confinement, or NULL (none) */
     /* Caller reach (reach.h, NG_REACH_USERNS): the program gets its planned
      * ids inside a user namespace the entering child creates as root, whose

@@ -74,8 +74,8 @@ struct ng_export_in {
     ng_export_next_fn cmd_next;
     void *cmd_arg;
     const struct ng_export_assets *assets; /* html only: NULL for the built-in player */
-    const uint8_t *mask_escrow; /* the session's escrow key (32 bytes), or NULL */
-    struct ng_reveal *reveal;   /* export --reveal: initialised with the secret, or NULL */
+    const uint8_t *mask_escrow;            /* the session's escrow key (32 bytes), or NULL */
+    struct ng_reveal *reveal; /* export --reveal: initialised with the secret, or NULL */
 };
 
 /* Terminal size for the asciicast header: the first 'r' event "COLSxROWS"

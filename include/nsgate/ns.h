@@ -24,9 +24,9 @@ typedef uint32_t ng_nsset; /* bit (1u << enum ng_ns) */
 #define NG_NSSET_ALL ((ng_nsset)((1u << NG_NS_COUNT) - 1))
 
 struct ng_ns_info {
-    const char *name;   /* policy and output name: "mnt", "net", ... */
-    const char *proc;   /* file under /proc/PID/ns/ */
-    int clone_flag;     /* CLONE_NEW* for setns */
+    const char *name; /* policy and output name: "mnt", "net", ... */
+    const char *proc; /* file under /proc/PID/ns/ */
+    int clone_flag;   /* CLONE_NEW* for setns */
 };
 
 extern const struct ng_ns_info ng_ns_table[NG_NS_COUNT];

@@ -38,9 +38,9 @@ int ng_parentpriv_dir_needs_override(int dirfd);
 
 /* Drop to keep (intersected with what the process has), lock, filter and
  * verify; keep holding CAP_SYS_PTRACE (needs.commands) also opens the filter
- * for the command recorder's calls. last_cap: /proc/sys/kernel/cap_last_cap. Returns 0 or a negative
- * errno with *why naming the step; after a failure the process may be
- * partly restricted, and the caller must end the session. */
+ * for the command recorder's calls. last_cap: /proc/sys/kernel/cap_last_cap. Returns 0 or a
+ * negative errno with *why naming the step; after a failure the process may be partly restricted,
+ * and the caller must end the session. */
 int ng_parentpriv_restrict(uint64_t keep, int last_cap, const char **why);
 
 /* Read everything back: effective = permitted = bounding = keep,

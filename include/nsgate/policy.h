@@ -208,7 +208,7 @@ struct ng_policy_decision {
     struct ng_constraints c; /* for an allow: the deciding rule's merged constraints */
     int host_access;         /* the allowed session has host access */
     char host_access_why[320];
-    enum ng_reach reach;     /* for an allow: how the caller is kept out (reach.h) */
+    enum ng_reach reach; /* for an allow: how the caller is kept out (reach.h) */
     char reach_why[320];
     struct ng_policy_rule_result *results; /* one per rule, in evaluation order */
     size_t nresults;

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define NG_MAX_GROUPS 256
+#define NG_MAX_GROUPS       256
 #define NG_CONTAINER_ID_LEN 64
 /* A Kubernetes pod UID: a UUID; static pods have 32 hex digits. */
 #define NG_POD_UID_LEN 36
@@ -20,8 +20,8 @@ struct ng_proc_status {
     size_t ngroups;
     uint32_t groups[NG_MAX_GROUPS];
     uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
-    int no_new_privs; /* -1 when the kernel does not report it */
-    int seccomp;      /* 0 none, 1 strict, 2 filter; -1 unknown */
+    int no_new_privs;    /* -1 when the kernel does not report it */
+    int seccomp;         /* 0 none, 1 strict, 2 filter; -1 unknown */
     int seccomp_filters; /* filters attached (Seccomp_filters); -1 unknown */
 };
 

@@ -12,7 +12,7 @@
 #include <regex.h>
 #include <stddef.h>
 
-#define NG_MASK_MAX 256
+#define NG_MASK_MAX     256
 #define NG_LASTLINE_MAX 256
 
 struct ng_recorder {
@@ -29,7 +29,7 @@ struct ng_recorder {
     int prompt_ok;
     char lastline[NG_LASTLINE_MAX + 1];
     size_t lastlen;
-    int armed;   /* output arrived since the last masked stretch */
+    int armed; /* output arrived since the last masked stretch */
     int masking;
     size_t masked;
     /* the sealer's hook, called at every tick after the flush */

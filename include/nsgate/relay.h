@@ -11,13 +11,13 @@
 #include <sys/types.h>
 
 enum ng_end_reason {
-    NG_END_EXIT = 0,      /* the program ended */
-    NG_END_MAX_SESSION,   /* 124 */
-    NG_END_IDLE,          /* 124 */
-    NG_END_SIGNAL,        /* nsgate got SIGTERM/SIGHUP: 128+N */
-    NG_END_RECORD_FAIL,   /* 74 */
-    NG_END_OUTPUT_LIMIT,  /* 74 */
-    NG_END_AUDIT_LOST,    /* 75 */
+    NG_END_EXIT = 0,     /* the program ended */
+    NG_END_MAX_SESSION,  /* 124 */
+    NG_END_IDLE,         /* 124 */
+    NG_END_SIGNAL,       /* nsgate got SIGTERM/SIGHUP: 128+N */
+    NG_END_RECORD_FAIL,  /* 74 */
+    NG_END_OUTPUT_LIMIT, /* 74 */
+    NG_END_AUDIT_LOST,   /* 75 */
 };
 
 struct ng_relay_ops {
@@ -44,8 +44,8 @@ struct ng_relay_cfg {
     pid_t child;                           /* the entering child */
     int status_fd;                         /* read end: program wait status after a pid fork */
     int sigfd;                             /* signalfd: CHLD INT QUIT TERM HUP (WINCH) */
-    int pty;     /* terminal mode: prog_in == prog_out == the pty master */
-    int tty_fd;  /* the caller's terminal for window sizes, or -1 */
+    int pty;    /* terminal mode: prog_in == prog_out == the pty master */
+    int tty_fd; /* the caller's terminal for window sizes, or -1 */
     /* ng_relay_private_out of caller_out and caller_err, or -1 (then the
      * caller's descriptors are used); owned by whoever fills the config. */
     int caller_out_private, caller_err_private;

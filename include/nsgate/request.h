@@ -58,8 +58,8 @@ int ng_request_open_target(struct ng_request *rq, const struct ng_target_query *
 int ng_request_namespaces(struct ng_request *rq, ng_nsset want, int all);
 
 /* The caller from its real ids and groups, with the database membership. */
-void ng_request_set_caller(struct ng_request *rq, uint32_t uid, uint32_t gid,
-                           const gid_t *groups, size_t ngroups);
+void ng_request_set_caller(struct ng_request *rq, uint32_t uid, uint32_t gid, const gid_t *groups,
+                           size_t ngroups);
 
 /* Fill rq->pr for ng_policy_decide. Strings are borrowed. */
 int ng_request_fill(struct ng_request *rq, const char *program, const char *reason);

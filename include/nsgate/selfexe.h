@@ -10,7 +10,7 @@
 #include <sys/types.h>
 
 #define NG_SELFEXE_ARG "--nsgate-sealed-copy"
-#define NG_SELFEXE_FD 3
+#define NG_SELFEXE_FD  3
 
 /* Is this process image the sealed copy? */
 int ng_selfexe_is_copy(void);

@@ -238,10 +238,10 @@ struct ng_session_info {
     const char *argv; /* NUL-separated, argv_len bytes */
     size_t argv_len;
     int record_input, pty;
-    int64_t last_seq; /* 0: no events */
-    int64_t commands; /* 'c' events */
+    int64_t last_seq;    /* 0: no events */
+    int64_t commands;    /* 'c' events */
     int record_commands; /* the header's record_commands: 1, 0, -1 NULL (older schema) */
-    int has_end;      /* the last event is a well-formed 'x' */
+    int has_end;         /* the last event is a well-formed 'x' */
     int64_t end_ns;
     int exit_status;
     const char *end_reason;

@@ -27,11 +27,11 @@ enum ng_store_query {
     NG_Q_LEDGER,     /* seq, session, kind, wall_ns, event_seq, value, hash, by seq */
     /* session, kind, event_seq, value, seq, wall_ns, by session and seq */
     NG_Q_LEDGER_BY_SESSION,
-    NG_Q_SESSION_HEADS, /* id, header_hash, start_ns, by id */
-    NG_Q_SESSION_IDS,   /* id, by start_ns and id */
-    NG_Q_SESSION_EXISTS,        /* ?1 id: 1 */
-    NG_Q_LEDGER_HAS,            /* ?1 id: 1 when the ledger names it */
-    NG_Q_LEDGER_OR_EVENTS_HAS,  /* ?1 id: 1 when the ledger or events name it */
+    NG_Q_SESSION_HEADS,        /* id, header_hash, start_ns, by id */
+    NG_Q_SESSION_IDS,          /* id, by start_ns and id */
+    NG_Q_SESSION_EXISTS,       /* ?1 id: 1 */
+    NG_Q_LEDGER_HAS,           /* ?1 id: 1 when the ledger names it */
+    NG_Q_LEDGER_OR_EVENTS_HAS, /* ?1 id: 1 when the ledger or events name it */
     /* ?1 id: the next well-formed (16-byte BLOB) session ID after it in the
      * table, by its index (one lookup per session, not one per row) */
     NG_Q_NEXT_IN_LEDGER,
@@ -64,8 +64,8 @@ int ng_store_rows_rebind(struct ng_store_rows *r, const struct ng_store_arg *arg
 int ng_store_rows_next(struct ng_store_rows *r) NG_MUST_CHECK;
 void ng_store_rows_close(struct ng_store_rows *r);
 /* Whether query q returns a row: 1, 0, or a negative errno. */
-int ng_store_rows_exists(struct ng_store *s, enum ng_store_query q,
-                         const struct ng_store_arg *args, size_t nargs) NG_MUST_CHECK;
+int ng_store_rows_exists(struct ng_store *s, enum ng_store_query q, const struct ng_store_arg *args,
+                         size_t nargs) NG_MUST_CHECK;
 
 /* The current row, column col. The type tests never convert a value; the
  * getters return 0 / NULL for a value of another storage class. */
@@ -79,7 +79,6 @@ size_t ng_store_row_len(const struct ng_store_rows *r, int col);
 /* The index of the column named name, or -1. */
 int ng_store_row_col(const struct ng_store_rows *r, const char *name);
 /* NG_Q_HEADER: the header hash recomputed over the current row (chain.h). */
-int ng_store_row_header_hash(const struct ng_store_rows *r,
-                             uint8_t out[NG_HASH_LEN]) NG_MUST_CHECK;
+int ng_store_row_header_hash(const struct ng_store_rows *r, uint8_t out[NG_HASH_LEN]) NG_MUST_CHECK;
 
 #endif

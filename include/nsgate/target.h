@@ -31,7 +31,7 @@ struct ng_target {
     char name[NG_ENGINE_NAME_MAX + 1];                 /* engines.h */
     char pod_uid[NG_POD_UID_LEN + 1];                  /* from the cgroup path */
     char pod[NG_POD_NS_MAX + 1 + NG_POD_NAME_MAX + 1]; /* NAMESPACE/POD, pods.h */
-    struct ng_attrs attrs; /* points into the strings above */
+    struct ng_attrs attrs;                             /* points into the strings above */
 };
 
 /* Open the target. state_root is where the engines' and the kubelet's state

@@ -7,9 +7,9 @@
 #include <termios.h>
 
 struct ng_tty {
-    int master, slave;   /* -1 when not allocated */
-    int caller_fd;       /* the caller's terminal (0), or -1 */
-    int raw;             /* caller's terminal is in raw mode now */
+    int master, slave; /* -1 when not allocated */
+    int caller_fd;     /* the caller's terminal (0), or -1 */
+    int raw;           /* caller's terminal is in raw mode now */
     struct termios saved;
 };
 

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #define NG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define NG_MUST_CHECK __attribute__((warn_unused_result))
+#define NG_MUST_CHECK    __attribute__((warn_unused_result))
 
 /* Parse a decimal number in [min, max]. No sign, no spaces, no empty string,
  * no leading '+', no overflow. Returns 0 or -EINVAL / -ERANGE. */
@@ -22,7 +22,7 @@ int ng_parse_pid(const char *s, pid_t *ret) NG_MUST_CHECK;
 void ng_closep(int *fd);
 void ng_freep(void *p);
 #define ng_autoclose __attribute__((cleanup(ng_closep)))
-#define ng_autofree __attribute__((cleanup(ng_freep)))
+#define ng_autofree  __attribute__((cleanup(ng_freep)))
 
 /* Read a whole small file relative to dirfd into buf (NUL-terminated).
  * Returns length or a negative errno; -EFBIG when it does not fit. */

@@ -261,8 +261,7 @@ static const struct {
 
 /* Which nsgate record this is, from the type and the leading op= (and
  * kind=nsgate-seal for keys); NONE for everyone else's records. */
-static enum ng_auditlog_kind classify(const char *type, size_t tlen, const char *inner,
-                                      size_t ilen)
+static enum ng_auditlog_kind classify(const char *type, size_t tlen, const char *inner, size_t ilen)
 {
     for (size_t i = 0; i < NG_ARRAY_SIZE(ops); i++) {
         size_t ol = strlen(ops[i].op);
@@ -602,8 +601,7 @@ static void dedupe(struct ng_auditlog *log)
     log->n = w;
 }
 
-static void group_session(struct ng_auditlog_session *s, const struct ng_auditlog_rec *r,
-                          size_t n)
+static void group_session(struct ng_auditlog_session *s, const struct ng_auditlog_rec *r, size_t n)
 {
     memset(s, 0, sizeof(*s));
     memcpy(s->uuid, r->uuid, sizeof(s->uuid));
@@ -648,8 +646,8 @@ int ng_auditlog_finish(struct ng_auditlog *log)
         qsort(log->recs, log->n, sizeof(log->recs[0]), rec_cmp);
     dedupe(log);
     for (i = 0; i < log->n && !is_key(&log->recs[i]); i = j, count++)
-        for (j = i + 1; j < log->n && !is_key(&log->recs[j]) &&
-                        !strcmp(log->recs[j].uuid, log->recs[i].uuid);
+        for (j = i + 1;
+             j < log->n && !is_key(&log->recs[j]) && !strcmp(log->recs[j].uuid, log->recs[i].uuid);
              j++)
             ;
     log->keys_at = i;
@@ -682,8 +680,7 @@ static int session_cmp(const void *key, const void *elem)
     return strcmp(key, ((const struct ng_auditlog_session *)elem)->uuid);
 }
 
-const struct ng_auditlog_session *ng_auditlog_find(const struct ng_auditlog *log,
-                                                   const char *uuid)
+const struct ng_auditlog_session *ng_auditlog_find(const struct ng_auditlog *log, const char *uuid)
 {
     if (!log->finished || !log->nsessions)
         return NULL;

@@ -416,8 +416,7 @@ static int resolve_bare(struct check_opts *o, const struct ng_request *rq)
                       NG_PROGRAM_PATH, in_target ? "target's" : "host's"),
                NG_EXIT_NOT_FOUND;
     if (r < 0)
-        return ng_err("cannot resolve %s in PATH: %s", o->program, strerror(-r)),
-               NG_EXIT_INTERNAL;
+        return ng_err("cannot resolve %s in PATH: %s", o->program, strerror(-r)), NG_EXIT_INTERNAL;
     ng_warn("PROGRAM %s resolves to %s in the %s filesystem; the policy matches that path",
             o->program, resolved, in_target ? "target's" : "host's");
     o->program = resolved;

@@ -346,10 +346,10 @@ int ng_check_print_json(const struct ng_policy *p, const struct ng_policy_decisi
 
     for (size_t i = 0; warns && i < dec->warns.n; i++)
         json_array_append_new(warns, jstr(dec->warns.v[i]));
-    json_t *reach = dec->allow ? json_pack("{s:s, s:b, s:o}", "how", ng_reach_name(dec->reach),
-                                           "protected", dec->reach != NG_REACH_ALLOWED, "why",
-                                           jstr(dec->reach_why))
-                               : json_null();
+    json_t *reach =
+        dec->allow ? json_pack("{s:s, s:b, s:o}", "how", ng_reach_name(dec->reach), "protected",
+                               dec->reach != NG_REACH_ALLOWED, "why", jstr(dec->reach_why))
+                   : json_null();
     json_t *o = json_pack(
         "{s:s, s:o, s:o, s:o, s:b, s:o, s:o, s:o*}", "decision", dec->allow ? "allow" : "deny",
         "rule", dec->rule_index >= 0 ? jstr(dec->rule_name) : json_null(), "rules",

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 __attribute__((format(printf, 2, 0))) static void vout(const char *prefix, const char *fmt,
-                                                        va_list ap)
+                                                       va_list ap)
 {
     char buf[2048];
     vsnprintf(buf, sizeof(buf), fmt, ap);

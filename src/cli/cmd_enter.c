@@ -171,8 +171,7 @@ static int resolve_program(struct session *s)
     int r = ng_request_resolve_program(&s->rq, s->o.argv[0], s->program, sizeof(s->program));
     if (r == -ENOENT)
         return ng_err("%s: not found in PATH (%s) in the %s filesystem", s->o.argv[0],
-                      NG_PROGRAM_PATH,
-                      (s->rq.ns & (1u << NG_NS_MNT)) ? "target's" : "host's"),
+                      NG_PROGRAM_PATH, (s->rq.ns & (1u << NG_NS_MNT)) ? "target's" : "host's"),
                NG_EXIT_NOT_FOUND;
     if (r == -ESRCH)
         return ng_err("target %d is gone", (int)s->rq.t.pid), NG_EXIT_TARGET;
@@ -265,13 +264,13 @@ static int setup(struct session *s, int argc, char **argv)
         return ng_err("--policy, --db and --keys are for root only"), NG_EXIT_DENIED;
     int root = s->caller->uid == 0; /* NSGATE_* are kept for real root only anyway */
     const char *env_db = getenv("NSGATE_DB"), *env_keys = getenv("NSGATE_KEYS");
-    s->policy_path = s->o.policy_path ? s->o.policy_path
+    s->policy_path = s->o.policy_path     ? s->o.policy_path
                      : env_policy && root ? env_policy
                                           : NSGATE_SYSCONFDIR "/policy.ini";
-    s->db_path = s->o.db_path ? s->o.db_path
+    s->db_path = s->o.db_path     ? s->o.db_path
                  : env_db && root ? env_db
                                   : NSGATE_STATEDIR "/sessions.db";
-    s->keys_dir = s->o.keys_dir ? s->o.keys_dir
+    s->keys_dir = s->o.keys_dir      ? s->o.keys_dir
                   : env_keys && root ? env_keys
                                      : NSGATE_STATEDIR "/keys";
     s->use_pty = s->o.pty == NG_PTY_FORCE || (s->o.pty == NG_PTY_AUTO && isatty(0) && isatty(1));

@@ -42,9 +42,9 @@ struct session {
     const struct ng_constraints *c;
     struct ng_request rq;
     struct ng_creds creds;
-    struct ng_confine confine; /* what of the target's confinement the program gets */
-    enum ng_reach reach;     /* how the caller is kept out (reach.h) */
-    uint32_t isolate_uid;    /* NG_REACH_USERNS: the program's host uid */
+    struct ng_confine confine;       /* what of the target's confinement the program gets */
+    enum ng_reach reach;             /* how the caller is kept out (reach.h) */
+    uint32_t isolate_uid;            /* NG_REACH_USERNS: the program's host uid */
     char uid_map[64], gid_map[4000]; /* NG_REACH_USERNS: nsgate's user namespace */
     char *shell_argv[2];
     char **argv;
@@ -62,24 +62,24 @@ struct session {
     pid_t recorder_pid;
     struct ng_audit audit;
     int audit_required;
-    int audit_ok;       /* records can be written */
-    char acct[64];      /* the caller's user name, for the audit trail */
+    int audit_ok;  /* records can be written */
+    char acct[64]; /* the caller's user name, for the audit trail */
     char nslist[96];
     const char *db_path;
     const char *keys_dir;
     struct ng_store *store;
     struct ng_session *sess;
     struct ng_sealer *sealer;
-    int sealing;        /* session_start done: ticks seal */
+    int sealing; /* session_start done: ticks seal */
     struct ng_recorder rec;
     int rec_ok;
-    int started;        /* USER_START sent */
+    int started; /* USER_START sent */
     /* record_commands (cmd_enter_cmds.c) */
     struct ng_cmdfilter cmdfilter;
     struct ng_cmdrec cmdrec;
     int cmdrec_ok;
-    int out_priv, err_priv;       /* the relay's reopenings of fds 1 and 2, or -1 */
-    unsigned long refused_seen;   /* seccomp refusals already recorded */
+    int out_priv, err_priv;     /* the relay's reopenings of fds 1 and 2, or -1 */
+    unsigned long refused_seen; /* seccomp refusals already recorded */
 };
 
 /* After an allow: credentials, program, cgroups, descriptors, the store and

@@ -26,8 +26,7 @@ static int plan_creds(struct session *s)
     int r = ng_credplan_compute(&in, &s->creds);
     if (r < 0) {
         ng_err("cannot compute the program's credentials: %s",
-               r == -ERANGE ? "an id is not mapped in the target's user namespace"
-                            : strerror(-r));
+               r == -ERANGE ? "an id is not mapped in the target's user namespace" : strerror(-r));
         return NG_EXIT_INTERNAL;
     }
     return 0;
@@ -97,8 +96,8 @@ static int prepare_program(struct session *s)
         s->shell_argv[1] = NULL;
         s->argv = s->shell_argv;
     }
-    if (ng_env_build(&s->env, environ, s->creds.ids.uid, s->id_text, s->c->setenv,
-                     s->c->nsetenv) < 0) {
+    if (ng_env_build(&s->env, environ, s->creds.ids.uid, s->id_text, s->c->setenv, s->c->nsetenv) <
+        0) {
         ng_err("cannot build the program's environment");
         return NG_EXIT_INTERNAL;
     }
@@ -212,9 +211,8 @@ static int begin_session(struct session *s)
     h.run_as_groups = cr->ids.groups;
     h.run_as_ngroups = cr->ids.ngroups;
     snprintf(caps, sizeof(caps), "inh=%#llx prm=%#llx eff=%#llx bnd=%#llx amb=%#llx",
-             (unsigned long long)cr->inh, (unsigned long long)cr->prm,
-             (unsigned long long)cr->eff, (unsigned long long)cr->bnd,
-             (unsigned long long)cr->amb);
+             (unsigned long long)cr->inh, (unsigned long long)cr->prm, (unsigned long long)cr->eff,
+             (unsigned long long)cr->bnd, (unsigned long long)cr->amb);
     h.run_as_caps = caps;
     h.reason = s->o.reason;
     h.rule = s->dec.rule_name;
@@ -279,8 +277,7 @@ static int start_recording(struct session *s)
         return ng_err("cannot record the session: %s; nothing was entered",
                       store_why(s, r, why, sizeof(why))),
                NG_EXIT_STORAGE;
-    if (ng_recorder_init(&s->rec, s->sess, s->c->record_input,
-                         s->use_pty ? s->tty.master : -1) < 0)
+    if (ng_recorder_init(&s->rec, s->sess, s->c->record_input, s->use_pty ? s->tty.master : -1) < 0)
         return ng_err("cannot set up the recorder"), NG_EXIT_INTERNAL;
     s->rec.escrow_pk = s->c->mask_escrow;
     s->rec_ok = 1;
@@ -329,8 +326,8 @@ static int note_refusals(struct session *s)
     if (n == s->refused_seen)
         return 0;
     s->refused_seen = n;
-    int len = snprintf(m, sizeof(m), "recorder: seccomp refused %lu system calls, last %s", n,
-                       name);
+    int len =
+        snprintf(m, sizeof(m), "recorder: seccomp refused %lu system calls, last %s", n, name);
     return ng_store_event(s->sess, 'm', m, (size_t)len);
 }
 
@@ -518,9 +515,12 @@ static const char *end_text(const struct ng_relay_result *res)
 static const char *end_word(const struct ng_relay_result *res)
 {
     static const char *const w[] = {
-        [NG_END_EXIT] = "exit",          [NG_END_MAX_SESSION] = "max-session",
-        [NG_END_IDLE] = "idle-timeout",  [NG_END_SIGNAL] = "signal",
-        [NG_END_RECORD_FAIL] = "record-failure", [NG_END_OUTPUT_LIMIT] = "output-limit",
+        [NG_END_EXIT] = "exit",
+        [NG_END_MAX_SESSION] = "max-session",
+        [NG_END_IDLE] = "idle-timeout",
+        [NG_END_SIGNAL] = "signal",
+        [NG_END_RECORD_FAIL] = "record-failure",
+        [NG_END_OUTPUT_LIMIT] = "output-limit",
         [NG_END_AUDIT_LOST] = "audit-lost",
     };
     return (unsigned)res->reason < NG_ARRAY_SIZE(w) ? w[res->reason] : "error";
@@ -552,9 +552,14 @@ static int audit_started(struct session *s)
     char hdr[65];
     hex32(ng_store_session_header_hash(s->sess), hdr);
     struct ng_audit_start e = {
-        .acct = s->acct, .opid = s->rq.t.pid,
-        .container = s->rq.t.attrs.v[NG_ATTR_CONTAINER], .argv = s->argv,
-        .reason = s->o.reason, .uuid = s->id_text, .hdr = hdr, .ok = 1,
+        .acct = s->acct,
+        .opid = s->rq.t.pid,
+        .container = s->rq.t.attrs.v[NG_ATTR_CONTAINER],
+        .argv = s->argv,
+        .reason = s->o.reason,
+        .uuid = s->id_text,
+        .hdr = hdr,
+        .ok = 1,
     };
     int r = s->audit_ok ? ng_audit_log_start(&s->audit, &e) : 0;
     if (r < 0 && s->audit_required)
@@ -591,8 +596,12 @@ static int finish_session(struct session *s, int status, const char *reason, int
     audit_keys(s, from, to);
     int64_t seq = ng_store_session_committed(s->sess, h);
     hex32(h, head);
-    struct ng_audit_end ev = {.acct = s->acct, .uuid = s->id_text, .seqno = (uint64_t)seq,
-                              .head = head, .exit_status = status, .reason = reason};
+    struct ng_audit_end ev = {.acct = s->acct,
+                              .uuid = s->id_text,
+                              .seqno = (uint64_t)seq,
+                              .head = head,
+                              .exit_status = status,
+                              .reason = reason};
     if (s->audit_ok && s->started && ng_audit_log_end(&s->audit, &ev) < 0)
         ng_warn("cannot write the end of the session to the audit trail");
     return r;
@@ -641,8 +650,8 @@ int ng_cmd_enter_run(struct session *s)
     if (ng_target_alive(&s->rq.t) < 0)
         return ng_err("target %d is gone", (int)s->rq.t.pid), NG_EXIT_TARGET;
     if (!s->o.quiet)
-        fprintf(stderr, "nsgate: session %s started (target %d, rule %s); recorded%s\n",
-                s->id_text, (int)s->rq.t.pid, s->dec.rule_name,
+        fprintf(stderr, "nsgate: session %s started (target %d, rule %s); recorded%s\n", s->id_text,
+                (int)s->rq.t.pid, s->dec.rule_name,
                 s->audit_ok ? " and audited" : ", NOT audited (audit trail unavailable)");
     s->recorder_pid = getpid();
     s->child = fork();

@@ -303,8 +303,8 @@ int ng_cmd_export(int argc, char **argv, const struct ng_caller *caller)
     struct ng_store *s;
     /* Before any file is opened: a non-root caller works with its own rights. */
     char **operands;
-    int n, st = ng_cmd_start(&ng_spec_export, usage, argc, argv, caller, export_opt, &o,
-                             &operands, &n);
+    int n, st = ng_cmd_start(&ng_spec_export, usage, argc, argv, caller, export_opt, &o, &operands,
+                             &n);
 
     if (st)
         return st < 0 ? 0 : st;

@@ -115,8 +115,7 @@ static int keygen_opt(const struct ng_optval *v, void *ctx)
         o->epoch_given = 1;
         if (parse_duration(v->arg, &o->epoch_ns) < 0 || o->epoch_ns < NG_FSKEY_MIN_EPOCH_NS ||
             o->epoch_ns > NG_FSKEY_MAX_EPOCH_NS)
-            return ng_err("--epoch wants a duration from 10s to 7d, like 15m: %s", v->arg),
-                   -EINVAL;
+            return ng_err("--epoch wants a duration from 10s to 7d, like 15m: %s", v->arg), -EINVAL;
         return 0;
     default:
         return 0;
@@ -164,7 +163,6 @@ static int do_escrow(const struct keygen_opts *o, const struct ng_caller *caller
             o->escrow);
     return 0;
 }
-
 
 /* The message for a key directory problem, by errno. */
 static int key_error(const char *what, const char *dir, int r)

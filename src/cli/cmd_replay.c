@@ -279,7 +279,6 @@ static int replay_session(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
     return verdict;
 }
 
-
 int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller)
 {
     struct replay_opts o = {.src.db = ng_cmd_default_db(), .speed = 1.0, .max_pause = -1};

@@ -48,9 +48,8 @@ static const struct ng_optdef sessions_opts_def[] = {
     {0, 0, NULL, 0},
 };
 
-const struct ng_cmdspec ng_spec_sessions = {.name = "sessions",
-                                            .opts = sessions_opts_def,
-                                            .flags = NG_CMD_PERMUTE | NG_CMD_READER};
+const struct ng_cmdspec ng_spec_sessions = {
+    .name = "sessions", .opts = sessions_opts_def, .flags = NG_CMD_PERMUTE | NG_CMD_READER};
 
 static int sessions_opt(const struct ng_optval *v, void *ctx)
 {
@@ -157,8 +156,9 @@ static int print_json(const struct ng_session_info *in)
         "host", jstr0(in->host), "program", jstr0(in->program), "events", (json_int_t)in->last_seq);
     if (o) {
         json_object_set_new(o, "commands", json_integer(in->commands));
-        json_object_set_new(o, "record_commands", in->record_commands < 0 ? json_null()
-                                                  : json_boolean(in->record_commands));
+        json_object_set_new(o, "record_commands",
+                            in->record_commands < 0 ? json_null()
+                                                    : json_boolean(in->record_commands));
     }
     /* ASCII only: no C1 control or odd character reaches a terminal raw. */
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
@@ -295,8 +295,8 @@ int ng_cmd_sessions(int argc, char **argv, const struct ng_caller *caller)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     o.now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-    int st = ng_cmd_start(&ng_spec_sessions, usage, argc, argv, caller, sessions_opt, &o,
-                          &operands, &n);
+    int st =
+        ng_cmd_start(&ng_spec_sessions, usage, argc, argv, caller, sessions_opt, &o, &operands, &n);
 
     if (st)
         return st < 0 ? 0 : st;

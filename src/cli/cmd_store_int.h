@@ -20,7 +20,9 @@ struct ng_cmd_source {
 enum { NG_OPT_DB = 200, NG_OPT_KEYS, NG_OPT_KEY };
 #define NG_SOURCE_OPTDEFS                                                                          \
     {NG_OPT_DB, 0, "db", NG_OPT_ARG}, {NG_OPT_KEYS, 0, "keys", NG_OPT_ARG},                        \
-        {NG_OPT_KEY, 0, "key", NG_OPT_ARG}
+    {                                                                                              \
+        NG_OPT_KEY, 0, "key", NG_OPT_ARG                                                           \
+    }
 
 /* 1 when v was one of the source options (taken into src), else 0. */
 int ng_cmd_source_opt(const struct ng_optval *v, struct ng_cmd_source *src);

@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errsz, const char *fmt,
-                                                      ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errsz, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -85,8 +84,7 @@ static int short_opts(const struct ng_cmdspec *spec, int argc, char **argv, int 
             if (c < 0x20 || c >= 0x7f)
                 return fail(err, errsz, "unknown option: -\\x%02x (see nsgate %s --help)", c,
                             spec->name);
-            return fail(err, errsz, "unknown option: -%c (see nsgate %s --help)", *p,
-                        spec->name);
+            return fail(err, errsz, "unknown option: -%c (see nsgate %s --help)", *p, spec->name);
         }
         if (!(o->flags & NG_OPT_ARG)) {
             int r = add(l, o->id, NULL, err, errsz);
@@ -155,12 +153,11 @@ int ng_optparse(const struct ng_cmdspec *spec, int argc, char **argv, struct ng_
             return fail(err, errsz, "nsgate %s takes no argument but options: %s", spec->name,
                         out->operands[0]);
         if (spec->min_operands == spec->max_operands)
-            return fail(err, errsz, "nsgate %s wants exactly %d %s", spec->name,
-                        spec->min_operands, spec->operand);
+            return fail(err, errsz, "nsgate %s wants exactly %d %s", spec->name, spec->min_operands,
+                        spec->operand);
         return fail(err, errsz, "nsgate %s wants %s %d %s", spec->name,
                     out->noperands < spec->min_operands ? "at least" : "at most",
-                    out->noperands < spec->min_operands ? spec->min_operands
-                                                        : spec->max_operands,
+                    out->noperands < spec->min_operands ? spec->min_operands : spec->max_operands,
                     spec->operand);
     }
     return 0;

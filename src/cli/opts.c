@@ -64,8 +64,8 @@ static const struct ng_optdef enter_opts[] = {
 const struct ng_cmdspec ng_spec_enter = {
     .name = "enter", .opts = enter_opts, .max_operands = -1, .operand = "PROGRAM"};
 
-__attribute__((format(printf, 3, 4))) static int usage_err(char *err, size_t errsz,
-                                                           const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int usage_err(char *err, size_t errsz, const char *fmt,
+                                                           ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -98,8 +98,7 @@ static int ns_flag(int c)
     return p ? (int)(p - letters) : -1;
 }
 
-static int set_once(const char **slot, const char *val, const char *name, char *err,
-                    size_t errsz)
+static int set_once(const char **slot, const char *val, const char *name, char *err, size_t errsz)
 {
     if (*slot)
         return usage_err(err, errsz, "%s given twice", name);
@@ -166,8 +165,7 @@ static int enter_opt(int c, const char *arg, struct ng_enter_opts *o, char *err,
     }
 }
 
-int ng_opts_parse_enter(int argc, char **argv, struct ng_enter_opts *ret, char *err,
-                        size_t errsz)
+int ng_opts_parse_enter(int argc, char **argv, struct ng_enter_opts *ret, char *err, size_t errsz)
 {
     struct ng_enter_opts o;
     struct ng_optlist l;

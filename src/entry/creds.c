@@ -111,8 +111,7 @@ static int apply_ids(const struct ng_creds *cr, int host_proc_fd, const char **w
 
 static int apply_caps(const struct ng_creds *cr, int last_cap, const char **why)
 {
-    if (cr->noroot &&
-        prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED, 0, 0, 0) < 0)
+    if (cr->noroot && prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED, 0, 0, 0) < 0)
         return FAIL("PR_SET_SECUREBITS");
     if (cap_set(cr->inh, cr->prm, cr->eff) < 0)
         return FAIL("capset");

@@ -47,8 +47,7 @@ int ng_harden_fds(void)
 
 static int env_allowed(const char *kv, int real_root)
 {
-    if (strncmp(kv, "TERM=", 5) == 0 || strncmp(kv, "LANG=", 5) == 0 ||
-        strncmp(kv, "LC_", 3) == 0)
+    if (strncmp(kv, "TERM=", 5) == 0 || strncmp(kv, "LANG=", 5) == 0 || strncmp(kv, "LC_", 3) == 0)
         return 1;
 #ifdef NSGATE_SANITIZE_BUILD
     if (strncmp(kv, "ASAN_OPTIONS=", 13) == 0 || strncmp(kv, "UBSAN_OPTIONS=", 14) == 0 ||

@@ -186,8 +186,8 @@ static int add_conditional(scmp_filter_ctx ctx)
  * with CAP_SYS_PTRACE kept. */
 static int add_commands(scmp_filter_ctx ctx)
 {
-    static const long requests[] = {PTRACE_SEIZE, PTRACE_INTERRUPT, PTRACE_DETACH,
-                                    PTRACE_PEEKUSER, PTRACE_GETREGSET};
+    static const long requests[] = {PTRACE_SEIZE, PTRACE_INTERRUPT, PTRACE_DETACH, PTRACE_PEEKUSER,
+                                    PTRACE_GETREGSET};
     static const unsigned long notif[] = {SECCOMP_IOCTL_NOTIF_RECV, SECCOMP_IOCTL_NOTIF_SEND,
                                           SECCOMP_IOCTL_NOTIF_ID_VALID,
                                           NG_SECCOMP_IOCTL_NOTIF_SET_FLAGS};

@@ -24,9 +24,9 @@ static int plain_value(const char *v, const char *extra)
 static int lc_name(const char *kv, size_t namelen)
 {
     static const char *const names[] = {
-        "LANG",           "LC_ALL",         "LC_CTYPE",   "LC_COLLATE",        "LC_MESSAGES",
-        "LC_NUMERIC",     "LC_TIME",        "LC_MONETARY", "LC_PAPER",         "LC_NAME",
-        "LC_ADDRESS",     "LC_TELEPHONE",   "LC_MEASUREMENT", "LC_IDENTIFICATION",
+        "LANG",       "LC_ALL",       "LC_CTYPE",       "LC_COLLATE",        "LC_MESSAGES",
+        "LC_NUMERIC", "LC_TIME",      "LC_MONETARY",    "LC_PAPER",          "LC_NAME",
+        "LC_ADDRESS", "LC_TELEPHONE", "LC_MEASUREMENT", "LC_IDENTIFICATION",
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strlen(names[i]) == namelen && strncmp(kv, names[i], namelen) == 0)

@@ -91,9 +91,8 @@ int ng_request_open_target(struct ng_request *rq, const struct ng_target_query *
         return -EIO;
     rq->self_prm = self.cap_prm;
     size_t n = 0;
-    rq->nuserns_owners = ng_isolate_userns_owners(rq->t.proc_fd, rq->userns_owners, &n) < 0
-                             ? -1
-                             : (ssize_t)n;
+    rq->nuserns_owners =
+        ng_isolate_userns_owners(rq->t.proc_fd, rq->userns_owners, &n) < 0 ? -1 : (ssize_t)n;
     rq->userns_available = ng_isolate_userns_available();
     return 0;
 }
@@ -121,8 +120,8 @@ int ng_request_namespaces(struct ng_request *rq, ng_nsset want, int all)
     return rq->ns ? 0 : -ENODATA;
 }
 
-void ng_request_set_caller(struct ng_request *rq, uint32_t uid, uint32_t gid,
-                           const gid_t *groups, size_t ngroups)
+void ng_request_set_caller(struct ng_request *rq, uint32_t uid, uint32_t gid, const gid_t *groups,
+                           size_t ngroups)
 {
     size_t n = NG_MAX_GROUPS;
 

@@ -636,8 +636,7 @@ static int write_jsonl(const struct ng_export_in *in, ng_export_write_fn write, 
 
     while (r == 0 && (r = in->next(in->next_arg, &ev)) == 1) {
         int f = in->reveal ? ng_reveal_feed(in->reveal, &ev) : 0;
-        r = f < 0 ? f
-                  : jsonl_event(&ev, (f & NG_REVEAL_OPENED) ? in->reveal : NULL, write, warg);
+        r = f < 0 ? f : jsonl_event(&ev, (f & NG_REVEAL_OPENED) ? in->reveal : NULL, write, warg);
     }
     return r;
 }

@@ -75,7 +75,8 @@ const char ng_export_init_js[] =
     "    li.appendChild(info);\n"
     "    cl.appendChild(li);\n"
     "  });\n"
-    "  document.getElementById(\"commands-count\").textContent = String((d.commands || []).length);\n"
+    "  document.getElementById(\"commands-count\").textContent = String((d.commands || "
+    "[]).length);\n"
     "  document.body.setAttribute(\"data-player\", \"started\");\n"
     "})();\n";
 

@@ -14,8 +14,7 @@ static int map_in(const struct ng_credplan_in *in, const char *map, uint32_t hos
     return ng_idmap_to_inside(map, host, ret) < 0 ? -ERANGE : 0;
 }
 
-static int map_out(const struct ng_credplan_in *in, const char *map, uint32_t inside,
-                   uint32_t *ret)
+static int map_out(const struct ng_credplan_in *in, const char *map, uint32_t inside, uint32_t *ret)
 {
     if (!in->enter_userns) {
         *ret = inside;

@@ -243,8 +243,7 @@ static int eval_allow(const struct ng_policy_rule *r, const struct ng_policy_req
 
 /* One rule against the request: 1 matched, 0 not (res->why says why). */
 static int eval_rule(const struct ng_policy_rule *r, const struct ng_policy_request *req,
-                     const char *program, struct ng_policy_rule_result *res,
-                     struct allow_eval *ae)
+                     const char *program, struct ng_policy_rule_result *res, struct allow_eval *ae)
 {
     char *why = res->why;
     size_t sz = sizeof(res->why);

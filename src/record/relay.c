@@ -34,8 +34,8 @@ struct relay {
     int caller_in_open, prog_in_open, prog_out_open, prog_err_open;
     int caller_out_ok, caller_err_ok;
     int exited, done;
-    int cmd_hup; /* no process is left under the command filter */
-    int out_fd, err_fd;       /* where output goes (a private reopening or the caller's) */
+    int cmd_hup;        /* no process is left under the command filter */
+    int out_fd, err_fd; /* where output goes (a private reopening or the caller's) */
     int out_private, err_private;
     int64_t start_ms, last_activity_ms, last_tick_ms;
 };
@@ -203,8 +203,7 @@ static void handle_signals(struct relay *r)
                 record(r, 'r', sz, n);
         } else if ((sig == SIGINT || sig == SIGQUIT) && !r->cfg->pty) {
             (void)kill(-r->cfg->child, sig); /* the program's process group */
-            record(r, 'm', sig == SIGINT ? "signal INT" : "signal QUIT",
-                   sig == SIGINT ? 10 : 11);
+            record(r, 'm', sig == SIGINT ? "signal INT" : "signal QUIT", sig == SIGINT ? 10 : 11);
         } else if (sig == SIGTERM || sig == SIGHUP) {
             r->res->signal = sig;
             end(r, NG_END_SIGNAL);

@@ -127,7 +127,7 @@ struct ng_session_iter {
     sqlite3_stmt *list, *last, *seal;
     struct ng_session_info info;
     char *end_reason;
-    char *command;               /* the --command glob, or NULL */
+    char *command;                /* the --command glob, or NULL */
     struct ng_cmd_match *matches; /* what the index says (with cmd_index) */
     size_t nmatches;
 };
@@ -135,7 +135,7 @@ struct ng_session_iter {
 #define LIST_SQL                                                                                   \
     "SELECT id, start_ns, host, user_name, tty, target_container, program, reason, rule, "         \
     "uid, gid, target_pid, argv, record_input, mode, ns_user, ns_cgroup, ns_ipc, ns_uts, "         \
-    "ns_net, ns_pid, ns_mnt, ns_time, %s FROM sessions "                                          \
+    "ns_net, ns_pid, ns_mnt, ns_time, %s FROM sessions "                                           \
     "WHERE (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR user_name = ?2) "                            \
     "AND (?3 IS NULL OR target_pid = ?4 OR substr(target_container, 1, length(?3)) = ?3) "         \
     "AND (?5 = 0 OR start_ns >= ?5) AND (?6 = 0 OR start_ns <= ?6) "                               \

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define NEXT_ID(table)                                                                             \
-    "SELECT session FROM " table " WHERE session > ?1 AND typeof(session) = 'blob' AND "         \
+    "SELECT session FROM " table " WHERE session > ?1 AND typeof(session) = 'blob' AND "           \
     "length(session) = 16 ORDER BY session LIMIT 1"
 
 static const struct {
@@ -61,10 +61,9 @@ static int bind(struct ng_store_rows *r, const struct ng_store_arg *args, size_t
         return -EINVAL;
     sqlite3_reset(r->st);
     for (size_t i = 0; i < nargs; i++) {
-        int rc = args[i].is_int
-                     ? sqlite3_bind_int64(r->st, (int)i + 1, args[i].i)
-                     : sqlite3_bind_blob(r->st, (int)i + 1, args[i].p, (int)args[i].len,
-                                         SQLITE_STATIC);
+        int rc = args[i].is_int ? sqlite3_bind_int64(r->st, (int)i + 1, args[i].i)
+                                : sqlite3_bind_blob(r->st, (int)i + 1, args[i].p, (int)args[i].len,
+                                                    SQLITE_STATIC);
         if (rc != SQLITE_OK)
             return ng_store_errno(r->s->db, rc);
     }
@@ -120,8 +119,8 @@ void ng_store_rows_close(struct ng_store_rows *r)
     free(r);
 }
 
-int ng_store_rows_exists(struct ng_store *s, enum ng_store_query q,
-                         const struct ng_store_arg *args, size_t nargs)
+int ng_store_rows_exists(struct ng_store *s, enum ng_store_query q, const struct ng_store_arg *args,
+                         size_t nargs)
 {
     struct ng_store_rows *r;
     int e = ng_store_rows_open(s, q, args, nargs, &r);

@@ -63,7 +63,8 @@ struct seal_row {
     uint8_t sig[NG_SEAL_SIG_BYTES];
 };
 
-static int read_seal(const struct ng_store_rows *st, const uint8_t id[NG_STORE_ID_LEN], struct seal_row *s)
+static int read_seal(const struct ng_store_rows *st, const uint8_t id[NG_STORE_ID_LEN],
+                     struct seal_row *s)
 {
     if (!ng_store_row_is_int(st, 0) || !ng_store_row_is_int(st, 1) ||
         !ng_store_row_is_blob(st, 2, NG_SEAL_HASH_BYTES) ||
@@ -133,9 +134,8 @@ static int check_seal(struct chain *c, const struct seal_row *s, const struct se
     return 0;
 }
 
-static int walk_seals(struct chain *c, struct ng_store_rows *st,
-                      const uint8_t id[NG_STORE_ID_LEN], const struct ng_seal_timing *t,
-                      int64_t *proven)
+static int walk_seals(struct chain *c, struct ng_store_rows *st, const uint8_t id[NG_STORE_ID_LEN],
+                      const struct ng_seal_timing *t, int64_t *proven)
 {
     struct seal_row rows[2];
     int cur = 0, have_prev = 0, rc, r = 0;

@@ -144,9 +144,12 @@ static int pinned(struct chain *c, const struct entry *e)
     if (epoch < 0)
         return 0;
     struct ng_store_arg args[] = {
-        NG_ARG_BLOB(e->id, NG_STORE_ID_LEN), NG_ARG_INT(e->event_seq),
-        NG_ARG_BLOB(e->value, NG_HASH_LEN),  NG_ARG_INT(epoch),
-        NG_ARG_INT(lo),                      NG_ARG_INT(hi),
+        NG_ARG_BLOB(e->id, NG_STORE_ID_LEN),
+        NG_ARG_INT(e->event_seq),
+        NG_ARG_BLOB(e->value, NG_HASH_LEN),
+        NG_ARG_INT(epoch),
+        NG_ARG_INT(lo),
+        NG_ARG_INT(hi),
     };
     return ng_store_rows_exists(c->v->s, NG_Q_SEAL_MATCH, args, NG_ARRAY_SIZE(args));
 }
@@ -242,8 +245,8 @@ static int cross_check(struct chain *c)
     if (r == 0)
         more = ng_store_rows_next(a) == 1;
     while (r == 0 && (rc = ng_store_rows_next(b)) == 1) {
-        if (!ng_store_row_is_blob(b, 0, NG_STORE_ID_LEN) || !ng_store_row_is_blob(b, 1, NG_HASH_LEN) ||
-            !ng_store_row_is_int(b, 2))
+        if (!ng_store_row_is_blob(b, 0, NG_STORE_ID_LEN) ||
+            !ng_store_row_is_blob(b, 1, NG_HASH_LEN) || !ng_store_row_is_int(b, 2))
             continue; /* its own verdict says so */
         struct session s = {.id = ng_store_row_blob(b, 0),
                             .hdr = ng_store_row_blob(b, 1),
@@ -335,8 +338,8 @@ static int report_missing(struct ng_verifier *v, const void *id, const char *whe
 /* The distinct session IDs of a table, by skip-scan over its index (one
  * lookup per session, not one per row); those without a sessions row, and
  * (skip >= 0) not named by query skip either. */
-static int missing_in(struct ng_verifier *v, enum ng_store_query next, int skip,
-                      const char *where, ng_verify_cb cb, void *arg)
+static int missing_in(struct ng_verifier *v, enum ng_store_query next, int skip, const char *where,
+                      ng_verify_cb cb, void *arg)
 {
     uint8_t last[NG_STORE_ID_LEN] = {0};
     struct ng_store_arg a = NG_ARG_BLOB(last, NG_STORE_ID_LEN);
@@ -367,8 +370,8 @@ int ng_verify_missing(struct ng_verifier *v, ng_verify_cb cb, void *arg)
     int r = missing_in(v, NG_Q_NEXT_IN_LEDGER, -1, "in the ledger", cb, arg);
 
     if (r == 0)
-        r = missing_in(v, NG_Q_NEXT_IN_EVENTS, NG_Q_LEDGER_HAS,
-                       "events without a session header", cb, arg);
+        r = missing_in(v, NG_Q_NEXT_IN_EVENTS, NG_Q_LEDGER_HAS, "events without a session header",
+                       cb, arg);
     if (r == 0) /* the ledger's own seals are under the nil ID, which is not > itself */
         r = missing_in(v, NG_Q_NEXT_IN_SEALS, NG_Q_LEDGER_OR_EVENTS_HAS,
                        "seals without a session header", cb, arg);

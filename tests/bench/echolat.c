@@ -41,15 +41,21 @@ static int wait_byte(int fd, char c, int timeout_ms)
     char buf[4096];
     for (;;) {
         int left = (int)((end - now_us()) / 1000.0);
-        if (left < 0) return -1;
+        if (left < 0)
+            return -1;
         struct pollfd p = {fd, POLLIN, 0};
         int r = poll(&p, 1, left);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return -1;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
         ssize_t n = read(fd, buf, sizeof buf);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-        if (n <= 0) return -1;
-        if (memchr(buf, c, (size_t)n)) return 0;
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n <= 0)
+            return -1;
+        if (memchr(buf, c, (size_t)n))
+            return 0;
     }
 }
 
@@ -59,7 +65,8 @@ static void drain(int fd, int quiet_ms)
     char buf[4096];
     struct pollfd p = {fd, POLLIN, 0};
     while (poll(&p, 1, quiet_ms) > 0) {
-        if (read(fd, buf, sizeof buf) <= 0) return;
+        if (read(fd, buf, sizeof buf) <= 0)
+            return;
     }
 }
 
@@ -71,22 +78,35 @@ int main(int argc, char **argv)
     }
     long n = atol(argv[1]);
     FILE *out = fopen(argv[2], "w");
-    if (!out) { perror(argv[2]); return 2; }
+    if (!out) {
+        perror(argv[2]);
+        return 2;
+    }
 
     int m = posix_openpt(O_RDWR | O_NOCTTY);
-    if (m < 0 || grantpt(m) || unlockpt(m)) { perror("pty"); return 2; }
+    if (m < 0 || grantpt(m) || unlockpt(m)) {
+        perror("pty");
+        return 2;
+    }
     struct winsize ws = {.ws_row = 40, .ws_col = 120};
     ioctl(m, TIOCSWINSZ, &ws);
     const char *sname = ptsname(m);
     pid_t pid = fork();
-    if (pid < 0) { perror("fork"); return 2; }
+    if (pid < 0) {
+        perror("fork");
+        return 2;
+    }
     if (pid == 0) {
         setsid();
         int s = open(sname, O_RDWR);
-        if (s < 0) _exit(127);
+        if (s < 0)
+            _exit(127);
         ioctl(s, TIOCSCTTY, 0);
-        dup2(s, 0); dup2(s, 1); dup2(s, 2);
-        if (s > 2) close(s);
+        dup2(s, 0);
+        dup2(s, 1);
+        dup2(s, 2);
+        if (s > 2)
+            close(s);
         close(m);
         execvp(argv[4], argv + 4);
         _exit(127);
@@ -95,11 +115,17 @@ int main(int argc, char **argv)
     /* Readiness: the recorder is up and the inner terminal echoes. */
     int ready = 0;
     for (int i = 0; i < 100 && !ready; i++) {
-        if (write(m, "@", 1) != 1) break;
+        if (write(m, "@", 1) != 1)
+            break;
         ready = wait_byte(m, '@', 100) == 0;
     }
-    if (!ready) { fprintf(stderr, "echolat: no echo from %s\n", argv[4]); kill(pid, SIGKILL); return 1; }
-    if (write(m, "\n", 1) != 1) return 1;
+    if (!ready) {
+        fprintf(stderr, "echolat: no echo from %s\n", argv[4]);
+        kill(pid, SIGKILL);
+        return 1;
+    }
+    if (write(m, "\n", 1) != 1)
+        return 1;
     drain(m, 200);
 
     static const char alpha[] = "abcdefghijklmnopqrstuvwxyz";
@@ -107,29 +133,46 @@ int main(int argc, char **argv)
     for (long i = 0; i < n; i++) {
         char c = alpha[i % 26];
         double t0 = now_us();
-        if (write(m, &c, 1) != 1) { fails++; break; }
-        if (wait_byte(m, c, 2000) != 0) { fails++; break; }
+        if (write(m, &c, 1) != 1) {
+            fails++;
+            break;
+        }
+        if (wait_byte(m, c, 2000) != 0) {
+            fails++;
+            break;
+        }
         double t1 = now_us();
         fprintf(out, "%.1f\n", t1 - t0);
         if (i % 100 == 99) {
-            if (write(m, "\n", 1) != 1) { fails++; break; }
+            if (write(m, "\n", 1) != 1) {
+                fails++;
+                break;
+            }
             drain(m, 20);
         }
     }
     /* End: a newline, then end-of-file for cat. */
-    if (write(m, "\n\x04", 2) != 2) fails++;
+    if (write(m, "\n\x04", 2) != 2)
+        fails++;
     int st = 0;
     for (int i = 0; i < 100 && pid; i++) {
         drain(m, 10);
-        if (waitpid(pid, &st, WNOHANG) == pid) pid = 0;
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            pid = 0;
     }
     /* Some recorders (script) wait for their own input to end: hang up. */
     close(m);
     for (int i = 0; i < 300 && pid; i++) {
         usleep(10000);
-        if (waitpid(pid, &st, WNOHANG) == pid) pid = 0;
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            pid = 0;
     }
-    if (pid) { fprintf(stderr, "echolat: %s did not end\n", argv[4]); kill(pid, SIGKILL); waitpid(pid, &st, 0); fails++; }
+    if (pid) {
+        fprintf(stderr, "echolat: %s did not end\n", argv[4]);
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        fails++;
+    }
     fclose(out);
     return fails ? 1 : 0;
 }

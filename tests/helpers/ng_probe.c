@@ -71,7 +71,10 @@ static int nsflip(void)
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        return fprintf(stderr, "usage: ng_probe fds|env|tty|status|ls DIR|sleep N|nsflip|exit N|kill SIG\n"), 2;
+        return fprintf(
+                   stderr,
+                   "usage: ng_probe fds|env|tty|status|ls DIR|sleep N|nsflip|exit N|kill SIG\n"),
+               2;
     const char *m = argv[1];
     if (!strcmp(m, "fds"))
         return list_dir("/proc/self/fd", 1);

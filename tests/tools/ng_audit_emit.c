@@ -24,10 +24,10 @@ struct vals {
 
 static int set_val(struct vals *v, const char *arg)
 {
-    static const char *const names[] = {"acct", "rule", "ns", "uuid", "container", "reason",
-                                        "hdr", "head", "what", "fp", "op"};
-    const char **slots[] = {&v->acct, &v->rule, &v->ns, &v->uuid, &v->container, &v->reason,
-                            &v->hdr, &v->head, &v->what, &v->fp, &v->op};
+    static const char *const names[] = {"acct", "rule", "ns",   "uuid", "container", "reason",
+                                        "hdr",  "head", "what", "fp",   "op"};
+    const char **slots[] = {&v->acct, &v->rule, &v->ns,   &v->uuid, &v->container, &v->reason,
+                            &v->hdr,  &v->head, &v->what, &v->fp,   &v->op};
     static const char *const nnames[] = {"opid", "seqno", "epoch", "exit", "allowed", "ok"};
     long long *nslots[] = {&v->opid, &v->seqno, &v->epoch, &v->exit_status, &v->allowed, &v->ok};
     const char *eq = strchr(arg, '=');
@@ -72,13 +72,15 @@ static int emit(const char *ev, const struct vals *v, const struct ng_audit *a, 
                 size_t size)
 {
     if (!strcmp(ev, "authz")) {
-        struct ng_audit_authz e = {v->acct, v->rule, (pid_t)v->opid, v->ns, v->uuid,
-                                   (int)v->allowed};
+        struct ng_audit_authz e = {v->acct, v->rule, (pid_t)v->opid,
+                                   v->ns,   v->uuid, (int)v->allowed};
         return a ? ng_audit_log_authz(a, &e) : ng_audit_fmt_authz(&e, buf, size);
     }
     if (!strcmp(ev, "start")) {
-        struct ng_audit_start e = {v->acct,   v->opid ? (pid_t)v->opid : 1, v->container, v->argv,
-                                   v->reason, v->uuid, v->hdr, (int)v->ok};
+        struct ng_audit_start e = {v->acct,      v->opid ? (pid_t)v->opid : 1,
+                                   v->container, v->argv,
+                                   v->reason,    v->uuid,
+                                   v->hdr,       (int)v->ok};
         return a ? ng_audit_log_start(a, &e) : ng_audit_fmt_start(&e, buf, size);
     }
     if (!strcmp(ev, "checkpoint")) {
@@ -86,8 +88,8 @@ static int emit(const char *ev, const struct vals *v, const struct ng_audit *a, 
         return a ? ng_audit_log_checkpoint(a, &e) : ng_audit_fmt_checkpoint(&e, buf, size);
     }
     if (!strcmp(ev, "end")) {
-        struct ng_audit_end e = {v->acct, v->uuid, (uint64_t)v->seqno, v->head,
-                                 (int)v->exit_status, v->reason};
+        struct ng_audit_end e = {
+            v->acct, v->uuid, (uint64_t)v->seqno, v->head, (int)v->exit_status, v->reason};
         return a ? ng_audit_log_end(a, &e) : ng_audit_fmt_end(&e, buf, size);
     }
     if (!strcmp(ev, "error")) {
@@ -95,9 +97,9 @@ static int emit(const char *ev, const struct vals *v, const struct ng_audit *a, 
         return a ? ng_audit_log_error(a, &e) : ng_audit_fmt_error(&e, buf, size);
     }
     if (!strcmp(ev, "key")) {
-        struct ng_audit_key e = {
-            v->op && !strcmp(v->op, "destroy") ? NG_AUDIT_KEY_DESTROY : NG_AUDIT_KEY_CREATE, v->fp,
-            (uint64_t)v->epoch};
+        struct ng_audit_key e = {v->op && !strcmp(v->op, "destroy") ? NG_AUDIT_KEY_DESTROY
+                                                                    : NG_AUDIT_KEY_CREATE,
+                                 v->fp, (uint64_t)v->epoch};
         return a ? ng_audit_log_key(a, &e) : ng_audit_fmt_key(&e, buf, size);
     }
     return -ENOSYS;
@@ -138,7 +140,8 @@ static int run_parse(int argc, char **argv)
         print_session(ng_auditlog_session_at(log, i));
     for (size_t i = 0; i < ng_auditlog_nkeys(log); i++) {
         const struct ng_auditlog_rec *k = ng_auditlog_key_at(log, i);
-        printf("key %s epoch=%llu fp=%s\n", k->kind == NG_AUDITLOG_KEY_CREATE ? "create" : "destroy",
+        printf("key %s epoch=%llu fp=%s\n",
+               k->kind == NG_AUDITLOG_KEY_CREATE ? "create" : "destroy",
                (unsigned long long)k->epoch, k->hash);
     }
     ng_auditlog_get_stats(log, &st);

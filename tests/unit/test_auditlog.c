@@ -76,8 +76,7 @@ static void test_captured_lines(void **state)
     assert_string_equal(r.uuid, UUID); /* not the forged one in the reason */
     assert_int_equal(r.exit_status, 1);
     assert_int_equal(r.res, 1);
-    assert_string_equal(r.reason,
-                        "x' res=success uuid=00000000-0000-4000-8000-000000000000");
+    assert_string_equal(r.reason, "x' res=success uuid=00000000-0000-4000-8000-000000000000");
 
     assert_int_equal(parse(KEY, &r), 1);
     assert_int_equal(r.kind, NG_AUDITLOG_KEY_CREATE);
@@ -118,9 +117,15 @@ static void test_malformed(void **state)
 {
     struct ng_auditlog_rec r;
     static const char *const bad_header[] = {
-        "", "garbage", "type=USER_END", "type=USER_END msg=audit(", "type= msg=audit(1.000:1): ",
-        "type=USER_END msg=audit(1.00:1): x", "type=USER_END msg=audit(x.000:1): x",
-        "type=USER_END msg=audit(1.000:): x", "type=USER_END msg=audit(99999999999999999999.000:1): ",
+        "",
+        "garbage",
+        "type=USER_END",
+        "type=USER_END msg=audit(",
+        "type= msg=audit(1.000:1): ",
+        "type=USER_END msg=audit(1.00:1): x",
+        "type=USER_END msg=audit(x.000:1): x",
+        "type=USER_END msg=audit(1.000:): x",
+        "type=USER_END msg=audit(99999999999999999999.000:1): ",
     };
     for (size_t i = 0; i < sizeof(bad_header) / sizeof(bad_header[0]); i++)
         assert_int_equal(parse(bad_header[i], &r), -EINVAL);
@@ -180,9 +185,9 @@ static void summarize(struct ng_auditlog *log, char *out, size_t size)
     ng_auditlog_get_stats(log, &st);
     snprintf(out, size, "%zu %zu %zu %zu %zu %zu %s %llu %s %zu %lld.%u-%lld.%u %llu",
              ng_auditlog_nsessions(log), s->nstarts, s->ncheckpoints, s->nends, s->nauthz,
-             s->nerrors, s->starts[0].hash, (unsigned long long)s->ends[1].seqno,
-             s->ends[0].reason, ng_auditlog_nkeys(log), (long long)st.first.sec, st.first.msec,
-             (long long)st.last.sec, st.last.msec, (unsigned long long)st.denied);
+             s->nerrors, s->starts[0].hash, (unsigned long long)s->ends[1].seqno, s->ends[0].reason,
+             ng_auditlog_nkeys(log), (long long)st.first.sec, st.first.msec, (long long)st.last.sec,
+             st.last.msec, (unsigned long long)st.denied);
 }
 
 static void test_rotated_any_order(void **state)

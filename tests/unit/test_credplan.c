@@ -37,9 +37,14 @@ static int setup(void **state)
 static struct ng_credplan_in in(int userns)
 {
     struct ng_credplan_in i = {
-        .c = &c, .target = &target, .caller = &caller, .enter_userns = userns,
-        .uid_map = "0 100000 65536\n", .gid_map = "0 100000 65536\n",
-        .in_target_userns = userns, .all_caps = ALL,
+        .c = &c,
+        .target = &target,
+        .caller = &caller,
+        .enter_userns = userns,
+        .uid_map = "0 100000 65536\n",
+        .gid_map = "0 100000 65536\n",
+        .in_target_userns = userns,
+        .all_caps = ALL,
     };
     return i;
 }
@@ -162,9 +167,9 @@ static void test_exceed_groups(void **state)
 
 static void test_progenv(void **state)
 {
-    char *env[] = {(char *)(uintptr_t) "TERM=xterm", (char *)(uintptr_t) "LANG=en_US.UTF-8",
+    char *env[] = {(char *)(uintptr_t) "TERM=xterm",  (char *)(uintptr_t) "LANG=en_US.UTF-8",
                    (char *)(uintptr_t) "LC_ALL=$(x)", (char *)(uintptr_t) "TERMX=1",
-                   (char *)(uintptr_t) "LC_BOGUS=C", NULL};
+                   (char *)(uintptr_t) "LC_BOGUS=C",  NULL};
     const char *setenv[] = {"EDITOR=vi", "TERM=dumb"};
     struct ng_env e;
     assert_int_equal(ng_env_build(&e, env, 0, "sess", setenv, 2), 0);

@@ -374,9 +374,15 @@ static char *run_cmds(enum ng_export_format fmt, int *ret)
     struct src s = {cmd_events, NG_ARRAY_SIZE(cmd_events), 0};
     struct src c = {cmd_events, NG_ARRAY_SIZE(cmd_events), 0}; /* the writer skips non-'c' */
     struct buf b = {0};
-    struct ng_export_in in = {.info = &si, .verdict = &v, .assets = &fake, .width = 80,
-                              .height = 24, .next = src_next, .next_arg = &s,
-                              .cmd_next = src_next, .cmd_arg = &c};
+    struct ng_export_in in = {.info = &si,
+                              .verdict = &v,
+                              .assets = &fake,
+                              .width = 80,
+                              .height = 24,
+                              .next = src_next,
+                              .next_arg = &s,
+                              .cmd_next = src_next,
+                              .cmd_arg = &c};
 
     si.commands = 2;
     si.record_commands = 1;

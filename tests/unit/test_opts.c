@@ -42,9 +42,9 @@ static void test_basic(void **state)
     assert_null(o.argv);
     assert_int_equal(parse(&o, "-t", "7", "-muinpUCT", NULL), 0);
     assert_int_equal(o.ns, NG_NSSET_ALL);
-    assert_int_equal(parse(&o, "-t", "7", "-a", "-r", "INC-1", "-w", "/srv", "-q", "--no-pty",
-                           "/bin/sh", NULL),
-                     0);
+    assert_int_equal(
+        parse(&o, "-t", "7", "-a", "-r", "INC-1", "-w", "/srv", "-q", "--no-pty", "/bin/sh", NULL),
+        0);
     assert_true(o.all_ns);
     assert_string_equal(o.reason, "INC-1");
     assert_string_equal(o.wd, "/srv");
@@ -59,9 +59,8 @@ static void test_basic(void **state)
     assert_string_equal(o.pod, "payments/api-7d9f.x");
     assert_int_equal(parse(&o, "--pod", "payments/api/app", "-n", NULL), 0);
     assert_null(o.container);
-    assert_int_equal(parse(&o, "--policy", "/p", "--db", "/d", "--keys", "/k", "-t", "1", "-n",
-                           NULL),
-                     0);
+    assert_int_equal(
+        parse(&o, "--policy", "/p", "--db", "/d", "--keys", "/k", "-t", "1", "-n", NULL), 0);
     assert_string_equal(o.policy_path, "/p");
     assert_int_equal(parse(&o, "--help", NULL), 0);
     assert_true(o.help);
@@ -70,8 +69,8 @@ static void test_basic(void **state)
 static void test_usage_errors(void **state)
 {
     struct ng_enter_opts o;
-    assert_int_equal(parse(&o, "-n", NULL), -EINVAL);                         /* no target */
-    assert_int_equal(parse(&o, "-t", "1", NULL), -EINVAL);                    /* no namespace */
+    assert_int_equal(parse(&o, "-n", NULL), -EINVAL);      /* no target */
+    assert_int_equal(parse(&o, "-t", "1", NULL), -EINVAL); /* no namespace */
     assert_int_equal(parse(&o, "-t", "1", "--container", "abcd", "-n", NULL), -EINVAL);
     assert_int_equal(parse(&o, "-t", "1", "-t", "2", "-n", NULL), -EINVAL);
     assert_int_equal(parse(&o, "-t", "0", "-n", NULL), -EINVAL);
@@ -99,7 +98,7 @@ static void test_usage_errors(void **state)
     assert_int_equal(parse(&o, "-t", "1", "-n", "--bogus", NULL), -EINVAL);
     assert_int_equal(parse(&o, "-t", "1", "-n", "--net=/proc/1/ns/net", NULL), -EINVAL);
     assert_int_equal(parse(&o, "-t", NULL), -EINVAL);
-    assert_int_equal(parse(&o, "-t", "1", "-n", "./ip", NULL), -EINVAL);      /* relative */
+    assert_int_equal(parse(&o, "-t", "1", "-n", "./ip", NULL), -EINVAL); /* relative */
     assert_int_equal(parse(&o, "-t", "1", "-n", "sbin/ip", NULL), -EINVAL);
     assert_int_equal(parse(&o, "-t", "1", "-n", "..", NULL), -EINVAL);
     assert_int_equal(parse(&o, "-t", "1", "-n", "/bin/../sbin/ip", NULL), -EINVAL);
@@ -225,10 +224,8 @@ static void test_optparse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_basic),
-        cmocka_unit_test(test_usage_errors),
-        cmocka_unit_test(test_program_paths),
-        cmocka_unit_test(test_bare_names),
+        cmocka_unit_test(test_basic),         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_program_paths), cmocka_unit_test(test_bare_names),
         cmocka_unit_test(test_optparse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -118,7 +118,8 @@ static void test_first_allow_wins_and_default_deny(void **state)
 {
     struct fx f;
     fx_init(&f, 1000);
-    fx_policy(&f, "[deny d]\nusers = bob\ntargets = *\n" ALLOW("first", "run_as = caller\ncapabilities = none\n")
+    fx_policy(&f, "[deny d]\nusers = bob\ntargets = *\n" ALLOW(
+                      "first", "run_as = caller\ncapabilities = none\n")
                       ALLOW("second", "run_as = root\n"));
     assert_string_equal(fx_decide(&f), "allow first");
     assert_int_equal(f.dec.rule_index, 1);

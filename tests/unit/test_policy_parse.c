@@ -518,10 +518,9 @@ static void test_missing_required(void **state)
 static void test_keys_in_wrong_section(void **state)
 {
     static const char *const allow_only[] = {
-        "run_as = root",        "capabilities = none", "host_access = yes",
-        "no_new_privs = yes",   "join_cgroup = yes",   "leave_processes = no",
-        "require_reason = yes", "reason_pattern = x",  "setenv = A=1",
-        "confinement = none"};
+        "run_as = root",     "capabilities = none",  "host_access = yes",    "no_new_privs = yes",
+        "join_cgroup = yes", "leave_processes = no", "require_reason = yes", "reason_pattern = x",
+        "setenv = A=1",      "confinement = none"};
     expect_err("[deny d]\nusers = *\ntargets = *\ncaller_reach = allow\n",
                "t.ini:4: key 'caller_reach' is not allowed in deny rules (only in [defaults] and "
                "allow rules)");

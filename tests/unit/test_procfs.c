@@ -40,17 +40,20 @@ static void test_container_forms(void **state)
     expect_id("/machine.slice/libpod-" ID_A ".scope", ID_A);
     expect_id("/machine.slice/libpod-" ID_A ".scope/container", ID_A);
     expect_id("/libpod_parent/libpod-" ID_A, ID_A);
-    expect_id("/system.slice/containerd.service/kubepods-besteffort-pod9.slice:cri-containerd:" ID_A,
-              ID_A);
+    expect_id(
+        "/system.slice/containerd.service/kubepods-besteffort-pod9.slice:cri-containerd:" ID_A,
+        ID_A);
     /* Not container IDs. */
     expect_id("/", NULL);
     expect_id("/user.slice/user-1000.slice/session-2.scope", NULL);
     expect_id("/system.slice/docker-" ID_A "x.scope", NULL);
     expect_id("/system.slice/docker-ABCDEF" ID_B ".scope", NULL);
-    expect_id("/other/" ID_A, NULL);                      /* bare ID not under docker */
-    expect_id("/docker-" "4F2A1C9D8E7B6A5F4E3D2C1B0A9F8E7D6C5B4A3F2E1D0C9B8A7F6E5D4C3B2A10" ".scope",
-              NULL);                                      /* upper case is not an ID */
-    expect_id("/system.slice/docker-" ID_A, NULL);        /* docker- form needs .scope */
+    expect_id("/other/" ID_A, NULL); /* bare ID not under docker */
+    expect_id("/docker-"
+              "4F2A1C9D8E7B6A5F4E3D2C1B0A9F8E7D6C5B4A3F2E1D0C9B8A7F6E5D4C3B2A10"
+              ".scope",
+              NULL);                               /* upper case is not an ID */
+    expect_id("/system.slice/docker-" ID_A, NULL); /* docker- form needs .scope */
 }
 
 static void test_container_outermost(void **state)
@@ -62,10 +65,9 @@ static void test_container_outermost(void **state)
      * another container must not be trusted: absent, with a reason. */
     char out[NG_CONTAINER_ID_LEN + 1];
     const char *why = NULL;
-    assert_int_equal(
-        ng_container_id_from_path("/system.slice/docker-" ID_A ".scope/docker-" ID_B ".scope", out,
-                                  &why),
-        0);
+    assert_int_equal(ng_container_id_from_path(
+                         "/system.slice/docker-" ID_A ".scope/docker-" ID_B ".scope", out, &why),
+                     0);
     assert_non_null(why);
     /* Outermost wins over an inner nested docker layout with the same ID. */
     expect_id("/docker/" ID_B "/x", ID_B);

@@ -52,10 +52,10 @@ static void test_resolve(void **state)
     mk(r, "root/usr/bin/noexec", 0644);
     dir(r, "root/usr/bin/adir");
     snprintf(outside, sizeof(outside), "%s/host/evil", r);
-    lnk(r, "root/usr/bin/abs", outside);            /* absolute, to a host path */
+    lnk(r, "root/usr/bin/abs", outside); /* absolute, to a host path */
     lnk(r, "root/usr/bin/up", "../../../../../../../../host/evil");
-    lnk(r, "root/bin/inside", "/usr/bin/tool");     /* absolute, inside the root */
-    lnk(r, "root/usr/bin/self", "/proc/self/exe");   /* a magic link */
+    lnk(r, "root/bin/inside", "/usr/bin/tool");    /* absolute, inside the root */
+    lnk(r, "root/usr/bin/self", "/proc/self/exe"); /* a magic link */
 
     char rootp[512];
     snprintf(rootp, sizeof(rootp), "%s/root", r);

@@ -67,9 +67,9 @@ static void test_long_lines_and_nul(void **state)
 
 static void test_termios_rule(void **state)
 {
-    assert_true(ng_recorder_termios_masks(ICANON));          /* echo off, canonical */
-    assert_false(ng_recorder_termios_masks(ICANON | ECHO));  /* echo on */
-    assert_false(ng_recorder_termios_masks(0));              /* raw, echo off: readline */
+    assert_true(ng_recorder_termios_masks(ICANON));         /* echo off, canonical */
+    assert_false(ng_recorder_termios_masks(ICANON | ECHO)); /* echo on */
+    assert_false(ng_recorder_termios_masks(0));             /* raw, echo off: readline */
 }
 
 int main(void)

@@ -681,8 +681,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_cell),     cmocka_unit_test(test_structure),
         cmocka_unit_test(test_schema_objects), cmocka_unit_test(test_command_event),
-        cmocka_unit_test(test_late_seal),
-        cmocka_unit_test(test_ledger_forgery), cmocka_unit_test(test_ledger_rules),
+        cmocka_unit_test(test_late_seal),      cmocka_unit_test(test_ledger_forgery),
+        cmocka_unit_test(test_ledger_rules),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

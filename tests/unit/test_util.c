@@ -66,11 +66,13 @@ static void test_escape(void **state)
     check_escape("nl\n", 3, "nl\\x0a");
     check_escape("del\x7f", 4, "del\\x7f");
     check_escape("back\\slash", 10, "back\\x5cslash");
-    check_escape("caf\xc3\xa9", 5, "caf\xc3\xa9");           /* valid UTF-8 kept */
-    check_escape("\xc2\x9b" "31m", 5, "\\xc2\\x9b31m");     /* C1 CSI escaped */
-    check_escape("bad\xff", 4, "bad\\xff");                  /* invalid byte */
-    check_escape("\xc0\xaf", 2, "\\xc0\\xaf");               /* overlong */
-    check_escape("\xed\xa0\x80", 3, "\\xed\\xa0\\x80");      /* surrogate */
+    check_escape("caf\xc3\xa9", 5, "caf\xc3\xa9"); /* valid UTF-8 kept */
+    check_escape("\xc2\x9b"
+                 "31m",
+                 5, "\\xc2\\x9b31m");                   /* C1 CSI escaped */
+    check_escape("bad\xff", 4, "bad\\xff");             /* invalid byte */
+    check_escape("\xc0\xaf", 2, "\\xc0\\xaf");          /* overlong */
+    check_escape("\xed\xa0\x80", 3, "\\xed\\xa0\\x80"); /* surrogate */
     check_escape("trunc\xe2\x82", 7, "trunc\\xe2\\x82");
     check_escape("nul\0x", 5, "nul\\x00x");
 }
