@@ -53,9 +53,10 @@ int64_t ng_store_clock_ns(clockid_t clk);
  * read (and search) access when that directory grants it. */
 int ng_store_share_with_dir(int fd, const struct stat *dir, mode_t private_mode) NG_MUST_CHECK;
 
-/* A prepared events query whose first parameter is the session ID (the
- * columns of ng_store_events_begin); bind_seq sets parameter 2. */
-int ng_store_events_query(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const char *sql,
+/* A prepared events query: the columns of ng_store_events_begin, then
+ * where (its first parameter the session ID; bind_seq sets parameter 2).
+ * Events held in blocks get their data from them. */
+int ng_store_events_query(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const char *where,
                           struct ng_event_iter **ret) NG_MUST_CHECK;
 void ng_store_events_bind_seq(struct ng_event_iter *it, int64_t seq);
 
@@ -73,6 +74,21 @@ const struct ng_cmd_match *ng_store_cmd_find(const struct ng_cmd_match *v, size_
  * event at hint_seq (> 0: what the index named) is looked at first. */
 int ng_store_cmd_session_matches(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
                                  int64_t hint_seq, const char *glob) NG_MUST_CHECK;
+
+/* Compressed event data (store_block.c, schema 8). The recorder packs the
+ * data of a batch's 'o', 'i' and 'e' events into one zstd frame. */
+#define NG_BLOCK_LEVEL 1
+struct ng_block_piece {
+    const uint8_t *data;
+    size_t len;
+};
+struct ng_block_writer;
+int ng_block_writer_new(struct ng_block_writer **ret) NG_MUST_CHECK;
+void ng_block_writer_free(struct ng_block_writer *w);
+/* One frame of the n pieces, at most NG_STORE_BATCH_BYTES in all; *ret is
+ * valid until the next call. */
+int ng_block_compress(struct ng_block_writer *w, const struct ng_block_piece *p, size_t n,
+                      const uint8_t **ret, size_t *ret_len) NG_MUST_CHECK;
 
 /* Open-session locks (store_live.c): one file per live session in the
  * directory "<db>-live", holding an flock for as long as the recorder runs. */

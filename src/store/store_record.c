@@ -7,12 +7,16 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* At most this many events wait in one batch, whatever their size. */
 #define NG_STORE_BATCH_EVENTS 4096
+/* A batch's output, input and standard error smaller than this stay in
+ * their rows: a frame and a block row would cost more than they save. */
+#define NG_BLOCK_MIN 64
 
 struct pending {
     int64_t seq, t_ns;
@@ -20,6 +24,7 @@ struct pending {
     size_t len;
     uint8_t hash[NG_HASH_LEN];
     char kind;
+    int in_block; /* its data goes into the batch's block (schema 8) */
 };
 
 struct end_row {
@@ -46,6 +51,10 @@ struct ng_session {
     size_t used;
     struct pending ev[NG_STORE_BATCH_EVENTS];
     size_t nev;
+    /* schema 8: the batch's o/i/e data as one compressed block */
+    struct ng_block_writer *bw; /* NULL: a store without blocks */
+    sqlite3_stmt *blk_ins;
+    struct ng_block_piece piece[NG_STORE_BATCH_EVENTS];
 };
 
 /* ---- the header row ------------------------------------------------------ */
@@ -260,10 +269,19 @@ int ng_store_session_begin(struct ng_store *s, const struct ng_session_header *h
         r = ng_store_live_acquire(s, sess->id, &sess->live_fd);
     if (r == 0)
         r = insert_header(sess, h);
+    if (r == 0 && s->version >= 8)
+        r = ng_block_writer_new(&sess->bw);
+    if (r == 0 && sess->bw)
+        r = ng_store_prepare(s,
+                             "INSERT INTO event_blocks (session, first_seq, last_seq, codec, "
+                             "raw_len, data) VALUES (?, ?, ?, 'zstd', ?, ?)",
+                             &sess->blk_ins);
     if (r == 0)
         r = ng_store_prepare(s,
-                             "INSERT INTO events (session, seq, t_ns, kind, data, hash) "
-                             "VALUES (?, ?, ?, ?, ?, ?)",
+                             sess->bw ? "INSERT INTO events (session, seq, t_ns, kind, data, hash, "
+                                        "block_len) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                                      : "INSERT INTO events (session, seq, t_ns, kind, data, hash) "
+                                        "VALUES (?, ?, ?, ?, ?, ?)",
                              &sess->ins);
     /* The command index is derived data: a store whose cache was dropped
      * still records (sessions --command then falls back to covered data). */
@@ -296,11 +314,15 @@ static int insert_event(struct ng_session *sess, const struct pending *p)
     sqlite3_bind_int64(st, 3, p->t_ns);
     sqlite3_bind_text(st, 4, &kind, 1, SQLITE_TRANSIENT);
     /* A zero-length blob must still be a BLOB, not NULL. */
-    if (p->len)
+    if (p->len && !p->in_block)
         sqlite3_bind_blob(st, 5, p->data, (int)p->len, SQLITE_STATIC);
     else
         sqlite3_bind_zeroblob(st, 5, 0);
     sqlite3_bind_blob(st, 6, p->hash, NG_HASH_LEN, SQLITE_STATIC);
+    if (sess->bw && p->in_block)
+        sqlite3_bind_int64(st, 7, (int64_t)p->len);
+    else if (sess->bw)
+        sqlite3_bind_null(st, 7);
     int r = ng_store_errno(sess->store->db, sqlite3_step(st));
     sqlite3_reset(st);
     return r;
@@ -350,6 +372,48 @@ static int insert_end(struct ng_session *sess, const struct end_row *end)
     return r;
 }
 
+/* Schema 8: the data of the batch's o/i/e events (those in the batch
+ * buffer) compressed into one block row, the events marked in_block. */
+static int write_block(struct ng_session *sess)
+{
+    size_t n = 0, total = 0, first = 0, last = 0;
+    uintptr_t lo = (uintptr_t)sess->buf, hi = lo + NG_STORE_BATCH_BYTES;
+    const uint8_t *z;
+    size_t zlen;
+
+    for (size_t i = 0; i < sess->nev; i++) {
+        struct pending *p = &sess->ev[i];
+        uintptr_t a = (uintptr_t)p->data;
+        /* an event bigger than the buffer is a batch of its own, kept inline */
+        p->in_block = sess->bw && strchr("oie", p->kind) && (!p->len || (a >= lo && a < hi));
+        if (!p->in_block)
+            continue;
+        if (n == 0)
+            first = i;
+        last = i;
+        sess->piece[n++] = (struct ng_block_piece){p->data, p->len};
+        total += p->len;
+    }
+    if (n == 0 || total < NG_BLOCK_MIN) {
+        for (size_t i = 0; i < sess->nev; i++)
+            sess->ev[i].in_block = 0;
+        return 0;
+    }
+    int r = ng_block_compress(sess->bw, sess->piece, n, &z, &zlen);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *st = sess->blk_ins;
+    sqlite3_reset(st);
+    sqlite3_bind_blob(st, 1, sess->id, NG_STORE_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, sess->ev[first].seq);
+    sqlite3_bind_int64(st, 3, sess->ev[last].seq);
+    sqlite3_bind_int64(st, 4, (int64_t)total);
+    sqlite3_bind_blob(st, 5, z, (int)zlen, SQLITE_STATIC);
+    r = ng_store_errno(sess->store->db, sqlite3_step(st));
+    sqlite3_reset(st);
+    return r;
+}
+
 /* Write the batch in one transaction. On failure nothing of it is kept:
  * the session falls back to what was committed and the error sticks. */
 static int write_batch(struct ng_session *sess, const struct end_row *end)
@@ -360,6 +424,8 @@ static int write_batch(struct ng_session *sess, const struct end_row *end)
     if (sess->nev == 0 && !end)
         return 0;
     r = ng_store_exec(s, "BEGIN IMMEDIATE");
+    if (r == 0)
+        r = write_block(sess);
     for (size_t i = 0; r == 0 && i < sess->nev; i++) {
         r = insert_event(sess, &sess->ev[i]);
         if (r == 0 && sess->ev[i].kind == 'c')
@@ -468,6 +534,8 @@ void ng_store_session_free(struct ng_session *sess)
         return;
     sqlite3_finalize(sess->ins);
     sqlite3_finalize(sess->cmd_ins);
+    sqlite3_finalize(sess->blk_ins);
+    ng_block_writer_free(sess->bw);
     ng_store_live_release(sess->store, sess->id, sess->live_fd);
     free(sess->buf);
     free(sess);

@@ -71,7 +71,8 @@ __attribute__((unused)) static int rec_events(struct ng_sealer *sl, struct ng_se
 {
     char buf[256];
     for (int i = 0; i < n; i++) {
-        int len = snprintf(buf, sizeof(buf), "line %d of output\r\n", i);
+        int len = snprintf(buf, sizeof(buf),
+                           "line %d of output, long enough that a batch fills a block\r\n", i);
         char kind = i % 5 == 4 ? 'i' : 'o';
         if (i % 6 == 2) { /* a command event, as the command recorder writes them */
             len = snprintf(buf, sizeof(buf),
