@@ -451,6 +451,18 @@ static int store_new(struct ng_store **ret)
     return 0;
 }
 
+/* SQLite's own automatic checkpoint (at 1000 pages, passive), with the WAL's
+ * size kept for ng_store_close. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    struct ng_store *s = arg;
+
+    s->wal_pages = pages;
+    if (pages >= NG_STORE_WAL_PAGES)
+        (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
 static int configure_recorder(struct ng_store *s)
 {
     int one = 1;
@@ -479,7 +491,10 @@ static int configure_recorder(struct ng_store *s)
      * the unsealed tail and the audit trail's checkpoints then show. */
     /* A recorder appends; a small fixed page cache keeps its memory flat
      * however long the session runs (benchmarks.md: 1 GB vs 1 MB). */
-    return ng_store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-256");
+    r = ng_store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-256");
+    if (r == 0)
+        sqlite3_wal_hook(s->db, wal_hook, s);
+    return r;
 }
 
 int ng_store_open(const char *path, struct ng_store **ret)
@@ -562,6 +577,15 @@ void ng_store_close(struct ng_store *s)
 {
     if (!s)
         return;
+    /* A recorder that wrote a lot leaves no WAL of megabytes behind (bytes
+     * on disk are a cost: benchmarks.md "storage"): its frames are copied
+     * into the database and the file cut to nothing, unless anyone else is
+     * using the store right now (no waiting: the next recorder's automatic
+     * checkpoint does it then). */
+    if (!s->readonly && s->wal_pages >= NG_STORE_WAL_PAGES / 4) {
+        sqlite3_busy_timeout(s->db, 0);
+        (void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    }
     sqlite3_close_v2(s->db);
     if (s->live_dirfd >= 0)
         close(s->live_dirfd);

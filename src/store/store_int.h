@@ -14,6 +14,8 @@
 
 #define NG_STORE_APPLICATION_ID 1853056884 /* "nsgt" */
 #define NG_STORE_BUSY_MS        10000
+/* SQLite's default automatic checkpoint, in WAL pages. */
+#define NG_STORE_WAL_PAGES 1000
 /* A reader statement step running longer than this is interrupted. */
 #define NG_STORE_STEP_NS (10LL * 1000000000LL)
 
@@ -32,6 +34,7 @@ struct ng_store {
     int live_dirfd;        /* <db>-live/, -1 when absent (readers) */
     int cmd_index;         /* cache_commands is there, exactly as shipped */
     int64_t step_deadline; /* CLOCK_MONOTONIC ns, readers only */
+    int wal_pages;         /* recorders: the WAL's size after the last commit */
 };
 
 /* The header hash (chain.h) over the current row of st, a "SELECT * FROM

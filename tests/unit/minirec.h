@@ -62,6 +62,8 @@ __attribute__((unused)) static int rec_begin(struct ng_store *s, struct ng_seale
     h.record_commands = 1;
     h.pty = 1;
     int r = ng_store_session_begin(s, &h, ret);
+    if (r == 0)
+        ng_store_session_coalesce(*ret, 0); /* one event per call */
     return r < 0 ? r : ng_sealer_session_start(sl, *ret);
 }
 

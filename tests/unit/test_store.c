@@ -80,6 +80,7 @@ static struct ng_session *begin(struct ng_store *s, const char *user, pid_t pid,
 
     fill_header(&h, user, pid, container);
     assert_int_equal(ng_store_session_begin(s, &h, &sess), 0);
+    ng_store_session_coalesce(sess, 0); /* one event per call, unless a test says */
     return sess;
 }
 
@@ -305,6 +306,55 @@ static void test_batching(void **state)
     sqlite3_finalize(st);
     ng_store_session_free(sess);
     ng_store_close(s);
+}
+
+/* Output read in quick succession joins the open event (up to 64 KiB, of
+ * the same kind, while the window lasts); anything else closes it. */
+static void test_coalescing(void **state)
+{
+    static uint8_t chunk[4096];
+    struct ng_store *s;
+    struct ng_event_iter *ei;
+    struct ng_event ev;
+    uint8_t id[16];
+
+    for (size_t j = 0; j < sizeof(chunk); j++)
+        chunk[j] = (uint8_t)('a' + j % 26);
+    assert_int_equal(ng_store_open(dbpath, &s), 0);
+    struct ng_session *sess = begin(s, "dave", 1, NULL);
+    ng_store_session_coalesce(sess, 3600LL * 1000000000LL); /* a window no test outlasts */
+    memcpy(id, ng_store_session_id(sess), 16);
+    for (int i = 0; i < 20; i++) /* 80 KiB: 16 reads fill one event, 4 the next */
+        assert_int_equal(ng_store_event(sess, 'o', chunk, sizeof(chunk)), 0);
+    assert_int_equal(ng_store_session_seq(sess, NULL), 2);
+    assert_int_equal(ng_store_event(sess, 'e', "err", 3), 0); /* another kind: a new event */
+    assert_int_equal(ng_store_event(sess, 'i', "k", 1), 0);   /* input never grows */
+    assert_int_equal(ng_store_event(sess, 'i', "l", 1), 0);
+    assert_int_equal(ng_store_event(sess, 'o', chunk, 10), 0);
+    assert_int_equal(ng_store_flush(sess), 0); /* a flush closes the open event */
+    assert_int_equal(ng_store_event(sess, 'o', chunk, 10), 0);
+    ng_store_session_coalesce(sess, 0);
+    assert_int_equal(ng_store_event(sess, 'o', chunk, 10), 0);
+    assert_int_equal(ng_store_session_end(sess, 0, "exit"), 0);
+    check_chain(id, 9);
+    ng_store_session_free(sess);
+    ng_store_close(s);
+
+    struct ng_store *r;
+    static const size_t want[] = {65536, 16384, 3, 1, 1, 10, 10, 10};
+    static const char kinds[] = "ooeiiooo";
+    assert_int_equal(ng_store_open_readonly(dbpath, &r), 0);
+    assert_int_equal(ng_store_events_begin(r, id, &ei), 0);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(ng_store_events_next(ei, &ev), 1);
+        assert_int_equal(ev.len, want[i]);
+        assert_int_equal(ev.kind, kinds[i]);
+        if (ev.kind == 'o')
+            for (size_t j = 0; j < ev.len; j++)
+                assert_int_equal(ev.data[j], 'a' + j % sizeof(chunk) % 26);
+    }
+    ng_store_events_end(ei);
+    ng_store_close(r);
 }
 
 static void test_disk_full(void **state)
@@ -671,6 +721,8 @@ static void test_concurrent_recorders(void **state)
             int64_t lseq;
             uint8_t lhash[32];
             rc = rc ?: ng_store_session_begin(s, &h, &sess);
+            if (rc == 0)
+                ng_store_session_coalesce(sess, 0);
             rc = rc
                      ?: ng_store_ledger_append(s, ng_store_session_id(sess), NG_LEDGER_START, 0,
                                                ng_store_session_header_hash(sess), &lseq, lhash);
@@ -810,6 +862,7 @@ int main(void)
         cmocka_unit_test(test_schema_file_matches),
         cmocka_unit_test(test_record_and_read_back),
         cmocka_unit_test(test_batching),
+        cmocka_unit_test(test_coalescing),
         cmocka_unit_test(test_disk_full),
         cmocka_unit_test(test_path_checks),
         cmocka_unit_test(test_schema_versions),
