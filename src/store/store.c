@@ -450,12 +450,14 @@ static int store_new(struct ng_store **ret)
     return 0;
 }
 
-/* SQLite's own automatic checkpoint (at 1000 pages, passive), with the WAL's
- * size kept for ng_store_close. */
+/* SQLite's own automatic checkpoint (at 1000 pages, passive), counting the
+ * pages this connection wrote for ng_store_close. */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
     struct ng_store *s = arg;
 
+    /* what this connection wrote: the WAL grew by it, or restarted with it */
+    s->wal_written += pages >= s->wal_pages ? pages - s->wal_pages : pages;
     s->wal_pages = pages;
     if (pages >= NG_STORE_WAL_PAGES)
         (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
@@ -493,6 +495,9 @@ static int configure_recorder(struct ng_store *s)
     r = ng_store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-256");
     if (r == 0)
         sqlite3_wal_hook(s->db, wal_hook, s);
+    /* ng_store_close syncs or checkpoints the WAL itself (close_wal) */
+    if (r == 0 && sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) != SQLITE_OK)
+        r = -EIO;
     return r;
 }
 
@@ -571,19 +576,33 @@ int ng_store_open_readonly(const char *path, struct ng_store **ret)
     return 0;
 }
 
+/* A recorder's last word on the WAL (SQLite's own checkpoint at close is
+ * off: it cost three fsyncs and a copy at the end of every session). A
+ * recorder that wrote a lot (a quarter of the WAL's usual size or more)
+ * leaves no WAL of megabytes behind: its frames go into the database and
+ * the file is cut to nothing, unless another process uses the store at
+ * this moment (no waiting: a later checkpoint does it). Otherwise, or then,
+ * the WAL is synced: what the session committed survives a power loss once
+ * it has ended, as it did with the checkpoint. */
+static void close_wal(struct ng_store *s)
+{
+    sqlite3_file *wal = NULL;
+
+    sqlite3_busy_timeout(s->db, 0);
+    if (s->wal_written >= NG_STORE_WAL_PAGES / 4 &&
+        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) == SQLITE_OK)
+        return;
+    if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) == SQLITE_OK &&
+        wal && wal->pMethods)
+        (void)wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+}
+
 void ng_store_close(struct ng_store *s)
 {
     if (!s)
         return;
-    /* A recorder that wrote a lot leaves no WAL of megabytes behind (bytes
-     * on disk are a cost: benchmarks.md "storage"): its frames are copied
-     * into the database and the file cut to nothing, unless anyone else is
-     * using the store right now (no waiting: the next recorder's automatic
-     * checkpoint does it then). */
-    if (!s->readonly && s->wal_pages >= NG_STORE_WAL_PAGES / 4) {
-        sqlite3_busy_timeout(s->db, 0);
-        (void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-    }
+    if (!s->readonly && s->db && s->wal_written > 0)
+        close_wal(s);
     sqlite3_close_v2(s->db);
     ng_closep(&s->live_dirfd);
     free(s);

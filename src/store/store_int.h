@@ -35,6 +35,7 @@ struct ng_store {
     int cmd_index;         /* cache_commands is there, exactly as shipped */
     int64_t step_deadline; /* CLOCK_MONOTONIC ns, readers only */
     int wal_pages;         /* recorders: the WAL's size after the last commit */
+    int64_t wal_written;   /* ... and the pages this connection wrote to it */
 };
 
 /* The header hash (chain.h) over the current row of st, a "SELECT * FROM
