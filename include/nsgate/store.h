@@ -28,7 +28,7 @@
 #define NG_STORE_ID_LEN 16
 /* Events are buffered and written in one transaction per batch, flushed when
  * the buffer passes this size (or on ng_store_flush): memory stays constant. */
-#define NG_STORE_BATCH_BYTES (256 * 1024)
+#define NG_STORE_BATCH_BYTES (512 * 1024)
 /* Largest single event; the relay reads in much smaller chunks. */
 #define NG_STORE_EVENT_MAX (1024 * 1024)
 /* Shortest session ID prefix accepted on the command line (cli.md). */

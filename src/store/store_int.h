@@ -82,6 +82,9 @@ int ng_store_cmd_session_matches(struct ng_store *s, const uint8_t id[NG_STORE_I
 /* Compressed event data (store_block.c, schema 8). The recorder packs the
  * data of a batch's 'o', 'i' and 'e' events into one zstd frame. */
 #define NG_BLOCK_LEVEL 1
+/* after a block that compressed below this share of its size */
+#define NG_BLOCK_LEVEL_TEXT   6
+#define NG_BLOCK_TEXT_PERCENT 40
 struct ng_block_piece {
     const uint8_t *data;
     size_t len;

@@ -252,7 +252,8 @@ static void test_record_and_read_back(void **state)
 
 static void test_batching(void **state)
 {
-    static uint8_t chunk[1024], big[300 * 1024];
+    static uint8_t chunk[1024], big[NG_STORE_BATCH_BYTES + 1024];
+    const int64_t n = NG_STORE_BATCH_BYTES / 1024; /* chunks that fill the buffer */
     struct ng_store *s;
     uint8_t head[32], head2[32];
 
@@ -260,22 +261,22 @@ static void test_batching(void **state)
     memset(big, 'B', sizeof(big));
     assert_int_equal(ng_store_open(dbpath, &s), 0);
     struct ng_session *sess = begin(s, "bob", 1, NULL);
-    for (int i = 0; i < 256; i++)
+    for (int64_t i = 0; i < n; i++)
         assert_int_equal(ng_store_event(sess, 'o', chunk, sizeof(chunk)), 0);
-    /* Exactly 256 KiB buffered: nothing written yet. */
+    /* Exactly the buffer's size buffered: nothing written yet. */
     assert_int_equal(ng_store_session_committed(sess, NULL), 0);
     assert_int_equal(ng_store_event(sess, 'o', chunk, sizeof(chunk)), 0);
-    assert_int_equal(ng_store_session_committed(sess, NULL), 256);
-    assert_int_equal(ng_store_session_seq(sess, head), 257);
+    assert_int_equal(ng_store_session_committed(sess, NULL), n);
+    assert_int_equal(ng_store_session_seq(sess, head), n + 1);
     assert_int_equal(ng_store_flush(sess), 0);
-    assert_int_equal(ng_store_session_committed(sess, head2), 257);
+    assert_int_equal(ng_store_session_committed(sess, head2), n + 1);
     assert_memory_equal(head, head2, 32);
     /* Bigger than the buffer: written at once, in a batch of its own. */
     assert_int_equal(ng_store_event(sess, 'o', big, sizeof(big)), 0);
-    assert_int_equal(ng_store_session_committed(sess, NULL), 258);
+    assert_int_equal(ng_store_session_committed(sess, NULL), n + 2);
     assert_int_equal(ng_store_event(sess, 'o', big, NG_STORE_EVENT_MAX + 1), -EMSGSIZE);
     assert_int_equal(ng_store_session_end(sess, 0, "exit"), 0);
-    check_chain(ng_store_session_id(sess), 259);
+    check_chain(ng_store_session_id(sess), n + 3);
     /* Schema 8: the two batches of the buffer are compressed blocks (the
      * repeated bytes to almost nothing), their rows' data empty; the event
      * bigger than the buffer stays in its row. */
@@ -289,19 +290,20 @@ static void test_batching(void **state)
     sqlite3_bind_blob(st, 1, ng_store_session_id(sess), 16, SQLITE_STATIC);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int64(st, 0), 2);
-    assert_int_equal(sqlite3_column_int64(st, 1), 257 * 1024);
+    assert_int_equal(sqlite3_column_int64(st, 1), (n + 1) * 1024);
     assert_true(sqlite3_column_int64(st, 2) < 4096);
     assert_int_equal(sqlite3_column_int64(st, 3), 1);
-    assert_int_equal(sqlite3_column_int64(st, 4), 257);
+    assert_int_equal(sqlite3_column_int64(st, 4), n + 1);
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(s->db,
                                         "SELECT sum(block_len IS NOT NULL), sum(length(data)) "
-                                        "FROM events WHERE session = ? AND seq <= 258",
+                                        "FROM events WHERE session = ? AND seq <= ?",
                                         -1, &st, NULL),
                      SQLITE_OK);
     sqlite3_bind_blob(st, 1, ng_store_session_id(sess), 16, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, n + 2);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int64(st, 0), 257);
+    assert_int_equal(sqlite3_column_int64(st, 0), n + 1);
     assert_int_equal(sqlite3_column_int64(st, 1), sizeof(big));
     sqlite3_finalize(st);
     ng_store_session_free(sess);
