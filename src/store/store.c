@@ -495,9 +495,6 @@ static int configure_recorder(struct ng_store *s)
     r = ng_store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-256");
     if (r == 0)
         sqlite3_wal_hook(s->db, wal_hook, s);
-    /* ng_store_close syncs or checkpoints the WAL itself (close_wal) */
-    if (r == 0 && sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) != SQLITE_OK)
-        r = -EIO;
     return r;
 }
 
@@ -576,25 +573,19 @@ int ng_store_open_readonly(const char *path, struct ng_store **ret)
     return 0;
 }
 
-/* A recorder's last word on the WAL (SQLite's own checkpoint at close is
- * off: it cost three fsyncs and a copy at the end of every session). A
- * recorder that wrote a lot (a quarter of the WAL's usual size or more)
- * leaves no WAL of megabytes behind: its frames go into the database and
- * the file is cut to nothing, unless another process uses the store at
- * this moment (no waiting: a later checkpoint does it). Otherwise, or then,
- * the WAL is synced: what the session committed survives a power loss once
- * it has ended, as it did with the checkpoint. */
+/* A recorder that wrote a lot (a quarter of the WAL's usual size or more;
+ * short sessions do not pay for it) leaves no WAL of megabytes behind: its
+ * frames go into the database and the file is cut to nothing, unless
+ * another process uses the store at this moment (no waiting). Otherwise
+ * SQLite's own checkpoint as the last connection closes copies the WAL into
+ * the database as before (so a copy of the database file alone holds every
+ * ended session). */
 static void close_wal(struct ng_store *s)
 {
-    sqlite3_file *wal = NULL;
-
-    sqlite3_busy_timeout(s->db, 0);
-    if (s->wal_written >= NG_STORE_WAL_PAGES / 4 &&
-        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) == SQLITE_OK)
+    if (s->wal_written < NG_STORE_WAL_PAGES / 4)
         return;
-    if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) == SQLITE_OK &&
-        wal && wal->pMethods)
-        (void)wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+    sqlite3_busy_timeout(s->db, 0);
+    (void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 }
 
 void ng_store_close(struct ng_store *s)
