@@ -21,7 +21,7 @@ enum ng_store_query {
     NG_Q_SEAL_MATCH,
     NG_Q_HEADER, /* ?1 id: every column of the sessions row */
     NG_Q_EVENTS, /* ?1 id: seq, t_ns, kind, data, hash, by seq */
-    /* schema 8: ?1 id: seq, t_ns, kind, data, hash, block_len, by seq */
+    /* schema 5: ?1 id: seq, t_ns, kind, data, hash, block_len, by seq */
     NG_Q_EVENTS_BLOCKS,
     NG_Q_LAST_EVENT, /* ?1 id: seq, kind, hash of the highest seq */
     NG_Q_CERTS,      /* ?1 root: epoch, start_ns, pubkey, signature, by epoch */
@@ -39,7 +39,7 @@ enum ng_store_query {
     NG_Q_NEXT_IN_LEDGER,
     NG_Q_NEXT_IN_EVENTS,
     NG_Q_NEXT_IN_SEALS,
-    NG_Q_NEXT_IN_BLOCKS, /* schema 8 */
+    NG_Q_NEXT_IN_BLOCKS, /* schema 5 */
     NG_Q_COUNT
 };
 
@@ -85,7 +85,7 @@ int ng_store_row_col(const struct ng_store_rows *r, const char *name);
 /* NG_Q_HEADER: the header hash recomputed over the current row (chain.h). */
 int ng_store_row_header_hash(const struct ng_store_rows *r, uint8_t out[NG_HASH_LEN]) NG_MUST_CHECK;
 
-/* Event data held in blocks (schema 8, docs/store.md): a session's blocks
+/* Event data held in blocks (schema 5, docs/store.md): a session's blocks
  * in seq order, decompressed one at a time (one batch, at most
  * NG_STORE_BATCH_BYTES). For each event row whose block_len is not NULL, in
  * seq order, take gives its block_len bytes (valid until the next take).

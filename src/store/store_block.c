@@ -1,4 +1,4 @@
-/* Event data compressed in blocks (schema 8, docs/store.md "Compressed event
+/* Event data compressed in blocks (schema 5, docs/store.md "Compressed event
  * data"): the recorder's side packs a batch's output, input and standard
  * error into one zstd frame; the readers' side hands each event its bytes
  * back. Blocks are hostile input to readers: one frame exactly, its declared
@@ -214,7 +214,7 @@ int ng_store_blocks_open(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
     }
     if (r == 0)
         r = blk_init(&b->next);
-    if (r == 0 && s->version >= 8)
+    if (r == 0 && s->version >= 5)
         r = ng_store_prepare(s,
                              "SELECT first_seq, last_seq, codec, raw_len, data FROM event_blocks "
                              "WHERE session = ? ORDER BY first_seq",

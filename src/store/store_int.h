@@ -79,7 +79,7 @@ const struct ng_cmd_match *ng_store_cmd_find(const struct ng_cmd_match *v, size_
 int ng_store_cmd_session_matches(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
                                  int64_t hint_seq, const char *glob) NG_MUST_CHECK;
 
-/* Compressed event data (store_block.c, schema 8). The recorder packs the
+/* Compressed event data (store_block.c, schema 5). The recorder packs the
  * data of a batch's 'o', 'i' and 'e' events into one zstd frame. */
 #define NG_BLOCK_LEVEL 1
 /* after a block that compressed below this share of its size */

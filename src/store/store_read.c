@@ -366,8 +366,8 @@ int ng_store_events_query(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
                           struct ng_event_iter **ret)
 {
     struct ng_event_iter *it = calloc(1, sizeof(*it));
-    /* block_len is a column from schema 8 on */
-    const char *cols = s->version >= 8
+    /* block_len is a column from schema 5 on */
+    const char *cols = s->version >= 5
                            ? "SELECT seq, t_ns, kind, data, hash, block_len FROM events "
                            : "SELECT seq, t_ns, kind, data, hash FROM events ";
     char *sql = NULL;
@@ -404,7 +404,7 @@ int ng_store_events_begin(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
                                  ret);
 }
 
-/* The event's data is in a block (schema 8): its row's data is empty and
+/* The event's data is in a block (schema 5): its row's data is empty and
  * block_len says how many bytes of the block are its. */
 static int block_data(struct ng_event_iter *it, struct ng_event *ret)
 {

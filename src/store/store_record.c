@@ -30,7 +30,7 @@ struct pending {
     size_t len;
     uint8_t hash[NG_HASH_LEN];
     char kind;
-    int in_block; /* its data goes into the batch's block (schema 8) */
+    int in_block; /* its data goes into the batch's block (schema 5) */
 };
 
 struct end_row {
@@ -59,7 +59,7 @@ struct ng_session {
     size_t nev;
     int open; /* ev[nev - 1] may still grow: its hash is not computed yet */
     int64_t coalesce_ns;
-    /* schema 8: the batch's o/i/e data as one compressed block */
+    /* schema 5: the batch's o/i/e data as one compressed block */
     struct ng_block_writer *bw; /* NULL: a store without blocks */
     sqlite3_stmt *blk_ins;
     struct ng_block_piece piece[NG_STORE_BATCH_EVENTS];
@@ -278,7 +278,7 @@ int ng_store_session_begin(struct ng_store *s, const struct ng_session_header *h
         r = ng_store_live_acquire(s, sess->id, &sess->live_fd);
     if (r == 0)
         r = insert_header(sess, h);
-    if (r == 0 && s->version >= 8)
+    if (r == 0 && s->version >= 5)
         r = ng_block_writer_new(&sess->bw);
     if (r == 0 && sess->bw)
         r = ng_store_prepare(s,
@@ -381,7 +381,7 @@ static int insert_end(struct ng_session *sess, const struct end_row *end)
     return r;
 }
 
-/* Schema 8: the data of the batch's o/i/e events (those in the batch
+/* Schema 5: the data of the batch's o/i/e events (those in the batch
  * buffer) compressed into one block row, the events marked in_block. */
 static int write_block(struct ng_session *sess)
 {

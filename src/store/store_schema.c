@@ -246,8 +246,8 @@ static const char schema_004[] =
     "    line, session UNINDEXED, seq UNINDEXED, tokenize = 'trigram case_sensitive 1'\n"
     ");\n";
 
-static const char schema_008[] =
-    "-- nsgate session store, schema version 8: event data compressed in blocks.\n"
+static const char schema_005[] =
+    "-- nsgate session store, schema version 5: event data compressed in blocks.\n"
     "-- Applied in place to a version 1 to 4 store (one write transaction, nothing\n"
     "-- covered rewritten), or after 004 to a new one. Older sessions keep their\n"
     "-- data in events.data and verify as before.\n"
@@ -263,7 +263,7 @@ static const char schema_008[] =
     "-- Every value here is covered: a changed block decompresses to other bytes\n"
     "-- (or not at all) and fails the hashes of its events.\n"
     "\n"
-    "PRAGMA user_version = 8;\n"
+    "PRAGMA user_version = 5;\n"
     "\n"
     "ALTER TABLE events ADD COLUMN block_len INTEGER CHECK (block_len >= 0);\n"
     "\n"
@@ -280,6 +280,6 @@ static const char schema_008[] =
 const struct ng_store_migration ng_store_migrations[] = {
     {1, "001-initial.sql", schema_001},           {2, "002-reach-escrow-commands.sql", schema_002},
     {3, "003-confinement-names.sql", schema_003}, {4, "004-commands.sql", schema_004},
-    {8, "008-event-blocks.sql", schema_008},
+    {5, "005-event-blocks.sql", schema_005},
 };
 const size_t ng_store_nmigrations = sizeof(ng_store_migrations) / sizeof(ng_store_migrations[0]);

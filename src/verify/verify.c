@@ -342,7 +342,7 @@ int ng_verify_session(struct ng_verifier *v, const uint8_t id[NG_STORE_ID_LEN],
     }
     check_points(&c);
     struct ng_store_arg arg = NG_ARG_BLOB(id, NG_STORE_ID_LEN);
-    int blocks = ng_store_version(v->s) >= 8;
+    int blocks = ng_store_version(v->s) >= 5;
     r = ng_store_rows_open(v->s, blocks ? NG_Q_EVENTS_BLOCKS : NG_Q_EVENTS, &arg, 1, &c.rows);
     if (r == 0 && blocks)
         r = ng_store_blocks_open(v->s, id, &c.blocks);

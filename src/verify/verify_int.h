@@ -25,7 +25,7 @@ struct chain {
     struct ng_verifier *v;
     struct ng_verify_result *res;
     struct ng_store_rows *rows;
-    struct ng_store_blocks *blocks; /* sessions, schema 8: their event data blocks */
+    struct ng_store_blocks *blocks; /* sessions, schema 5: their event data blocks */
     int (*next)(struct chain *c);   /* 1: a row verified, 0: no more, < 0 */
     int64_t cur;                    /* last seq verified */
     uint8_t head[NG_HASH_LEN];      /* its recomputed hash */

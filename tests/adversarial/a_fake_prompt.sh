@@ -120,7 +120,7 @@ for f in "$NSGATE_DB" "$NSGATE_DB-wal"; do
 done
 check "... nor in the database in any form (dump, hex)" sh -c \
     "! sqlite3 '$NSGATE_DB' .dump | grep -qi -- 'hidden-ran\|$(printf %s hidden-ran | od -An -tx1 | tr -d ' \n')'"
-# input and output may be stored compressed (schema 8): the events' data as
+# input and output may be stored compressed (schema 5): the events' data as
 # export decompresses it
 "$B" export --key "$T/root.key" -f jsonl "$S2" 2>/dev/null |
     jq -r 'select(.data != null) | .data | @base64d' >"$T/s2.events" 2>/dev/null

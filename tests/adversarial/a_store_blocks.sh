@@ -1,5 +1,5 @@
 #!/bin/bash
-# Attacks on the compressed event data (schema 8, docs/integrity.md
+# Attacks on the compressed event data (schema 5, docs/integrity.md
 # "Compressed event data"), by root editing the store file as it likes:
 # a decompression bomb, bytes hidden after a block's frame, output rewritten
 # inside a block, bytes moved between events, a block dropped. Each must be

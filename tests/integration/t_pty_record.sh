@@ -76,7 +76,7 @@ for f in "$NSGATE_DB" "$NSGATE_DB-wal"; do
 done
 check "the password is not in the database in any form (dump, hex)" sh -c \
     "! sqlite3 '$NSGATE_DB' .dump | grep -qi -- '$(printf %s "$SECRET" | od -An -tx1 | tr -d ' \n')\|$SECRET'"
-# Output and input may be stored compressed (schema 8): what the events hold,
+# Output and input may be stored compressed (schema 5): what the events hold,
 # decompressed, as export gives it (kind, then the data as text, per line).
 "$NSGATE" export --key "$T/root.key" -f jsonl "$S" 2>/dev/null |
     jq -r 'select(.kind != null and .data != null) | .kind + " " + (.data | @base64d)' >"$T/events.txt"

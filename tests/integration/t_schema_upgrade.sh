@@ -1,10 +1,10 @@
 #!/bin/bash
-# Schema versions 2, 3, 4 and 8 applied in place (integrity.md 1: a migration
+# Schema versions 2, 3, 4 and 5 applied in place (integrity.md 1: a migration
 # never rewrites a covered row): tests/data/store-v1 was recorded by the
 # release that shipped schema 1 (two sessions, its key directory and root
 # key). The first recorder of this release upgrades it; the old sessions
 # still verify OK beside new ones (one of them with its output in a
-# compressed block, schema 8: exported and replayed byte for byte), and a
+# compressed block, schema 5: exported and replayed byte for byte), and a
 # store newer than the binary is refused.
 . "$(dirname "$0")/lib.sh"
 FX="$NSGATE_SRC/tests/data/store-v1"
@@ -25,12 +25,12 @@ start_target --net --uts -- sleep 600
 "$NSGATE" enter -q --db "$S/sessions.db" --keys "$S/keys" -t "$TPID" -u --no-pty -r upgrade \
     -- /bin/echo recorded under schema 4 >"$T/out" 2>"$T/err"
 eq "a recorder of this release records into the old store" "0" "$?"
-eq "... which is now version 8" 8 "$(ver "$S/sessions.db")"
+eq "... which is now version 5" 5 "$(ver "$S/sessions.db")"
 "$NSGATE" verify --db "$S/sessions.db" --key "$FX/root.key" >"$T/out" 2>"$T/err"
 eq "old and new sessions verify after the upgrade" 0 "$?"
 eq "... all three OK" 3 "$(grep -c '^OK ' "$T/out")"
 
-# Schema 8: a session's output compressed in a block; read back exactly.
+# Schema 5: a session's output compressed in a block; read back exactly.
 cp "$S/sessions.db" "$T/blocks.db"
 seq 1 30000 >"$T/seq.want"
 "$NSGATE" enter -q --db "$T/blocks.db" --keys "$S/keys" -t "$TPID" -u --no-pty -r upgrade \
@@ -113,7 +113,7 @@ check "... TAMPERED" grep -q '^TAMPERED' "$T/out"
 
 # A store newer than this binary is refused with a clear message.
 python3 -c "
-import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute('pragma user_version = 9'); d.commit()" "$T/tamper.db"
+import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute('pragma user_version = 6'); d.commit()" "$T/tamper.db"
 "$NSGATE" verify --db "$T/tamper.db" --key "$FX/root.key" >"$T/out" 2>"$T/err"
 rc=$?
 check "newer store: verify refuses (exit $rc)" test "$rc" -ne 0

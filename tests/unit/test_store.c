@@ -277,7 +277,7 @@ static void test_batching(void **state)
     assert_int_equal(ng_store_event(sess, 'o', big, NG_STORE_EVENT_MAX + 1), -EMSGSIZE);
     assert_int_equal(ng_store_session_end(sess, 0, "exit"), 0);
     check_chain(ng_store_session_id(sess), n + 3);
-    /* Schema 8: the two batches of the buffer are compressed blocks (the
+    /* Schema 5: the two batches of the buffer are compressed blocks (the
      * repeated bytes to almost nothing), their rows' data empty; the event
      * bigger than the buffer stays in its row. */
     sqlite3_stmt *st;

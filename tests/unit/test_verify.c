@@ -91,7 +91,7 @@ static void test_ok_and_incomplete(void **state)
     free(o.buf);
 }
 
-/* The attacker's first step on a schema 8 store: every event's data back
+/* The attacker's first step on a schema 5 store: every event's data back
  * into its row and the compressed blocks gone (verify must then judge the
  * rows alone). */
 static void inline_all(const char *path)

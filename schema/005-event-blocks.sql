@@ -1,4 +1,4 @@
--- nsgate session store, schema version 8: event data compressed in blocks.
+-- nsgate session store, schema version 5: event data compressed in blocks.
 -- Applied in place to a version 1 to 4 store (one write transaction, nothing
 -- covered rewritten), or after 004 to a new one. Older sessions keep their
 -- data in events.data and verify as before.
@@ -14,7 +14,7 @@
 -- Every value here is covered: a changed block decompresses to other bytes
 -- (or not at all) and fails the hashes of its events.
 
-PRAGMA user_version = 8;
+PRAGMA user_version = 5;
 
 ALTER TABLE events ADD COLUMN block_len INTEGER CHECK (block_len >= 0);
 
