@@ -213,7 +213,8 @@ static void mutate_cell(sqlite3 *d, const char *table, const char *col, int64_t 
         int n = sqlite3_column_bytes(st, 0);
         uint8_t b[64] = {0};
         char h[130];
-        memcpy(b, sqlite3_column_blob(st, 0), n > 64 ? 64 : (size_t)n);
+        if (n > 0) /* an empty BLOB (an event whose data is in a block) has no pointer */
+            memcpy(b, sqlite3_column_blob(st, 0), n > 64 ? 64 : (size_t)n);
         b[0] ^= 0x01;
         hex(b, n > 64 ? 64 : (size_t)n, h);
         if (n <= 64)
