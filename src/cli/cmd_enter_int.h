@@ -8,6 +8,7 @@
 #include "nsgate/cmdfilter.h"
 #include "nsgate/cmdrec.h"
 #include "nsgate/confine.h"
+#include "nsgate/control.h"
 #include "cmd_int.h"
 #include "nsgate/credplan.h"
 #include "nsgate/creds.h"

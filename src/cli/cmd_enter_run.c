@@ -489,6 +489,9 @@ static void relay_config(struct session *s, struct ng_relay_cfg *cfg)
     cfg->ops.tick = ng_recorder_tick;
     cfg->ops.ctx = &s->rec;
     cfg->cmd_fd = s->cmdrec_ok ? s->cmdrec.listener : -1;
+    cfg->ctl_fd = -1;
+    cfg->ops.flush = ng_control_flush; /* watchers: at most ~250 ms behind */
+    cfg->ops.flush_ctx = s->sess;
     if (s->cmdrec_ok) {
         cfg->ops.cmd_notify = ng_cmdrec_notify;
         cfg->ops.cmd_reap = ng_cmdrec_reap;

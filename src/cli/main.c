@@ -18,6 +18,7 @@ static const char usage[] =
     "  verify    prove recorded sessions were not changed\n"
     "  export    write a session as asciicast, JSON lines or an HTML page\n"
     "  keygen    create or advance the sealing keys (root only), or an escrow key pair\n"
+    "  watch     follow a running session's output live\n"
     "\n"
     "nsgate help SUBCOMMAND or nsgate SUBCOMMAND --help for details.\n";
 
@@ -33,6 +34,7 @@ static const struct {
     {"verify", ng_cmd_verify, 0},
     {"export", ng_cmd_export, 0},
     {"keygen", ng_cmd_keygen, NG_HARDEN_PRIVILEGED},
+    {"watch", ng_cmd_watch, 0},
 };
 
 static int find_subcommand(const char *name)
