@@ -309,5 +309,11 @@ int ng_store_session_note(struct ng_session *sess, const char *text, size_t len)
  * recorder wrote none), in no order; a negative return of fn stops. */
 typedef int (*ng_store_live_fn)(void *ctx, const uint8_t id[NG_STORE_ID_LEN], const char *note);
 int ng_store_live_list(struct ng_store *s, ng_store_live_fn fn, void *ctx) NG_MUST_CHECK;
+/* The one open session of the store at db_path whose ID starts with prefix
+ * (as ng_store_find_session), from the lock directory alone: for the
+ * control commands, which never open the store. -EINVAL, -ENOENT (none
+ * open), -ENOTUNIQ. */
+int ng_store_live_find(const char *db_path, const char *prefix,
+                       uint8_t ret_id[NG_STORE_ID_LEN]) NG_MUST_CHECK;
 
 #endif

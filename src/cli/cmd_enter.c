@@ -30,6 +30,7 @@ static void session_cleanup(struct session *s)
     close_pair(s->statp);
     close_pair(s->gop);
     ng_cmd_enter_cmds_cleanup(s);
+    ng_cmd_enter_control_close(s);
     ng_closep(&s->sigfd);
     ng_closep(&s->host_proc_fd);
     ng_closep(&s->root_fd);

@@ -81,6 +81,10 @@ struct session {
     int cmdrec_ok;
     int out_priv, err_priv;     /* the relay's reopenings of fds 1 and 2, or -1 */
     unsigned long refused_seen; /* seccomp refusals already recorded */
+    /* two-person control (cmd_enter_control.c) */
+    struct ng_control ctl;
+    int ctl_ok;
+    uint32_t ap_uids[64], ap_gids[64];
 };
 
 /* After an allow: credentials, program, cgroups, descriptors, the store and
@@ -105,5 +109,14 @@ int ng_cmd_enter_await(struct session *s, struct ng_enter_err *e);
 void ng_cmd_enter_cmds_drain(struct session *s);
 int ng_cmd_enter_cmds_finish(struct session *s);
 void ng_cmd_enter_cmds_cleanup(struct session *s);
+
+/* Two-person control (cmd_enter_control.c). After the session is on
+ * record, before the go: the control socket, and under approval = required
+ * the wait. 0, or an exit status; *why is then the end reason to record
+ * (the child must be stopped and the session ended), or NULL. */
+int ng_cmd_enter_control_start(struct session *s, const char **why);
+/* The relay's control descriptor, operation and moderation gate. */
+void ng_cmd_enter_control_relay(struct session *s, struct ng_relay_cfg *cfg);
+void ng_cmd_enter_control_close(struct session *s);
 
 #endif

@@ -492,6 +492,7 @@ static void relay_config(struct session *s, struct ng_relay_cfg *cfg)
     cfg->ctl_fd = -1;
     cfg->ops.flush = ng_control_flush; /* watchers: at most ~250 ms behind */
     cfg->ops.flush_ctx = s->sess;
+    ng_cmd_enter_control_relay(s, cfg);
     if (s->cmdrec_ok) {
         cfg->ops.cmd_notify = ng_cmdrec_notify;
         cfg->ops.cmd_reap = ng_cmdrec_reap;
@@ -511,6 +512,7 @@ static const char *end_text(const struct ng_relay_result *res)
         [NG_END_RECORD_FAIL] = " (recording failed)",
         [NG_END_OUTPUT_LIMIT] = " (output limit reached)",
         [NG_END_AUDIT_LOST] = " (audit trail lost)",
+        [NG_END_TERMINATED] = " (terminated from outside: nsgate terminate)",
     };
     return (unsigned)res->reason < NG_ARRAY_SIZE(t) ? t[res->reason] : "";
 }
@@ -525,6 +527,7 @@ static const char *end_word(const struct ng_relay_result *res)
         [NG_END_RECORD_FAIL] = "record-failure",
         [NG_END_OUTPUT_LIMIT] = "output-limit",
         [NG_END_AUDIT_LOST] = "audit-lost",
+        [NG_END_TERMINATED] = "terminated",
     };
     return (unsigned)res->reason < NG_ARRAY_SIZE(w) ? w[res->reason] : "error";
 }
@@ -663,8 +666,14 @@ int ng_cmd_enter_run(struct session *s)
     if (s->child == 0)
         child(s);
     ng_closep(&s->gop[0]);
+    const char *unapproved = NULL;
     if ((r = start_recording(s)) == 0 && (r = ng_cmd_enter_cmds_start(s)) == 0 &&
-        (r = confine_recorder(s)) != 0) {
+        (r = ng_cmd_enter_control_start(s, &unapproved)) != 0 && unapproved) {
+        stop_child(s); /* not approved: nothing was entered */
+        (void)finish_session(s, r, unapproved, 0);
+        return r;
+    }
+    if (r == 0 && (r = confine_recorder(s)) != 0) {
         stop_child(s);
         audit_error(s, "cannot restrict the recorder's privileges");
         (void)finish_session(s, r, "confine-failed", 0);

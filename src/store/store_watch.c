@@ -115,3 +115,63 @@ int ng_store_live_list(struct ng_store *s, ng_store_live_fn fn, void *ctx)
     closedir(d);
     return r;
 }
+
+/* The prefix's hex digits, lowercased (dashes only where the text form has
+ * them), as ng_store_find_session takes it. */
+static int live_prefix(const char *prefix, char digits[33])
+{
+    size_t len = strlen(prefix), n = 0;
+
+    if (len < NG_STORE_PREFIX_MIN || len > NG_UUID_STR - 1)
+        return -EINVAL;
+    for (size_t i = 0; i < len; i++) {
+        char ch = prefix[i];
+        if (ch == '-' && (i == 8 || i == 13 || i == 18 || i == 23))
+            continue;
+        if (ch >= 'A' && ch <= 'F')
+            ch = (char)(ch - 'A' + 'a');
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')) || n == 32)
+            return -EINVAL;
+        digits[n++] = ch;
+    }
+    digits[n] = '\0';
+    return (int)n;
+}
+
+int ng_store_live_find(const char *db_path, const char *prefix, uint8_t ret_id[NG_STORE_ID_LEN])
+{
+    char want[33], have[33];
+    struct dirent *de;
+    uint8_t id[NG_STORE_ID_LEN];
+    int n = live_prefix(prefix, want), found = 0, dirfd;
+
+    if (n < 0)
+        return n;
+    int r = ng_store_live_open_dir(db_path, NULL, &dirfd);
+    if (r < 0)
+        return r == -ENOENT ? -ENOENT : r;
+    DIR *d = fdopendir(dirfd);
+    if (!d) {
+        close(dirfd);
+        return -errno;
+    }
+    while ((de = readdir(d)) != NULL && found < 2) {
+        if (name_to_id(de->d_name, id) < 0)
+            continue;
+        size_t k = 0;
+        for (const char *p = de->d_name; *p; p++)
+            if (*p != '-')
+                have[k++] = *p;
+        if (strncmp(have, want, (size_t)n) != 0)
+            continue;
+        int held;
+        char note[8];
+        read_note(dirfd, de->d_name, note, sizeof(note), &held);
+        if (!held)
+            continue;
+        if (found++ == 0)
+            memcpy(ret_id, id, NG_STORE_ID_LEN);
+    }
+    closedir(d);
+    return found == 0 ? -ENOENT : found > 1 ? -ENOTUNIQ : 0;
+}
