@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <libgen.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -148,8 +149,20 @@ static void sleep_ms(int ms)
 
 /* Until the session ends: its x event, or its recorder gone (then what was
  * committed is all there is). */
+/* Is the session still running? A registered watcher asks its control
+ * connection, which the recorder closes as it ends (without the store's
+ * group it cannot look at the lock files); anyone else the lock. */
+static int still_live(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], int ctl)
+{
+    struct pollfd p = {ctl, POLLIN, 0};
+
+    if (ctl < 0)
+        return ng_store_session_live(s, id);
+    return poll(&p, 1, 0) == 0;
+}
+
 static int follow_live(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const char *text,
-                       const struct watch_opts *o)
+                       const struct watch_opts *o, int ctl)
 {
     struct follow f = {.out = {.fd = STDOUT_FILENO}, .err = {.fd = STDERR_FILENO}};
     int r = 0;
@@ -164,7 +177,7 @@ static int follow_live(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], co
     f.show = 1;
     fprintf(stderr, "nsgate: watching session %s (live; read-only)\n", text);
     for (;;) {
-        int live = ng_store_session_live(s, id);
+        int live = still_live(s, id, ctl);
         if ((r = follow_step(s, id, &f)) < 0 || f.ended || !live)
             break;
         sleep_ms(WATCH_POLL_MS);
@@ -245,7 +258,7 @@ static int watch_live(const struct watch_opts *o, const struct ng_caller *caller
         st = drop(caller);
     if (st == 0 && o->moderate)
         fprintf(stderr, "nsgate: moderating session %s: its input passes while you watch\n", text);
-    if (st == 0 && (r = follow_live(s, id, text, o)) < 0) {
+    if (st == 0 && (r = follow_live(s, id, text, o, ctl)) < 0) {
         ng_err("watching %s failed: %s", text, strerror(-r));
         st = NG_EXIT_STORAGE;
     }
@@ -269,7 +282,7 @@ static int watch_over(const struct watch_opts *o, const struct ng_caller *caller
     st = ng_cmd_store_find(s, o->session, id);
     ng_uuid_format(id, text);
     if (st == 0 && ng_store_session_live(s, id)) { /* started since: followed, not registered */
-        int r = follow_live(s, id, text, o);
+        int r = follow_live(s, id, text, o, -1);
         if (r < 0) {
             ng_err("watching %s failed: %s", text, strerror(-r));
             st = NG_EXIT_STORAGE;
