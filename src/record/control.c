@@ -255,11 +255,13 @@ static void take(struct ng_control *c, int fd)
     struct pollfd p = {fd, POLLIN, 0};
     const char *why = NULL;
 
+    /* The client sends at once (a silent one does not hold the recorder);
+     * read before answering even a refused peer, which would otherwise
+     * lose the answer to a reset. */
+    ssize_t n = poll(&p, 1, 1000) != 1 ? -1 : recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.uid != 0)
         why = "refused: only nsgate (root) talks to a session";
-    /* the client sends at once; a silent one does not hold the recorder */
-    ssize_t n = why || poll(&p, 1, 1000) != 1 ? -1 : recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-    if (!why && (n <= 0 || ng_control_request_parse(buf, (size_t)n, &q) < 0))
+    else if (n <= 0 || ng_control_request_parse(buf, (size_t)n, &q) < 0)
         why = "malformed request";
     if (!why)
         why = refusal(c, &q);
