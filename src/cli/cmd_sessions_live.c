@@ -88,6 +88,31 @@ static int print_live_row(const struct ng_session_info *in, json_t *note, int64_
     return r;
 }
 
+/* Untrusted bytes as a JSON string: invalid UTF-8 and NUL as U+FFFD. */
+static json_t *jbytes(const char *s, size_t len)
+{
+    char *clean = s ? malloc(len * 3 + 1) : NULL;
+    size_t o = 0;
+
+    if (!clean)
+        return json_null();
+    for (size_t i = 0; i < len;) {
+        size_t n = ng_utf8_seq_len((const unsigned char *)s + i, len - i);
+        if (n == 0 || (n == 1 && s[i] == '\0')) {
+            memcpy(clean + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+        } else {
+            memcpy(clean + o, s + i, n);
+            o += n;
+            i += n;
+        }
+    }
+    json_t *j = json_stringn(clean, o);
+    free(clean);
+    return j ? j : json_null();
+}
+
 static int print_live_json(const struct ng_session_info *in, json_t *note, int64_t now)
 {
     char id[NG_UUID_STR], start[40];
@@ -117,6 +142,17 @@ static int print_live_json(const struct ng_session_info *in, json_t *note, int64
                   (json_int_t)((now - from) / 1000000000LL), "start", start, "user", in->user_name,
                   "uid", (json_int_t)in->uid, "target_pid", (json_int_t)in->target_pid, "container",
                   in->container, "rule", in->rule, "watchers", ws);
+    json_t *argv = json_array();
+    for (size_t k = 0; argv && in->argv && k < in->argv_len;) {
+        const char *nul = memchr(in->argv + k, '\0', in->argv_len - k);
+        size_t n = nul ? (size_t)(nul - (in->argv + k)) : in->argv_len - k;
+        json_array_append_new(argv, jbytes(in->argv + k, n));
+        k += n + 1;
+    }
+    if (o) { /* what the approver is asked to let in */
+        json_object_set_new(o, "argv", argv ? argv : json_null());
+        json_object_set_new(o, "reason", jbytes(in->reason, in->reason ? strlen(in->reason) : 0));
+    }
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     json_decref(o);
     if (!text)

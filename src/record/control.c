@@ -93,7 +93,9 @@ static int record(struct ng_control *c, const char *what, const char *action,
         n > 0 && (size_t)n < sizeof(m) ? ng_store_event(c->cfg.sess, 'm', m, (size_t)n) : -EINVAL;
     if (r == 0)
         r = ng_store_flush(c->cfg.sess); /* watchers and verify see it now */
-    struct ng_audit_control e = {.action = action,
+    char act[32]; /* the audit trail's word: moderator-joined, moderator-left */
+    snprintf(act, sizeof(act), "%s%s", strcmp(what, "moderator") == 0 ? "moderator-" : "", action);
+    struct ng_audit_control e = {.action = act,
                                  .acct = q ? q->user : NULL,
                                  .uid = q ? (int64_t)q->uid : -1,
                                  .uuid = c->cfg.id_text,
