@@ -309,6 +309,9 @@ int ng_cmd_sessions(int argc, char **argv, const struct ng_caller *caller)
 
     if (st)
         return st < 0 ? 0 : st;
+    if (o.live && (o.grep || o.f.user || o.f.target || o.f.since_ns || o.f.until_ns || o.f.command))
+        return ng_err("--live lists every running or waiting session: it takes no filter"),
+               NG_EXIT_USAGE;
     st = ng_cmd_store_open(o.db, &s);
     if (st)
         return st;
