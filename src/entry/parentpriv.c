@@ -175,8 +175,8 @@ static int add_conditional(scmp_filter_ctx ctx)
 #endif
     /* Signals to a thread only within this process (abort); resource limits
      * only of this process. */
-    struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
-    struct scmp_arg_cmp pid0 = SCMP_A0(SCMP_CMP_EQ, 0);
+    struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);
+    struct scmp_arg_cmp pid0 = SCMP_A0(SCMP_CMP_EQ, 0, 0);
     if (r == 0)
         r = allow(ctx, "tgkill", 1, &self);
     if (r == 0)
@@ -202,7 +202,7 @@ static int add_commands(scmp_filter_ctx ctx)
         r = allow(ctx, "process_vm_readv", 0, NULL);
 
     for (size_t i = 0; r == 0 && i < sizeof(requests) / sizeof(requests[0]); i++) {
-        struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)requests[i]);
+        struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)requests[i], 0);
         r = allow(ctx, "ptrace", 1, &c);
     }
     for (size_t i = 0; r == 0 && i < sizeof(notif) / sizeof(notif[0]); i++) {
