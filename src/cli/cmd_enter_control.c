@@ -87,10 +87,18 @@ int ng_cmd_enter_control_start(struct enter *e, const char **why)
     *why = NULL;
     approvers(&e->ctl, c, &cfg);
     int r = ng_control_open(&e->ctl.c, &cfg);
-    if (r < 0)
+    /* Without the socket nobody can approve, moderate or terminate: a rule
+     * that needs them refuses the session; any other runs, said so. */
+    if (r < 0 && (c->approval_required || c->moderation_required))
         return ng_err("cannot open the session's control socket: %s; nothing was entered",
                       strerror(-r)),
                NG_EXIT_INTERNAL;
+    if (r < 0) {
+        ng_warn("cannot open the session's control socket (%s): it cannot be watched as a "
+                "listed watcher or terminated from outside",
+                strerror(-r));
+        return 0;
+    }
     e->ctl.on = 1;
     if (c->approval_required && (r = approval(e, why)) != 0)
         return r;
