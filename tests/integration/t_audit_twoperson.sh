@@ -22,6 +22,7 @@ policy() {
     chmod 644 "$T/etc/p.ini"
 }
 start_target --uts -- sleep 600
+mkfifo "$T/fifo"
 auditd_start
 AUDIT_ENABLED_BEFORE=$enabled_before
 live_id() { for _ in $(seq 1 100); do i=$("$NSGATE" sessions --live --json | jq -r .id | head -1); [ -n "$i" ] && { echo "$i"; return; }; sleep 0.05; done; }
@@ -56,6 +57,19 @@ eq "the termination is taken" "reply: ok" "$(ask "$K" terminate)"
 wait "$R"
 eq "terminated session: 124" 124 "$?"
 
+policy "moderation = required"
+"$NSGATE" enter -q --policy "$T/etc/p.ini" -t "$TPID" -u -r INC-5 -- /bin/sh -c 'read l; echo "got $l"' \
+    <"$T/fifo" >"$T/mod.out" 2>/dev/null &
+R=$!
+exec 7>"$T/fifo"
+M=$(live_id)
+echo one >&7
+sleep 0.8
+check "moderated, no moderator: the input waits" test ! -s "$T/mod.out"
+eq "a moderator comes (and goes)" "reply: ok" "$(ask "$M" moderate)"
+exec 7>&-
+wait "$R"
+eq "... the input passed meanwhile" "got one" "$(cat "$T/mod.out")"
 audit_wait_for 1 "op=nsgate-session-close.*uuid=$K"
 L="$AUDIT_LOG"
 rec() { grep 'type=USER_ACCT' "$L" | grep "op=nsgate-control action=$1 " | grep "uuid=$2"; }
@@ -69,6 +83,8 @@ check "termination: who, success" sh -c \
     "grep 'type=USER_ACCT' '$L' | grep 'op=nsgate-control action=terminate acct=\"nobody\" nsgate_uid=$AP_UID uuid=$K' | grep -q 'res=success'"
 check "the terminated session's USER_END: exit 124, reason terminated" sh -c \
     "grep 'type=USER_END' '$L' | grep 'uuid=$K' | grep -q 'exit=124 reason=\"terminated\"'"
+check "a moderator joining and leaving: moderator-joined, moderator-left" sh -c \
+    "grep 'op=nsgate-control action=moderator-joined acct=\"nobody\"' '$L' | grep -q 'uuid=$M' && grep 'op=nsgate-control action=moderator-left' '$L' | grep -q 'uuid=$M'"
 check "the approved session's USER_START comes after its approval" sh -c \
     "grep -n 'uuid=$A' '$L' | grep -E 'action=approve|nsgate-session-open' | head -1 | grep -q action=approve"
 finish
