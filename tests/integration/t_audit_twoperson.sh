@@ -70,7 +70,7 @@ eq "a moderator comes (and goes)" "reply: ok" "$(ask "$M" moderate)"
 exec 7>&-
 wait "$R"
 eq "... the input passed meanwhile" "got one" "$(cat "$T/mod.out")"
-audit_wait_for 1 "op=nsgate-session-close.*uuid=$K"
+audit_wait_for 1 "op=nsgate-session-close.*uuid=$M"
 L="$AUDIT_LOG"
 rec() { grep 'type=USER_ACCT' "$L" | grep "op=nsgate-control action=$1 " | grep "uuid=$2"; }
 check "approval: USER_ACCT nsgate-control, who and uid, success" sh -c \
