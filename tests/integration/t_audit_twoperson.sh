@@ -83,8 +83,10 @@ check "termination: who, success" sh -c \
     "grep 'type=USER_ACCT' '$L' | grep 'op=nsgate-control action=terminate acct=\"nobody\" nsgate_uid=$AP_UID uuid=$K' | grep -q 'res=success'"
 check "the terminated session's USER_END: exit 124, reason terminated" sh -c \
     "grep 'type=USER_END' '$L' | grep 'uuid=$K' | grep -q 'exit=124 reason=\"terminated\"'"
-check "a moderator joining and leaving: moderator-joined, moderator-left" sh -c \
-    "grep 'op=nsgate-control action=moderator-joined acct=\"nobody\"' '$L' | grep -q 'uuid=$M' && grep 'op=nsgate-control action=moderator-left' '$L' | grep -q 'uuid=$M'"
+# (whether it left before the session ended is a race here: t_twoperson
+# checks the leaving in the recording)
+check "a moderator joining: moderator-joined, who" sh -c \
+    "grep 'op=nsgate-control action=moderator-joined acct=\"nobody\" nsgate_uid=$AP_UID' '$L' | grep -q 'uuid=$M'"
 check "the approved session's USER_START comes after its approval" sh -c \
     "grep -n 'uuid=$A' '$L' | grep -E 'action=approve|nsgate-session-open' | head -1 | grep -q action=approve"
 finish
