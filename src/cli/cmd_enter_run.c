@@ -266,6 +266,10 @@ static void relay_config(struct enter *e, struct ng_relay_cfg *cfg)
         cfg->ops.cmd_stopped = ng_cmdrec_stopped;
         cfg->ops.cmd_ctx = &e->r.cmdrec;
     }
+    cfg->ctl_fd = -1;
+    cfg->ops.flush = ng_control_flush; /* watchers: at most ~250 ms behind */
+    cfg->ops.flush_ctx = e->r.sess;
+    ng_cmd_enter_control_relay(e, cfg);
     e->h.in.w = -1; /* the relay closes it at end of input */
 }
 
@@ -279,6 +283,7 @@ static const char *end_text(const struct ng_relay_result *res)
         [NG_END_RECORD_FAIL] = " (recording failed)",
         [NG_END_OUTPUT_LIMIT] = " (output limit reached)",
         [NG_END_AUDIT_LOST] = " (audit trail lost)",
+        [NG_END_TERMINATED] = " (terminated from outside: nsgate terminate)",
     };
     return (unsigned)res->reason < NG_ARRAY_SIZE(t) ? t[res->reason] : "";
 }
@@ -293,6 +298,7 @@ static const char *end_word(const struct ng_relay_result *res)
         [NG_END_RECORD_FAIL] = "record-failure",
         [NG_END_OUTPUT_LIMIT] = "output-limit",
         [NG_END_AUDIT_LOST] = "audit-lost",
+        [NG_END_TERMINATED] = "terminated",
     };
     return (unsigned)res->reason < NG_ARRAY_SIZE(w) ? w[res->reason] : "error";
 }
@@ -381,8 +387,14 @@ static int start_session(struct enter *e)
     if (e->ch.pid == 0)
         child(e);
     ng_closep(&e->h.gop.r);
+    const char *unapproved = NULL;
     if ((r = start_recording(e)) == 0 && (r = ng_cmd_enter_cmds_start(e)) == 0 &&
-        (r = confine_recorder(e)) != 0) {
+        (r = ng_cmd_enter_control_start(e, &unapproved)) != 0 && unapproved) {
+        stop_child(e); /* not approved: nothing was entered */
+        (void)finish_session(e, r, unapproved, 0, 0);
+        return r;
+    }
+    if (r == 0 && (r = confine_recorder(e)) != 0) {
         stop_child(e);
         audit_error(e, "cannot restrict the recorder's privileges");
         (void)finish_session(e, r, "confine-failed", 0, 0);
