@@ -44,6 +44,7 @@ static int approval(struct enter *e, const char **why)
     case NG_CONTROL_APPROVED:
         fprintf(stderr, "nsgate: session %s approved by %s (uid %u)\n", e->d.id_text, e->ctl.c.by,
                 (unsigned)e->ctl.c.by_uid);
+        ng_cmd_enter_banner(e);
         return 0;
     case NG_CONTROL_REJECTED:
         *why = "rejected";

@@ -158,6 +158,8 @@ const char *ng_cmd_enter_store_why(const char *db_path, int r, char *buf, size_t
 /* Fork the entering child, relay and record until the end (cmd_enter_run.c).
  * Exit status. */
 int ng_cmd_enter_run(struct enter *e);
+/* "session ... started" on standard error (unless -q). */
+void ng_cmd_enter_banner(const struct enter *e);
 
 /* Command recording (cmd_enter_cmds.c). Before the fork: the filter and the
  * socket its listener comes back over (nothing when record_commands = no).

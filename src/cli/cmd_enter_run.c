@@ -450,6 +450,14 @@ static int end_session(struct enter *e, struct ng_relay_result *res, int *left)
     return status;
 }
 
+void ng_cmd_enter_banner(const struct enter *e)
+{
+    if (!e->a.o.quiet)
+        fprintf(stderr, "nsgate: session %s started (target %d, rule %s); recorded%s\n",
+                e->d.id_text, (int)e->d.rq.t.pid, e->d.dec.rule_name,
+                e->d.audit_ok ? " and audited" : ", NOT audited (audit trail unavailable)");
+}
+
 int ng_cmd_enter_run(struct enter *e)
 {
     struct ng_relay_result res;
@@ -459,10 +467,10 @@ int ng_cmd_enter_run(struct enter *e)
 
     if (ng_target_alive(&e->d.rq.t) < 0)
         return ng_err("target %d is gone", (int)e->d.rq.t.pid), NG_EXIT_TARGET;
-    if (!e->a.o.quiet)
-        fprintf(stderr, "nsgate: session %s started (target %d, rule %s); recorded%s\n",
-                e->d.id_text, (int)e->d.rq.t.pid, e->d.dec.rule_name,
-                e->d.audit_ok ? " and audited" : ", NOT audited (audit trail unavailable)");
+    /* Under approval = required the session starts once approved: the
+     * banner follows the approval (cmd_enter_control.c). */
+    if (!e->d.c->approval_required)
+        ng_cmd_enter_banner(e);
     if ((r = start_session(e)) != 0)
         return r;
     relay_config(e, &cfg);
