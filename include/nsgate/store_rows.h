@@ -100,8 +100,11 @@ int ng_store_blocks_open(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
                          struct ng_store_blocks **ret) NG_MUST_CHECK;
 int ng_store_blocks_take(struct ng_store_blocks *b, int64_t seq, size_t len,
                          const uint8_t **ret) NG_MUST_CHECK;
-/* next_seq: the seq after the session's last event */
-int ng_store_blocks_finish(struct ng_store_blocks *b, int64_t next_seq) NG_MUST_CHECK;
+/* next_seq: the seq after the session's last event. Blocks after the last
+ * one used are looked for only when the session has ended (ended != 0): a
+ * session still recording commits batches while it is read, and the blocks
+ * query may see a batch the events query began too early to see. */
+int ng_store_blocks_finish(struct ng_store_blocks *b, int64_t next_seq, int ended) NG_MUST_CHECK;
 const char *ng_store_blocks_why(const struct ng_store_blocks *b);
 /* The seq a failure concerns: the event asked for, or the first seq of the
  * block that does not match its events. */

@@ -18,22 +18,27 @@
 static const char usage[] =
     "Usage: nsgate sessions [--db FILE] [--user NAME] [--target TEXT] [--since TIME]\n"
     "                       [--until TIME] [--grep TEXT] [--command PATTERN] [--json]\n"
+    "       nsgate sessions --live [--db FILE] [--json]\n"
     "\n"
     "Lists recorded sessions, newest first. TIME is ISO 8601 (2026-11-29T08:10Z) or\n"
     "relative (2h, 3d). --target matches a pid or a container ID prefix; --grep finds\n"
     "sessions whose recorded output or input contains TEXT (ASCII case-insensitive);\n"
     "--command finds sessions that ran a command whose shell-quoted command line\n"
-    "matches the glob PATTERN (as replay --commands shows it; '*' '?' '[...]').\n";
+    "matches the glob PATTERN (as replay --commands shows it; '*' '?' '[...]').\n"
+    "--live lists the sessions running or waiting for approval now: state, for how\n"
+    "long, who is watching.\n";
 
 struct sessions_opts {
     const char *db;
     const char *grep;
     int json;
+    int live;    /* --live: cmd_sessions_live.c */
     int64_t now; /* for relative --since and --until */
     struct ng_session_filter f;
 };
 
 enum { OPT_USER = 256, OPT_TARGET, OPT_SINCE, OPT_UNTIL, OPT_GREP, OPT_JSON, OPT_COMMAND };
+enum { OPT_LIVE = 300 };
 
 static const struct ng_optdef sessions_opts_def[] = {
     {NG_OPT_DB, 0, "db", NG_OPT_ARG},
@@ -44,6 +49,7 @@ static const struct ng_optdef sessions_opts_def[] = {
     {OPT_GREP, 0, "grep", NG_OPT_ARG},
     {OPT_COMMAND, 0, "command", NG_OPT_ARG},
     {OPT_JSON, 0, "json", 0},
+    {OPT_LIVE, 0, "live", 0},
     {'h', 'h', "help", 0},
     {0, 0, NULL, 0},
 };
@@ -73,6 +79,9 @@ static int sessions_opt(const struct ng_optval *v, void *ctx)
         return 0;
     case OPT_JSON:
         o->json = 1;
+        return 0;
+    case OPT_LIVE:
+        o->live = 1;
         return 0;
     case OPT_SINCE:
     case OPT_UNTIL:
@@ -300,10 +309,13 @@ int ng_cmd_sessions(int argc, char **argv, const struct ng_caller *caller)
 
     if (st)
         return st < 0 ? 0 : st;
+    if (o.live && (o.grep || o.f.user || o.f.target || o.f.since_ns || o.f.until_ns || o.f.command))
+        return ng_err("--live lists every running or waiting session: it takes no filter"),
+               NG_EXIT_USAGE;
     st = ng_cmd_store_open(o.db, &s);
     if (st)
         return st;
-    int r = list(s, &o);
+    int r = o.live ? ng_cmd_sessions_live(s, o.json) : list(s, &o);
     ng_store_close(s);
     if (r < 0) {
         ng_err("listing sessions failed: %s", strerror(-r));

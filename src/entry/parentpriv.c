@@ -101,6 +101,10 @@ static const char *const allowed[] = {
     "getcwd", "unlink", "unlinkat", "rmdir", "fchmod", "fchown",
     /* the audit socket (libaudit: sendto, then recvfrom for the ack) */
     "sendto", "recvfrom", "sendmsg", "recvmsg", "getsockname",
+    /* two-person control (control.h): its socket, bound and listening
+     * before the drop; a peer's credentials; the epoll set of it and its
+     * watchers */
+    "accept4", "getsockopt", "epoll_wait", "epoll_pwait", "epoll_ctl",
     /* memory: libc, SQLite, libsodium's guarded and locked pages */
     "brk", "munmap", "mremap", "madvise", "mlock", "mlock2", "munlock",
     /* time and waiting */
@@ -115,11 +119,11 @@ static const char *const allowed[] = {
 /* clang-format on */
 
 /* Terminal requests: the caller's terminal mode and window size, the pty's
- * mode (masking) and size. Not TIOCSTI, TIOCLINUX, TIOCSETD, ...: a
- * recorder taken over by hostile output cannot type into the operator's
- * shell. */
+ * mode (masking) and size, discarding the input a moderated session held
+ * back (TCFLSH). Not TIOCSTI, TIOCLINUX, TIOCSETD, ...: a recorder taken
+ * over by hostile output cannot type into the operator's shell. */
 static const unsigned long ioctls[] = {
-    TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, TIOCSWINSZ, FIONREAD,
+    TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, TIOCSWINSZ, FIONREAD, TCFLSH,
 };
 
 #ifndef NSGATE_SANITIZE_BUILD

@@ -43,6 +43,10 @@ static const struct {
     [K_SETENV] = {"setenv", IN_ALLOW},
     [K_CALLER_REACH] = {"caller_reach", IN_DEFAULTS | IN_ALLOW},
     [K_MASK_ESCROW] = {"mask_escrow", IN_DEFAULTS | IN_ALLOW},
+    [K_APPROVAL] = {"approval", IN_ALLOW},
+    [K_APPROVERS] = {"approvers", IN_ALLOW},
+    [K_APPROVAL_TIMEOUT] = {"approval_timeout", IN_ALLOW},
+    [K_MODERATION] = {"moderation", IN_ALLOW},
 };
 
 /* rule_keys below holds one bit per key. */
@@ -106,6 +110,9 @@ static void rule_free(struct ng_policy_rule *r)
     for (size_t i = 0; i < r->nusers; i++)
         free(r->users[i].name);
     free(r->users);
+    for (size_t i = 0; i < r->napprovers; i++)
+        free(r->approvers[i].name);
+    free(r->approvers);
     for (size_t i = 0; i < r->ntargets; i++)
         free(r->targets[i].glob);
     free(r->targets);
@@ -163,6 +170,10 @@ static void end_section(struct pstate *st)
             perr(st, st->sec_line, "[%s %s]: missing required key '%s'",
                  st->sec == SEC_ALLOW ? "allow" : "deny", r->name, keys[req[i]].name);
     }
+    /* Someone must be able to approve or moderate, and never only "*". */
+    if ((r->c.approval_required || r->c.moderation_required) && r->napprovers == 0)
+        perr(st, st->sec_line, "[allow %s]: %s = required needs approvers", r->name,
+             r->c.approval_required ? "approval" : "moderation");
     uint32_t mask = 0;
     for (int k = 0; k < K_COUNT; k++)
         if (st->seen[k])
@@ -426,6 +437,11 @@ static void merge_defaults(struct pstate *st)
         if (set & (1u << K_MASK_ESCROW))
             m.mask_escrow_file = r->c.mask_escrow_file;
         m.mask_escrow = NULL; /* set only by ng_policy_load_escrow */
+        m.approval_required = r->c.approval_required;
+        m.approval_timeout_ms = r->c.approval_timeout_ms;
+        m.moderation_required = r->c.moderation_required;
+        m.approvers = r->approvers;
+        m.napprovers = r->napprovers;
         m.setenv = (const char *const *)r->setenv;
         m.nsetenv = r->nsetenv;
         r->c = m;

@@ -330,12 +330,13 @@ int ng_store_blocks_take(struct ng_store_blocks *b, int64_t seq, size_t len, con
     return 0;
 }
 
-int ng_store_blocks_finish(struct ng_store_blocks *b, int64_t next_seq)
+int ng_store_blocks_finish(struct ng_store_blocks *b, int64_t next_seq, int ended)
 {
     int r = check_used(b);
 
-    if (r == 0 && !b->done)
-        r = load(b, next_seq);
+    if (r < 0 || !ended || b->done)
+        return r;
+    r = load(b, next_seq);
     if (r == 0 && b->have)
         return bad(b, next_seq, "event data block beyond the session's events");
     return r;

@@ -348,7 +348,8 @@ int ng_verify_session(struct ng_verifier *v, const uint8_t id[NG_STORE_ID_LEN],
         r = ng_store_blocks_open(v->s, id, &c.blocks);
     if (r == 0 && !c.failed)
         r = ng_verify_walk(&c, id, &v->session_timing);
-    if (r == 0 && c.blocks && !c.failed && ng_store_blocks_finish(c.blocks, c.cur + 1) == -EBADMSG)
+    if (r == 0 && c.blocks && !c.failed &&
+        ng_store_blocks_finish(c.blocks, c.cur + 1, c.ended) == -EBADMSG)
         ng_verify_fail(&c, ng_store_blocks_bad_seq(c.blocks), "%s", ng_store_blocks_why(c.blocks));
     ng_store_blocks_close(c.blocks);
     ng_store_rows_close(c.rows);

@@ -97,6 +97,12 @@ tampered "a block deleted"
 attack overlap "
 d.execute('update event_blocks set first_seq = first_seq - 1 where rowid = ?', (blocks[1][0],))"
 tampered "two blocks' ranges overlapping"
+# A block added after the session's exit event, holding text no event names.
+attack beyond "
+last = d.execute('select max(seq) from events where session = x\'%s\'' % H).fetchone()[0]
+raw = b'rm -rf / # never recorded\n'
+d.execute('insert into event_blocks values (x\'%s\', ?, ?, \'zstd\', ?, ?)' % H, (last + 1, last + 1, len(raw), Z(raw)))"
+tampered "a block after the exit event"
 
 # The residual: the same bytes encoded differently change nothing recorded.
 attack reencode "
