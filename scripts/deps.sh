@@ -9,7 +9,8 @@ set -eu
 # the command filter), see
 # docs/dependencies.md.
 BUILD="build-essential cmake pkg-config libaudit-dev libsodium-dev libsqlite3-dev
-libcmocka-dev libjansson-dev libseccomp-dev"
+libcmocka-dev libjansson-dev libseccomp-dev
+libzstd-dev"
 # The web player of export -f html comes from the npm registry (web/, npm ci
 # at build time): npm itself from Debian unless one is already installed.
 command -v npm >/dev/null 2>&1 || BUILD="$BUILD nodejs npm"

@@ -28,7 +28,7 @@
 #define NG_STORE_ID_LEN 16
 /* Events are buffered and written in one transaction per batch, flushed when
  * the buffer passes this size (or on ng_store_flush): memory stays constant. */
-#define NG_STORE_BATCH_BYTES (256 * 1024)
+#define NG_STORE_BATCH_BYTES (512 * 1024)
 /* Largest single event; the relay reads in much smaller chunks. */
 #define NG_STORE_EVENT_MAX (1024 * 1024)
 /* Shortest session ID prefix accepted on the command line (cli.md). */
@@ -129,6 +129,14 @@ int ng_store_session_begin(struct ng_store *s, const struct ng_session_header *h
  * further event returns that error (the batch is lost, earlier ones stay). */
 int ng_store_event(struct ng_session *sess, char kind, const void *data, size_t len) NG_MUST_CHECK;
 
+/* Output and standard error ('o', 'e') arriving within this long of the
+ * first byte of the session's last event, of the same kind, join that event
+ * (up to 64 KiB; its time is its first byte's): a burst read from a
+ * terminal 4 KiB at a time is stored as a few events. 0 turns it off (the
+ * unit tests count events one call each). */
+#define NG_STORE_COALESCE_NS (2 * 1000 * 1000)
+void ng_store_session_coalesce(struct ng_session *sess, int64_t ns);
+
 /* Write the buffered events now (one transaction). */
 int ng_store_flush(struct ng_session *sess) NG_MUST_CHECK;
 
@@ -151,7 +159,7 @@ int64_t ng_store_session_committed(const struct ng_session *sess, uint8_t head[N
 /* Now, as an event's t_ns: CLOCK_BOOTTIME since the session's start. */
 int64_t ng_store_session_now_ns(const struct ng_session *sess);
 /* The last seq assigned (including buffered events) and its head. */
-int64_t ng_store_session_seq(const struct ng_session *sess, uint8_t head[NG_HASH_LEN]);
+int64_t ng_store_session_seq(struct ng_session *sess, uint8_t head[NG_HASH_LEN]);
 
 /* ---- seals, certificates, ledger (store_seal.c) -------------------------- */
 

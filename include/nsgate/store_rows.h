@@ -19,8 +19,10 @@ enum ng_store_query {
     NG_Q_SEALS,
     /* ?1 chain id, ?2 seq, ?3 head, ?4 epoch, ?5..?6 wall_ns range: 1 */
     NG_Q_SEAL_MATCH,
-    NG_Q_HEADER,     /* ?1 id: every column of the sessions row */
-    NG_Q_EVENTS,     /* ?1 id: seq, t_ns, kind, data, hash, by seq */
+    NG_Q_HEADER, /* ?1 id: every column of the sessions row */
+    NG_Q_EVENTS, /* ?1 id: seq, t_ns, kind, data, hash, by seq */
+    /* schema 5: ?1 id: seq, t_ns, kind, data, hash, block_len, by seq */
+    NG_Q_EVENTS_BLOCKS,
     NG_Q_LAST_EVENT, /* ?1 id: seq, kind, hash of the highest seq */
     NG_Q_CERTS,      /* ?1 root: epoch, start_ns, pubkey, signature, by epoch */
     NG_Q_EPOCH_LEN,  /* ?1 root: epoch_len_ns */
@@ -37,6 +39,7 @@ enum ng_store_query {
     NG_Q_NEXT_IN_LEDGER,
     NG_Q_NEXT_IN_EVENTS,
     NG_Q_NEXT_IN_SEALS,
+    NG_Q_NEXT_IN_BLOCKS, /* schema 5 */
     NG_Q_COUNT
 };
 
@@ -69,6 +72,7 @@ int ng_store_rows_exists(struct ng_store *s, enum ng_store_query q, const struct
 
 /* The current row, column col. The type tests never convert a value; the
  * getters return 0 / NULL for a value of another storage class. */
+int ng_store_row_is_null(const struct ng_store_rows *r, int col);
 int ng_store_row_is_int(const struct ng_store_rows *r, int col);
 int ng_store_row_is_blob(const struct ng_store_rows *r, int col, int len); /* len < 0: any */
 int ng_store_row_is_text(const struct ng_store_rows *r, int col);
@@ -80,5 +84,31 @@ size_t ng_store_row_len(const struct ng_store_rows *r, int col);
 int ng_store_row_col(const struct ng_store_rows *r, const char *name);
 /* NG_Q_HEADER: the header hash recomputed over the current row (chain.h). */
 int ng_store_row_header_hash(const struct ng_store_rows *r, uint8_t out[NG_HASH_LEN]) NG_MUST_CHECK;
+
+/* Event data held in blocks (schema 5, docs/store.md): a session's blocks
+ * in seq order, decompressed one at a time (one batch, at most
+ * NG_STORE_BATCH_BYTES). For each event row whose block_len is not NULL, in
+ * seq order, take gives its block_len bytes (valid until the next take).
+ * -EBADMSG when the blocks do not hold exactly those bytes (why says what):
+ * a block that is not one zstd frame of its raw_len, an event in no block, a
+ * block starting before its first event, bytes or seqs of a block no event
+ * takes (checked when the next block is needed, and by finish after the
+ * last event), a block after the last one used. A store without blocks
+ * (schema < 8) has none: any take fails. */
+struct ng_store_blocks;
+int ng_store_blocks_open(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                         struct ng_store_blocks **ret) NG_MUST_CHECK;
+int ng_store_blocks_take(struct ng_store_blocks *b, int64_t seq, size_t len,
+                         const uint8_t **ret) NG_MUST_CHECK;
+/* next_seq: the seq after the session's last event. Blocks after the last
+ * one used are looked for only when the session has ended (ended != 0): a
+ * session still recording commits batches while it is read, and the blocks
+ * query may see a batch the events query began too early to see. */
+int ng_store_blocks_finish(struct ng_store_blocks *b, int64_t next_seq, int ended) NG_MUST_CHECK;
+const char *ng_store_blocks_why(const struct ng_store_blocks *b);
+/* The seq a failure concerns: the event asked for, or the first seq of the
+ * block that does not match its events. */
+int64_t ng_store_blocks_bad_seq(const struct ng_store_blocks *b);
+void ng_store_blocks_close(struct ng_store_blocks *b);
 
 #endif

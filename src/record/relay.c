@@ -22,6 +22,8 @@
  * one pipe page, so it never blocks; on a private non-blocking one (see
  * ng_relay_private_out) the whole buffer is offered. */
 #define WRITE_CHUNK 4096
+/* Reads of the program's output per wake-up, at most (pump_from_prog). */
+#define PUMP_READS 16
 
 struct buf {
     char data[BUF_CAP];
@@ -70,8 +72,11 @@ static void record(struct relay *r, char kind, const void *data, size_t len)
     }
 }
 
-/* Read from the program into b; record before passing on. */
-static void pump_from_prog(struct relay *r, int fd, struct buf *b, int *open, char kind)
+/* One read from the program into b, recorded before it is passed on: the
+ * bytes read, or 0 when nothing was (the stream is closed on EOF, on an
+ * error, or when nothing is left after the program ended: a background
+ * process may hold the pipe, it is not waited for). */
+static ssize_t read_from_prog(struct relay *r, int fd, struct buf *b, int *open, char kind)
 {
     if (b->off > 0 && b->len == 0)
         b->off = 0;
@@ -80,7 +85,7 @@ static void pump_from_prog(struct relay *r, int fd, struct buf *b, int *open, ch
         b->off = 0;
     }
     if (b->off + b->len == BUF_CAP)
-        return; /* full: the caller has not read yet */
+        return 0; /* full: the caller has not read yet */
     ssize_t n = read(fd, b->data + b->off + b->len, BUF_CAP - b->off - b->len);
     if (n > 0) {
         record(r, kind, b->data + b->off + b->len, (size_t)n);
@@ -89,11 +94,21 @@ static void pump_from_prog(struct relay *r, int fd, struct buf *b, int *open, ch
         r->last_activity_ms = now_ms();
         if (r->cfg->max_output && r->res->out_bytes > r->cfg->max_output)
             end(r, NG_END_OUTPUT_LIMIT);
-    } else if (n == 0 || (errno != EAGAIN && errno != EINTR) || r->exited) {
-        /* EOF, error, or nothing left after the program ended (a background
-         * process may hold the pipe: it is not waited for). */
-        *open = 0;
+        return n;
     }
+    if (n == 0 || (errno != EAGAIN && errno != EINTR) || r->exited)
+        *open = 0;
+    return 0;
+}
+
+/* Read what the program has written, up to PUMP_READS reads (a terminal
+ * hands output over 4 KiB at a time): one wake-up of the relay takes a
+ * burst, not one piece of it. */
+static void pump_from_prog(struct relay *r, int fd, struct buf *b, int *open, char kind)
+{
+    for (int i = 0; i < PUMP_READS && *open && !r->done; i++)
+        if (read_from_prog(r, fd, b, open, kind) <= 0)
+            break;
 }
 
 /* A private, non-blocking open file description of the caller's pipe or
@@ -325,9 +340,13 @@ static void step(struct relay *r)
         pump_from_prog(r, c->prog_out, &r->out, &r->prog_out_open, 'o');
     if (p[P_PERR].revents || (r->exited && r->prog_err_open))
         pump_from_prog(r, c->prog_err, &r->err, &r->prog_err_open, 'e');
-    if (p[P_COUT].revents)
+    /* On a private non-blocking description, what was just read is
+     * offered at once (a write that cannot go through returns EAGAIN): one
+     * poll per burst instead of a second one for POLLOUT. The caller's own
+     * descriptor waits for POLLOUT, so it never blocks. */
+    if (p[P_COUT].revents || (r->out.len && r->out_private))
         flush_to(r, r->out_fd, &r->out, &r->caller_out_ok, r->out_private);
-    if (p[P_CERR].revents)
+    if (p[P_CERR].revents || (r->err.len && r->err_private))
         flush_to(r, r->err_fd, &r->err, &r->caller_err_ok, r->err_private);
 }
 

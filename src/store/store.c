@@ -450,6 +450,20 @@ static int store_new(struct ng_store **ret)
     return 0;
 }
 
+/* SQLite's own automatic checkpoint (at 1000 pages, passive), counting the
+ * pages this connection wrote for ng_store_close. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    struct ng_store *s = arg;
+
+    /* what this connection wrote: the WAL grew by it, or restarted with it */
+    s->wal_written += pages >= s->wal_pages ? pages - s->wal_pages : pages;
+    s->wal_pages = pages;
+    if (pages >= NG_STORE_WAL_PAGES)
+        (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
 static int configure_recorder(struct ng_store *s)
 {
     int one = 1;
@@ -478,7 +492,10 @@ static int configure_recorder(struct ng_store *s)
      * the unsealed tail and the audit trail's checkpoints then show. */
     /* A recorder appends; a small fixed page cache keeps its memory flat
      * however long the session runs (benchmarks.md: 1 GB vs 1 MB). */
-    return ng_store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-256");
+    r = ng_store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-256");
+    if (r == 0)
+        sqlite3_wal_hook(s->db, wal_hook, s);
+    return r;
 }
 
 int ng_store_open(const char *path, struct ng_store **ret)
@@ -556,10 +573,27 @@ int ng_store_open_readonly(const char *path, struct ng_store **ret)
     return 0;
 }
 
+/* A recorder that wrote a lot (a quarter of the WAL's usual size or more;
+ * short sessions do not pay for it) leaves no WAL of megabytes behind: its
+ * frames go into the database and the file is cut to nothing, unless
+ * another process uses the store at this moment (no waiting). Otherwise
+ * SQLite's own checkpoint as the last connection closes copies the WAL into
+ * the database as before (so a copy of the database file alone holds every
+ * ended session). */
+static void close_wal(struct ng_store *s)
+{
+    if (s->wal_written < NG_STORE_WAL_PAGES / 4)
+        return;
+    sqlite3_busy_timeout(s->db, 0);
+    (void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+}
+
 void ng_store_close(struct ng_store *s)
 {
     if (!s)
         return;
+    if (!s->readonly && s->db && s->wal_written > 0)
+        close_wal(s);
     sqlite3_close_v2(s->db);
     ng_closep(&s->live_dirfd);
     free(s);

@@ -17,10 +17,7 @@
 int ng_store_commands_begin(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
                             struct ng_event_iter **ret)
 {
-    return ng_store_events_query(s, id,
-                                 "SELECT seq, t_ns, kind, data, hash FROM events WHERE "
-                                 "session = ? AND kind = 'c' ORDER BY seq",
-                                 ret);
+    return ng_store_events_query(s, id, "WHERE session = ? AND kind = 'c' ORDER BY seq", ret);
 }
 
 int ng_store_command_count(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], int64_t *ret)
@@ -63,10 +60,7 @@ static int hint_matches(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], i
 {
     struct ng_event_iter *it;
     struct ng_event ev;
-    int r = ng_store_events_query(s, id,
-                                  "SELECT seq, t_ns, kind, data, hash FROM events WHERE "
-                                  "session = ?1 AND seq = ?2",
-                                  &it);
+    int r = ng_store_events_query(s, id, "WHERE session = ?1 AND seq = ?2", &it);
 
     if (r < 0)
         return r;

@@ -14,6 +14,8 @@
 
 #define NG_STORE_APPLICATION_ID 1853056884 /* "nsgt" */
 #define NG_STORE_BUSY_MS        10000
+/* SQLite's default automatic checkpoint, in WAL pages. */
+#define NG_STORE_WAL_PAGES 1000
 /* A reader statement step running longer than this is interrupted. */
 #define NG_STORE_STEP_NS (10LL * 1000000000LL)
 
@@ -32,6 +34,8 @@ struct ng_store {
     int live_dirfd;        /* <db>-live/, -1 when absent (readers) */
     int cmd_index;         /* cache_commands is there, exactly as shipped */
     int64_t step_deadline; /* CLOCK_MONOTONIC ns, readers only */
+    int wal_pages;         /* recorders: the WAL's size after the last commit */
+    int64_t wal_written;   /* ... and the pages this connection wrote to it */
 };
 
 /* The header hash (chain.h) over the current row of st, a "SELECT * FROM
@@ -53,9 +57,10 @@ int64_t ng_store_clock_ns(clockid_t clk);
  * read (and search) access when that directory grants it. */
 int ng_store_share_with_dir(int fd, const struct stat *dir, mode_t private_mode) NG_MUST_CHECK;
 
-/* A prepared events query whose first parameter is the session ID (the
- * columns of ng_store_events_begin); bind_seq sets parameter 2. */
-int ng_store_events_query(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const char *sql,
+/* A prepared events query: the columns of ng_store_events_begin, then
+ * where (its first parameter the session ID; bind_seq sets parameter 2).
+ * Events held in blocks get their data from them. */
+int ng_store_events_query(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const char *where,
                           struct ng_event_iter **ret) NG_MUST_CHECK;
 void ng_store_events_bind_seq(struct ng_event_iter *it, int64_t seq);
 
@@ -73,6 +78,24 @@ const struct ng_cmd_match *ng_store_cmd_find(const struct ng_cmd_match *v, size_
  * event at hint_seq (> 0: what the index named) is looked at first. */
 int ng_store_cmd_session_matches(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
                                  int64_t hint_seq, const char *glob) NG_MUST_CHECK;
+
+/* Compressed event data (store_block.c, schema 5). The recorder packs the
+ * data of a batch's 'o', 'i' and 'e' events into one zstd frame. */
+#define NG_BLOCK_LEVEL 1
+/* after a block that compressed below this share of its size */
+#define NG_BLOCK_LEVEL_TEXT   6
+#define NG_BLOCK_TEXT_PERCENT 40
+struct ng_block_piece {
+    const uint8_t *data;
+    size_t len;
+};
+struct ng_block_writer;
+int ng_block_writer_new(struct ng_block_writer **ret) NG_MUST_CHECK;
+void ng_block_writer_free(struct ng_block_writer *w);
+/* One frame of the n pieces, at most NG_STORE_BATCH_BYTES in all; *ret is
+ * valid until the next call. */
+int ng_block_compress(struct ng_block_writer *w, const struct ng_block_piece *p, size_t n,
+                      const uint8_t **ret, size_t *ret_len) NG_MUST_CHECK;
 
 /* Open-session locks (store_live.c): one file per live session in the
  * directory "<db>-live", holding an flock for as long as the recorder runs. */

@@ -2,6 +2,7 @@
  * lookup, search. The file is hostile (integrity.md 6): every value is
  * checked for its type and size before use, nothing is trusted to be
  * bounded, and nothing is loaded whole. */
+#include "nsgate/store_rows.h"
 #include "store_int.h"
 
 #include <ctype.h>
@@ -357,18 +358,29 @@ void ng_store_sessions_end(struct ng_session_iter *it)
 struct ng_event_iter {
     struct ng_store *s;
     sqlite3_stmt *st;
+    uint8_t id[NG_STORE_ID_LEN];
+    struct ng_store_blocks *blocks; /* opened at the first event held in one */
 };
 
-int ng_store_events_query(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const char *sql,
+int ng_store_events_query(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const char *where,
                           struct ng_event_iter **ret)
 {
     struct ng_event_iter *it = calloc(1, sizeof(*it));
+    /* block_len is a column from schema 5 on */
+    const char *cols = s->version >= 5
+                           ? "SELECT seq, t_ns, kind, data, hash, block_len FROM events "
+                           : "SELECT seq, t_ns, kind, data, hash FROM events ";
+    char *sql = NULL;
     int r;
 
-    if (!it)
+    if (!it || asprintf(&sql, "%s%s", cols, where) < 0) {
+        free(it);
         return -ENOMEM;
+    }
     it->s = s;
+    memcpy(it->id, id, NG_STORE_ID_LEN);
     r = ng_store_prepare(s, sql, &it->st);
+    free(sql);
     if (r < 0) {
         free(it);
         return r;
@@ -387,9 +399,30 @@ int ng_store_events_begin(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
                           struct ng_event_iter **ret)
 {
     return ng_store_events_query(s, id,
-                                 "SELECT seq, t_ns, kind, data, hash FROM events WHERE session = ? "
+                                 "WHERE session = ? "
                                  "ORDER BY seq",
                                  ret);
+}
+
+/* The event's data is in a block (schema 5): its row's data is empty and
+ * block_len says how many bytes of the block are its. */
+static int block_data(struct ng_event_iter *it, struct ng_event *ret)
+{
+    sqlite3_stmt *st = it->st;
+    int r = 0;
+
+    if (sqlite3_column_type(st, 5) != SQLITE_INTEGER || sqlite3_column_int64(st, 5) < 0 ||
+        ret->len != 0)
+        return -EBADMSG;
+    if (!it->blocks)
+        r = ng_store_blocks_open(it->s, it->id, &it->blocks);
+    if (r == 0)
+        r = ng_store_blocks_take(it->blocks, ret->seq, (size_t)sqlite3_column_int64(st, 5),
+                                 &ret->data);
+    if (r < 0)
+        return r;
+    ret->len = (size_t)sqlite3_column_int64(st, 5);
+    return 1;
 }
 
 int ng_store_events_next(struct ng_event_iter *it, struct ng_event *ret)
@@ -413,6 +446,8 @@ int ng_store_events_next(struct ng_event_iter *it, struct ng_event *ret)
     ret->len = (size_t)sqlite3_column_bytes(st, 3);
     ret->hash = sqlite3_column_blob(st, 4);
     ret->hash_len = (size_t)sqlite3_column_bytes(st, 4);
+    if (sqlite3_column_count(st) > 5 && sqlite3_column_type(st, 5) != SQLITE_NULL)
+        return block_data(it, ret);
     return 1;
 }
 
@@ -421,6 +456,7 @@ void ng_store_events_end(struct ng_event_iter *it)
     if (!it)
         return;
     sqlite3_finalize(it->st);
+    ng_store_blocks_close(it->blocks);
     free(it);
 }
 
@@ -515,7 +551,7 @@ int ng_store_session_grep(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
     if (r < 0)
         return r;
     r = ng_store_events_query(s, id,
-                              "SELECT seq, t_ns, kind, data, hash FROM events WHERE session = ? "
+                              "WHERE session = ? "
                               "AND kind IN ('o', 'e', 'i') ORDER BY seq",
                               &it);
     while (r == 0 && !found && (r = ng_store_events_next(it, &ev)) == 1) {

@@ -7,12 +7,22 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* At most this many events wait in one batch, whatever their size. */
 #define NG_STORE_BATCH_EVENTS 4096
+/* A batch's output, input and standard error smaller than this stay in
+ * their rows: a frame and a block row would cost more than they save. */
+#define NG_BLOCK_MIN 64
+/* Output (or standard error) read within NG_STORE_COALESCE_NS of an
+ * event's first byte joins that event, up to NG_COALESCE_MAX bytes: a burst that the
+ * terminal hands over in 4 KiB reads becomes a few events, not thousands
+ * (one row, one hash, one slot each), and no replay can show the
+ * difference. */
+#define NG_COALESCE_MAX (64 * 1024)
 
 struct pending {
     int64_t seq, t_ns;
@@ -20,6 +30,7 @@ struct pending {
     size_t len;
     uint8_t hash[NG_HASH_LEN];
     char kind;
+    int in_block; /* its data goes into the batch's block (schema 5) */
 };
 
 struct end_row {
@@ -46,6 +57,12 @@ struct ng_session {
     size_t used;
     struct pending ev[NG_STORE_BATCH_EVENTS];
     size_t nev;
+    int open; /* ev[nev - 1] may still grow: its hash is not computed yet */
+    int64_t coalesce_ns;
+    /* schema 5: the batch's o/i/e data as one compressed block */
+    struct ng_block_writer *bw; /* NULL: a store without blocks */
+    sqlite3_stmt *blk_ins;
+    struct ng_block_piece piece[NG_STORE_BATCH_EVENTS];
 };
 
 /* ---- the header row ------------------------------------------------------ */
@@ -247,6 +264,7 @@ int ng_store_session_begin(struct ng_store *s, const struct ng_session_header *h
         return -ENOMEM;
     sess->store = s;
     sess->live_fd = -1;
+    sess->coalesce_ns = NG_STORE_COALESCE_NS;
     sess->buf = malloc(NG_STORE_BATCH_BYTES);
     sess->start_boot = ng_store_clock_ns(CLOCK_BOOTTIME);
     r = sess->buf ? 0 : -ENOMEM;
@@ -260,10 +278,19 @@ int ng_store_session_begin(struct ng_store *s, const struct ng_session_header *h
         r = ng_store_live_acquire(s, sess->id, &sess->live_fd);
     if (r == 0)
         r = insert_header(sess, h);
+    if (r == 0 && s->version >= 5)
+        r = ng_block_writer_new(&sess->bw);
+    if (r == 0 && sess->bw)
+        r = ng_store_prepare(s,
+                             "INSERT INTO event_blocks (session, first_seq, last_seq, codec, "
+                             "raw_len, data) VALUES (?, ?, ?, 'zstd', ?, ?)",
+                             &sess->blk_ins);
     if (r == 0)
         r = ng_store_prepare(s,
-                             "INSERT INTO events (session, seq, t_ns, kind, data, hash) "
-                             "VALUES (?, ?, ?, ?, ?, ?)",
+                             sess->bw ? "INSERT INTO events (session, seq, t_ns, kind, data, hash, "
+                                        "block_len) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                                      : "INSERT INTO events (session, seq, t_ns, kind, data, hash) "
+                                        "VALUES (?, ?, ?, ?, ?, ?)",
                              &sess->ins);
     /* The command index is derived data: a store whose cache was dropped
      * still records (sessions --command then falls back to covered data). */
@@ -296,11 +323,15 @@ static int insert_event(struct ng_session *sess, const struct pending *p)
     sqlite3_bind_int64(st, 3, p->t_ns);
     sqlite3_bind_text(st, 4, &kind, 1, SQLITE_TRANSIENT);
     /* A zero-length blob must still be a BLOB, not NULL. */
-    if (p->len)
+    if (p->len && !p->in_block)
         sqlite3_bind_blob(st, 5, p->data, (int)p->len, SQLITE_STATIC);
     else
         sqlite3_bind_zeroblob(st, 5, 0);
     sqlite3_bind_blob(st, 6, p->hash, NG_HASH_LEN, SQLITE_STATIC);
+    if (sess->bw && p->in_block)
+        sqlite3_bind_int64(st, 7, (int64_t)p->len);
+    else if (sess->bw)
+        sqlite3_bind_null(st, 7);
     int r = ng_store_errno(sess->store->db, sqlite3_step(st));
     sqlite3_reset(st);
     return r;
@@ -350,16 +381,63 @@ static int insert_end(struct ng_session *sess, const struct end_row *end)
     return r;
 }
 
+/* Schema 5: the data of the batch's o/i/e events (those in the batch
+ * buffer) compressed into one block row, the events marked in_block. */
+static int write_block(struct ng_session *sess)
+{
+    size_t n = 0, total = 0, first = 0, last = 0;
+    uintptr_t lo = (uintptr_t)sess->buf, hi = lo + NG_STORE_BATCH_BYTES;
+    const uint8_t *z;
+    size_t zlen;
+
+    for (size_t i = 0; i < sess->nev; i++) {
+        struct pending *p = &sess->ev[i];
+        uintptr_t a = (uintptr_t)p->data;
+        /* an event bigger than the buffer is a batch of its own, kept inline */
+        p->in_block = sess->bw && strchr("oie", p->kind) && (!p->len || (a >= lo && a < hi));
+        if (!p->in_block)
+            continue;
+        if (n == 0)
+            first = i;
+        last = i;
+        sess->piece[n++] = (struct ng_block_piece){p->data, p->len};
+        total += p->len;
+    }
+    if (n == 0 || total < NG_BLOCK_MIN) {
+        for (size_t i = 0; i < sess->nev; i++)
+            sess->ev[i].in_block = 0;
+        return 0;
+    }
+    int r = ng_block_compress(sess->bw, sess->piece, n, &z, &zlen);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *st = sess->blk_ins;
+    sqlite3_reset(st);
+    sqlite3_bind_blob(st, 1, sess->id, NG_STORE_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, sess->ev[first].seq);
+    sqlite3_bind_int64(st, 3, sess->ev[last].seq);
+    sqlite3_bind_int64(st, 4, (int64_t)total);
+    sqlite3_bind_blob(st, 5, z, (int)zlen, SQLITE_STATIC);
+    r = ng_store_errno(sess->store->db, sqlite3_step(st));
+    sqlite3_reset(st);
+    return r;
+}
+
 /* Write the batch in one transaction. On failure nothing of it is kept:
  * the session falls back to what was committed and the error sticks. */
+static void close_open(struct ng_session *sess);
+
 static int write_batch(struct ng_session *sess, const struct end_row *end)
 {
     struct ng_store *s = sess->store;
     int r = 0;
 
+    close_open(sess);
     if (sess->nev == 0 && !end)
         return 0;
     r = ng_store_exec(s, "BEGIN IMMEDIATE");
+    if (r == 0)
+        r = write_block(sess);
     for (size_t i = 0; r == 0 && i < sess->nev; i++) {
         r = insert_event(sess, &sess->ev[i]);
         if (r == 0 && sess->ev[i].kind == 'c')
@@ -383,24 +461,48 @@ static int write_batch(struct ng_session *sess, const struct end_row *end)
     return r;
 }
 
-/* Assign seq and time, chain the hash, queue. data must stay valid until
+/* Chain the hash of the last queued event: its data is final. */
+static void close_open(struct ng_session *sess)
+{
+    if (!sess->open || sess->nev == 0)
+        return;
+    struct pending *p = &sess->ev[sess->nev - 1];
+    ng_chain_event_hash(sess->id, p->seq, p->t_ns, p->kind, p->data, p->len, sess->head, p->hash);
+    memcpy(sess->head, p->hash, NG_HASH_LEN);
+    sess->open = 0;
+}
+
+/* Assign seq and time, queue; the hash is chained when the event is closed
+ * (output may still grow, see NG_COALESCE_NS). data must stay valid until
  * the next write when it does not point into sess->buf. */
-static void queue(struct ng_session *sess, char kind, const uint8_t *data, size_t len)
+static void queue(struct ng_session *sess, char kind, const uint8_t *data, size_t len, int64_t t)
 {
     struct pending *p = &sess->ev[sess->nev++];
-    int64_t t = ng_store_clock_ns(CLOCK_BOOTTIME) - sess->start_boot;
 
     p->seq = ++sess->seq;
     p->t_ns = t > 0 ? t : 0;
     p->kind = kind;
     p->data = data;
     p->len = len;
-    ng_chain_event_hash(sess->id, p->seq, p->t_ns, kind, data, len, sess->head, p->hash);
-    memcpy(sess->head, p->hash, NG_HASH_LEN);
+    sess->open = 1;
+}
+
+/* Does this output join the open event (same kind, within its time and
+ * size, its bytes the last ones in the buffer)? */
+static int joins(const struct ng_session *sess, char kind, size_t len, int64_t t)
+{
+    if (!sess->open || sess->nev == 0)
+        return 0;
+    const struct pending *p = &sess->ev[sess->nev - 1];
+
+    return (kind == 'o' || kind == 'e') && p->kind == kind && t - p->t_ns <= sess->coalesce_ns &&
+           p->len + len <= NG_COALESCE_MAX && sess->used + len <= NG_STORE_BATCH_BYTES &&
+           p->data + p->len == sess->buf + sess->used;
 }
 
 int ng_store_event(struct ng_session *sess, char kind, const void *data, size_t len)
 {
+    int64_t t = ng_store_clock_ns(CLOCK_BOOTTIME) - sess->start_boot;
     int r;
 
     if (sess->err)
@@ -409,6 +511,13 @@ int ng_store_event(struct ng_session *sess, char kind, const void *data, size_t 
         return -EINVAL;
     if (len > NG_STORE_EVENT_MAX)
         return -EMSGSIZE;
+    if (joins(sess, kind, len, t)) {
+        memcpy(sess->buf + sess->used, data, len);
+        sess->ev[sess->nev - 1].len += len;
+        sess->used += len;
+        return 0;
+    }
+    close_open(sess);
     if (sess->used + len > NG_STORE_BATCH_BYTES || sess->nev == NG_STORE_BATCH_EVENTS) {
         r = write_batch(sess, NULL);
         if (r < 0)
@@ -417,13 +526,15 @@ int ng_store_event(struct ng_session *sess, char kind, const void *data, size_t 
     if (len > NG_STORE_BATCH_BYTES) {
         /* Bigger than the buffer: a batch of its own, straight from the
          * caller's memory, so memory stays bounded. */
-        queue(sess, kind, data, len);
+        queue(sess, kind, data, len, t);
         return write_batch(sess, NULL);
     }
     if (len)
         memcpy(sess->buf + sess->used, data, len);
-    queue(sess, kind, sess->buf + sess->used, len);
+    queue(sess, kind, sess->buf + sess->used, len, t);
     sess->used += len;
+    if (kind != 'o' && kind != 'e')
+        close_open(sess); /* only output grows */
     return 0;
 }
 
@@ -454,7 +565,9 @@ int ng_store_session_end(struct ng_session *sess, int exit_status, const char *e
      * was committed: the tail lost to the failure is simply absent. */
     sess->nev = 0;
     sess->used = 0;
-    queue(sess, 'x', (const uint8_t *)text, strlen(text));
+    sess->open = 0;
+    queue(sess, 'x', (const uint8_t *)text, strlen(text),
+          ng_store_clock_ns(CLOCK_BOOTTIME) - sess->start_boot);
     r = write_batch(sess, &end);
     free(text);
     if (r == 0)
@@ -468,6 +581,8 @@ void ng_store_session_free(struct ng_session *sess)
         return;
     sqlite3_finalize(sess->ins);
     sqlite3_finalize(sess->cmd_ins);
+    sqlite3_finalize(sess->blk_ins);
+    ng_block_writer_free(sess->bw);
     ng_store_live_release(sess->store, sess->id, sess->live_fd);
     free(sess->buf);
     free(sess);
@@ -501,8 +616,15 @@ int64_t ng_store_session_now_ns(const struct ng_session *sess)
     return t > 0 ? t : 0;
 }
 
-int64_t ng_store_session_seq(const struct ng_session *sess, uint8_t head[NG_HASH_LEN])
+void ng_store_session_coalesce(struct ng_session *sess, int64_t ns)
 {
+    close_open(sess);
+    sess->coalesce_ns = ns;
+}
+
+int64_t ng_store_session_seq(struct ng_session *sess, uint8_t head[NG_HASH_LEN])
+{
+    close_open(sess);
     if (head)
         memcpy(head, sess->head, NG_HASH_LEN);
     return sess->seq;

@@ -24,6 +24,9 @@ static const struct {
     [NG_Q_EVENTS] = {"SELECT seq, t_ns, kind, data, hash FROM events WHERE session = ?1 "
                      "ORDER BY seq",
                      1},
+    [NG_Q_EVENTS_BLOCKS] = {"SELECT seq, t_ns, kind, data, hash, block_len FROM events "
+                            "WHERE session = ?1 ORDER BY seq",
+                            1},
     [NG_Q_LAST_EVENT] = {"SELECT seq, kind, hash FROM events WHERE session = ?1 "
                          "ORDER BY seq DESC LIMIT 1",
                          1},
@@ -47,6 +50,7 @@ static const struct {
     [NG_Q_NEXT_IN_LEDGER] = {NEXT_ID("ledger"), 1},
     [NG_Q_NEXT_IN_EVENTS] = {NEXT_ID("events"), 1},
     [NG_Q_NEXT_IN_SEALS] = {NEXT_ID("seals"), 1},
+    [NG_Q_NEXT_IN_BLOCKS] = {NEXT_ID("event_blocks"), 1},
 };
 
 struct ng_store_rows {
@@ -130,6 +134,11 @@ int ng_store_rows_exists(struct ng_store *s, enum ng_store_query q, const struct
     e = ng_store_rows_next(r);
     ng_store_rows_close(r);
     return e;
+}
+
+int ng_store_row_is_null(const struct ng_store_rows *r, int col)
+{
+    return sqlite3_column_type(r->st, col) == SQLITE_NULL;
 }
 
 int ng_store_row_is_int(const struct ng_store_rows *r, int col)

@@ -246,10 +246,40 @@ static const char schema_004[] =
     "    line, session UNINDEXED, seq UNINDEXED, tokenize = 'trigram case_sensitive 1'\n"
     ");\n";
 
+static const char schema_005[] =
+    "-- nsgate session store, schema version 5: event data compressed in blocks.\n"
+    "-- Applied in place to a version 1 to 4 store (one write transaction, nothing\n"
+    "-- covered rewritten), or after 004 to a new one. Older sessions keep their\n"
+    "-- data in events.data and verify as before.\n"
+    "--\n"
+    "-- A recorder writes each batch's output, input and standard error ('o', 'i',\n"
+    "-- 'e' events) as one zstd frame in event_blocks; each such event row keeps\n"
+    "-- an empty data BLOB and says in block_len how many bytes of its block are\n"
+    "-- its data. The block's decompressed bytes are the data of the events of\n"
+    "-- [first_seq, last_seq] whose block_len is not NULL, in seq order, raw_len\n"
+    "-- bytes in all. The hash chain is unchanged: each event's hash covers its\n"
+    "-- data as recorded (decompressed), so exports and outside verifiers see and\n"
+    "-- hash the same bytes as before (docs/integrity.md \"Compressed event data\").\n"
+    "-- Every value here is covered: a changed block decompresses to other bytes\n"
+    "-- (or not at all) and fails the hashes of its events.\n"
+    "\n"
+    "PRAGMA user_version = 5;\n"
+    "\n"
+    "ALTER TABLE events ADD COLUMN block_len INTEGER CHECK (block_len >= 0);\n"
+    "\n"
+    "CREATE TABLE event_blocks (\n"
+    "    session BLOB NOT NULL,\n"
+    "    first_seq INTEGER NOT NULL CHECK (first_seq >= 1),\n"
+    "    last_seq INTEGER NOT NULL CHECK (last_seq >= first_seq),\n"
+    "    codec TEXT NOT NULL CHECK (codec IN ('zstd')),\n"
+    "    raw_len INTEGER NOT NULL CHECK (raw_len >= 0),\n"
+    "    data BLOB NOT NULL,\n"
+    "    PRIMARY KEY (session, first_seq)\n"
+    ") STRICT;\n";
+
 const struct ng_store_migration ng_store_migrations[] = {
-    {1, "001-initial.sql", schema_001},
-    {2, "002-reach-escrow-commands.sql", schema_002},
-    {3, "003-confinement-names.sql", schema_003},
-    {4, "004-commands.sql", schema_004},
+    {1, "001-initial.sql", schema_001},           {2, "002-reach-escrow-commands.sql", schema_002},
+    {3, "003-confinement-names.sql", schema_003}, {4, "004-commands.sql", schema_004},
+    {5, "005-event-blocks.sql", schema_005},
 };
 const size_t ng_store_nmigrations = sizeof(ng_store_migrations) / sizeof(ng_store_migrations[0]);

@@ -17,10 +17,9 @@
 int ng_store_events_after(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], int64_t after,
                           struct ng_event_iter **ret)
 {
-    int r = ng_store_events_query(s, id,
-                                  "SELECT seq, t_ns, kind, data, hash FROM events WHERE "
-                                  "session = ?1 AND seq > ?2 ORDER BY seq",
-                                  ret);
+    /* a follower reads whole committed batches, so it starts at a block's
+     * first event (a block never spans two batches) */
+    int r = ng_store_events_query(s, id, "WHERE session = ?1 AND seq > ?2 ORDER BY seq", ret);
     if (r == 0)
         ng_store_events_bind_seq(*ret, after);
     return r;

@@ -258,6 +258,27 @@ static int next_event(struct chain *c)
     const void *data = ng_store_row_blob(st, 3);
     size_t len = (size_t)ng_store_row_len(st, 3);
     uint8_t h[NG_HASH_LEN];
+    if (c->blocks && !ng_store_row_is_int(st, 5) && !ng_store_row_is_null(st, 5)) {
+        ng_verify_fail(c, want, "malformed event row (a value of the wrong type or size)");
+        return 0;
+    }
+    if (c->blocks && ng_store_row_is_int(st, 5)) { /* its data is in a block */
+        int64_t blen = ng_store_row_int(st, 5);
+        const uint8_t *bd;
+        int r = blen < 0 || len != 0 ? -EBADMSG
+                                     : ng_store_blocks_take(c->blocks, seq, (size_t)blen, &bd);
+        if (r == -EBADMSG) {
+            ng_verify_fail(c, blen < 0 || len != 0 ? want : ng_store_blocks_bad_seq(c->blocks),
+                           "%s",
+                           blen < 0 || len != 0 ? "malformed event row (data and block_len)"
+                                                : ng_store_blocks_why(c->blocks));
+            return 0;
+        }
+        if (r < 0)
+            return r;
+        data = bd;
+        len = (size_t)blen;
+    }
     ng_chain_event_hash(c->res->id, seq, t_ns, kind[0], data, len, c->head, h);
     if (sodium_memcmp(h, ng_store_row_blob(st, 4), NG_HASH_LEN) != 0) {
         ng_verify_fail(c, want, "event hash does not match its content or its predecessor");
@@ -321,12 +342,19 @@ int ng_verify_session(struct ng_verifier *v, const uint8_t id[NG_STORE_ID_LEN],
     }
     check_points(&c);
     struct ng_store_arg arg = NG_ARG_BLOB(id, NG_STORE_ID_LEN);
-    r = ng_store_rows_open(v->s, NG_Q_EVENTS, &arg, 1, &c.rows);
+    int blocks = ng_store_version(v->s) >= 5;
+    r = ng_store_rows_open(v->s, blocks ? NG_Q_EVENTS_BLOCKS : NG_Q_EVENTS, &arg, 1, &c.rows);
+    if (r == 0 && blocks)
+        r = ng_store_blocks_open(v->s, id, &c.blocks);
+    if (r == 0 && !c.failed)
+        r = ng_verify_walk(&c, id, &v->session_timing);
+    if (r == 0 && c.blocks && !c.failed &&
+        ng_store_blocks_finish(c.blocks, c.cur + 1, c.ended) == -EBADMSG)
+        ng_verify_fail(&c, ng_store_blocks_bad_seq(c.blocks), "%s", ng_store_blocks_why(c.blocks));
+    ng_store_blocks_close(c.blocks);
+    ng_store_rows_close(c.rows);
     if (r < 0)
         return r;
-    if (!c.failed)
-        r = ng_verify_walk(&c, id, &v->session_timing);
-    ng_store_rows_close(c.rows);
     res->has_end = c.ended;
     memcpy(res->head, c.head, NG_HASH_LEN);
     if (c.failed)

@@ -25,11 +25,12 @@ struct chain {
     struct ng_verifier *v;
     struct ng_verify_result *res;
     struct ng_store_rows *rows;
-    int (*next)(struct chain *c); /* 1: a row verified, 0: no more, < 0 */
-    int64_t cur;                  /* last seq verified */
-    uint8_t head[NG_HASH_LEN];    /* its recomputed hash */
-    uint64_t cur_wall;            /* its wall time */
-    int ended;                    /* sessions: cur is the 'x' event */
+    struct ng_store_blocks *blocks; /* sessions, schema 5: their event data blocks */
+    int (*next)(struct chain *c);   /* 1: a row verified, 0: no more, < 0 */
+    int64_t cur;                    /* last seq verified */
+    uint8_t head[NG_HASH_LEN];      /* its recomputed hash */
+    uint64_t cur_wall;              /* its wall time */
+    int ended;                      /* sessions: cur is the 'x' event */
     int failed;
     int64_t start_ns, base; /* sessions: header time; -1 sessions, 0 ledger */
     struct ng_verify_point *pts;

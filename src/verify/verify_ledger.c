@@ -375,6 +375,9 @@ int ng_verify_missing(struct ng_verifier *v, ng_verify_cb cb, void *arg)
     if (r == 0) /* the ledger's own seals are under the nil ID, which is not > itself */
         r = missing_in(v, NG_Q_NEXT_IN_SEALS, NG_Q_LEDGER_OR_EVENTS_HAS,
                        "seals without a session header", cb, arg);
+    if (r == 0 && ng_store_version(v->s) >= 5)
+        r = missing_in(v, NG_Q_NEXT_IN_BLOCKS, NG_Q_LEDGER_OR_EVENTS_HAS,
+                       "event data blocks without a session header", cb, arg);
     return r;
 }
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Faults: the disk fills up at random points (a small tmpfs of a random
-# size), ten times. Every session ends with 74 (or completes), the store
+# size), ten times (the output is random hex, which even compressed fills
+# it). Every session ends with 74 (or completes), the store
 # always opens, verify never crashes, and a cut session is either INCOMPLETE
 # or sealed with its end reason "record-failure" (its x event written in
 # the space the failed batch left) — never OK while claiming a normal end.
@@ -16,7 +17,8 @@ for i in $(seq 1 10); do
     mount -t tmpfs -o "size=${size}k,mode=700" tmpfs "$T/small"
     # a fresh key dir beside the store, so the keys themselves are not the first write
     "$NSGATE" enter -q --policy "$T/etc/disk.ini" --db "$T/small/s.db" -t "$TPID" -n -- \
-        /bin/sh -c 'i=0; while [ $i -lt 40000 ]; do echo "disk-line-$i"; i=$((i+1)); done' >/dev/null 2>"$T/err"
+        /bin/sh -c 'i=0; while [ $i -lt 400 ]; do echo "disk-line-$i"; i=$((i+1)); done
+            od -An -tx1 -v /dev/urandom | head -c 4000000' >/dev/null 2>"$T/err"
     rc=$?
     case $rc in 0) ;; 74) n74=$((n74 + 1)) ;; *) bad=$((bad + 1)); echo "# run $i (${size}k): exit $rc"; cat "$T/err" ;; esac
     "$NSGATE" sessions --db "$T/small/s.db" --json >/dev/null 2>&1 || crashed=$((crashed + 1))

@@ -1,10 +1,11 @@
 #!/bin/bash
-# Schema versions 2, 3 and 4 applied in place (integrity.md 1: a migration
+# Schema versions 2, 3, 4 and 5 applied in place (integrity.md 1: a migration
 # never rewrites a covered row): tests/data/store-v1 was recorded by the
 # release that shipped schema 1 (two sessions, its key directory and root
 # key). The first recorder of this release upgrades it; the old sessions
-# still verify OK beside a new one, and a store newer than the binary is
-# refused.
+# still verify OK beside new ones (one of them with its output in a
+# compressed block, schema 5: exported and replayed byte for byte), and a
+# store newer than the binary is refused.
 . "$(dirname "$0")/lib.sh"
 FX="$NSGATE_SRC/tests/data/store-v1"
 S="$T/v1"
@@ -24,10 +25,45 @@ start_target --net --uts -- sleep 600
 "$NSGATE" enter -q --db "$S/sessions.db" --keys "$S/keys" -t "$TPID" -u --no-pty -r upgrade \
     -- /bin/echo recorded under schema 4 >"$T/out" 2>"$T/err"
 eq "a recorder of this release records into the old store" "0" "$?"
-eq "... which is now version 4" 4 "$(ver "$S/sessions.db")"
+eq "... which is now version 5" 5 "$(ver "$S/sessions.db")"
 "$NSGATE" verify --db "$S/sessions.db" --key "$FX/root.key" >"$T/out" 2>"$T/err"
 eq "old and new sessions verify after the upgrade" 0 "$?"
 eq "... all three OK" 3 "$(grep -c '^OK ' "$T/out")"
+
+# Schema 5: a session's output compressed in a block; read back exactly.
+cp "$S/sessions.db" "$T/blocks.db"
+seq 1 30000 >"$T/seq.want"
+"$NSGATE" enter -q --db "$T/blocks.db" --keys "$S/keys" -t "$TPID" -u --no-pty -r upgrade \
+    -- /usr/bin/seq 1 30000 >"$T/seq.got" 2>"$T/err"
+eq "a recorder writes into the upgraded store" 0 "$?"
+bid=$("$NSGATE" sessions --db "$T/blocks.db" --json 2>/dev/null | head -1 | jq -r .id)
+cnt=$(python3 - "$T/blocks.db" <<'PY'
+import sqlite3, sys
+d = sqlite3.connect(sys.argv[1])
+print(*d.execute("""select count(*), sum(raw_len) > 100000, sum(length(data)) < sum(raw_len) / 2
+    from event_blocks""").fetchone(),
+    d.execute("select count(*) from events where block_len is not null and length(data) > 0").fetchone()[0])
+PY
+)
+eq "... its output is in compressed blocks (rows hold none of it)" "1 1 1 0" "$(echo "$cnt" | sed 's/^[1-9][0-9]* /1 /')"
+"$NSGATE" export --db "$T/blocks.db" --key "$FX/root.key" -f jsonl "$bid" 2>/dev/null |
+    jq -r 'select(.kind == "o") | .data' | while read -r b; do printf %s "$b" | base64 -d; done >"$T/seq.export"
+check "... exported byte for byte" cmp -s "$T/seq.want" "$T/seq.export"
+"$NSGATE" replay --db "$T/blocks.db" --key "$FX/root.key" --no-timing --raw "$bid" >"$T/seq.replay" 2>"$T/err"
+check "... replayed byte for byte" cmp "$T/seq.want" "$T/seq.replay"
+"$NSGATE" verify --db "$T/blocks.db" --key "$FX/root.key" >"$T/out" 2>/dev/null
+eq "... and old and new sessions verify" "0 4" "$? $(grep -c '^OK ' "$T/out")"
+python3 - "$T/blocks.db" <<'PY'
+import sqlite3, sys
+d = sqlite3.connect(sys.argv[1])
+rowid, z = d.execute("select rowid, data from event_blocks order by rowid desc limit 1").fetchone()
+z = bytearray(z); z[100] ^= 1
+d.execute("update event_blocks set data = ? where rowid = ?", (bytes(z), rowid))
+d.commit()
+PY
+"$NSGATE" verify --db "$T/blocks.db" --key "$FX/root.key" "$bid" >"$T/out" 2>/dev/null
+eq "one byte of a block changed: not OK" 1 "$?"
+check "... TAMPERED" grep -q "^TAMPERED $bid" "$T/out"
 check "... and the ledger" grep -q '^LEDGER OK' "$T/out"
 cnt=$(python3 -c "
 import sqlite3,sys; d=sqlite3.connect(sys.argv[1])
@@ -77,7 +113,7 @@ check "... TAMPERED" grep -q '^TAMPERED' "$T/out"
 
 # A store newer than this binary is refused with a clear message.
 python3 -c "
-import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute('pragma user_version = 5'); d.commit()" "$T/tamper.db"
+import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute('pragma user_version = 6'); d.commit()" "$T/tamper.db"
 "$NSGATE" verify --db "$T/tamper.db" --key "$FX/root.key" >"$T/out" 2>"$T/err"
 rc=$?
 check "newer store: verify refuses (exit $rc)" test "$rc" -ne 0

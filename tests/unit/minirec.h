@@ -62,6 +62,8 @@ __attribute__((unused)) static int rec_begin(struct ng_store *s, struct ng_seale
     h.record_commands = 1;
     h.pty = 1;
     int r = ng_store_session_begin(s, &h, ret);
+    if (r == 0)
+        ng_store_session_coalesce(*ret, 0); /* one event per call */
     return r < 0 ? r : ng_sealer_session_start(sl, *ret);
 }
 
@@ -71,7 +73,8 @@ __attribute__((unused)) static int rec_events(struct ng_sealer *sl, struct ng_se
 {
     char buf[256];
     for (int i = 0; i < n; i++) {
-        int len = snprintf(buf, sizeof(buf), "line %d of output\r\n", i);
+        int len = snprintf(buf, sizeof(buf),
+                           "line %d of output, long enough that a batch fills a block\r\n", i);
         char kind = i % 5 == 4 ? 'i' : 'o';
         if (i % 6 == 2) { /* a command event, as the command recorder writes them */
             len = snprintf(buf, sizeof(buf),
