@@ -70,4 +70,31 @@ int ng_cmd_reveal_error(int err, int64_t seq, const char *path, const char *text
  * a header line, then one line per command. 0 or a negative errno. */
 int ng_cmd_print_commands(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], FILE *out);
 
+/* ---- reviews (cmd_review.c, cli.md "Reviews") ---- */
+#include "nsgate/audit.h"
+
+/* One look at a session by replay, export or watch: begin (as started,
+ * before anything is opened), open the store, find the session, log (which
+ * drops privileges for good), then read. */
+struct ng_review {
+    const struct ng_caller *caller;
+    struct ng_audit audit; /* opened while privileged */
+    int open_err;          /* ng_audit_open's, or -EPERM without privilege */
+    int host;              /* a policy file is there: an nsgate host, looks are logged */
+    int required;          /* review_audit = required */
+    int mediated;          /* the caller is in reviewers: the store is opened as root */
+    int host_store;        /* the store read is the host's (ng_cmd_default_db) */
+};
+void ng_review_begin(struct ng_review *rv, const struct ng_caller *caller);
+/* The store as the look may open it, and the session in it: with root's
+ * rights in mediated mode (the host's store only), else with the caller's.
+ * 0 or an exit status (said why). */
+int ng_review_open(struct ng_review *rv, const char *db, const char *session, struct ng_store **ret,
+                   uint8_t id[NG_STORE_ID_LEN]);
+/* TRUSTED_APP op=nsgate-review act=ACT (replay, export, watch) for session
+ * id, then the final drop. 0, or an exit status: 75 when the record cannot
+ * be sent under review_audit = required (best-effort: a warning). */
+int ng_review_log(struct ng_review *rv, const char *act, const uint8_t id[NG_STORE_ID_LEN]);
+void ng_review_end(struct ng_review *rv);
+
 #endif

@@ -40,6 +40,9 @@ enum ng_policy_key {
     K_SETENV,
     K_CALLER_REACH,
     K_MASK_ESCROW,
+    /* review accounting (policy.md "Reviews") */
+    K_REVIEW_AUDIT,
+    K_REVIEWERS,
     K_COUNT
 };
 

@@ -43,6 +43,8 @@ static const struct {
     [K_SETENV] = {"setenv", IN_ALLOW},
     [K_CALLER_REACH] = {"caller_reach", IN_DEFAULTS | IN_ALLOW},
     [K_MASK_ESCROW] = {"mask_escrow", IN_DEFAULTS | IN_ALLOW},
+    [K_REVIEW_AUDIT] = {"review_audit", IN_DEFAULTS},
+    [K_REVIEWERS] = {"reviewers", IN_DEFAULTS},
 };
 
 /* rule_keys below holds one bit per key. */
@@ -132,6 +134,9 @@ void ng_policy_free(struct ng_policy *p)
         free(p->escrows[i]);
     }
     free(p->escrows);
+    for (size_t i = 0; i < p->nreviewers; i++)
+        free(p->reviewers[i]);
+    free(p->reviewers);
     free(p->shell);
     free(p->file);
     free(p);
