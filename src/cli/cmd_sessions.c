@@ -18,22 +18,40 @@
 static const char usage[] =
     "Usage: nsgate sessions [--db FILE] [--user NAME] [--target TEXT] [--since TIME]\n"
     "                       [--until TIME] [--grep TEXT] [--command PATTERN] [--json]\n"
+    "       nsgate sessions --views SESSION --audit-log FILE... [--json]\n"
     "\n"
     "Lists recorded sessions, newest first. TIME is ISO 8601 (2026-11-29T08:10Z) or\n"
     "relative (2h, 3d). --target matches a pid or a container ID prefix; --grep finds\n"
     "sessions whose recorded output or input contains TEXT (ASCII case-insensitive);\n"
     "--command finds sessions that ran a command whose shell-quoted command line\n"
-    "matches the glob PATTERN (as replay --commands shows it; '*' '?' '[...]').\n";
+    "matches the glob PATTERN (as replay --commands shows it; '*' '?' '[...]').\n"
+    "--views SESSION lists every look at the session (replay, export, watch: who, when)\n"
+    "from the review records of the audit logs given (raw or enriched, rotated, .gz).\n";
+
+#define MAX_LOGS 64
 
 struct sessions_opts {
     const char *db;
     const char *grep;
     int json;
+    const char *views; /* --views SESSION */
+    const char *logs[MAX_LOGS];
+    size_t nlogs;
     int64_t now; /* for relative --since and --until */
     struct ng_session_filter f;
 };
 
-enum { OPT_USER = 256, OPT_TARGET, OPT_SINCE, OPT_UNTIL, OPT_GREP, OPT_JSON, OPT_COMMAND };
+enum {
+    OPT_USER = 256,
+    OPT_TARGET,
+    OPT_SINCE,
+    OPT_UNTIL,
+    OPT_GREP,
+    OPT_JSON,
+    OPT_COMMAND,
+    OPT_VIEWS,
+    OPT_AUDIT_LOG
+};
 
 static const struct ng_optdef sessions_opts_def[] = {
     {NG_OPT_DB, 0, "db", NG_OPT_ARG},
@@ -44,6 +62,8 @@ static const struct ng_optdef sessions_opts_def[] = {
     {OPT_GREP, 0, "grep", NG_OPT_ARG},
     {OPT_COMMAND, 0, "command", NG_OPT_ARG},
     {OPT_JSON, 0, "json", 0},
+    {OPT_VIEWS, 0, "views", NG_OPT_ARG},
+    {OPT_AUDIT_LOG, 0, "audit-log", NG_OPT_ARG},
     {'h', 'h', "help", 0},
     {0, 0, NULL, 0},
 };
@@ -73,6 +93,16 @@ static int sessions_opt(const struct ng_optval *v, void *ctx)
         return 0;
     case OPT_JSON:
         o->json = 1;
+        return 0;
+    case OPT_VIEWS:
+        o->views = v->arg;
+        return 0;
+    case OPT_AUDIT_LOG:
+        if (o->nlogs == MAX_LOGS) {
+            ng_err("at most %d --audit-log files", MAX_LOGS);
+            return -EINVAL;
+        }
+        o->logs[o->nlogs++] = v->arg;
         return 0;
     case OPT_SINCE:
     case OPT_UNTIL:
@@ -300,6 +330,13 @@ int ng_cmd_sessions(int argc, char **argv, const struct ng_caller *caller)
 
     if (st)
         return st < 0 ? 0 : st;
+    if (!o.views != !o.nlogs) {
+        ng_err("--views SESSION and --audit-log FILE go together");
+        fputs(usage, stderr);
+        return NG_EXIT_USAGE;
+    }
+    if (o.views)
+        return ng_cmd_views(o.views, o.logs, o.nlogs, o.json);
     st = ng_cmd_store_open(o.db, &s);
     if (st)
         return st;

@@ -96,5 +96,8 @@ int ng_review_open(struct ng_review *rv, const char *db, const char *session, st
  * be sent under review_audit = required (best-effort: a warning). */
 int ng_review_log(struct ng_review *rv, const char *act, const uint8_t id[NG_STORE_ID_LEN]);
 void ng_review_end(struct ng_review *rv);
+/* sessions --views SESSION --audit-log FILE... (cmd_views.c): the review
+ * records of the session in the logs. 0 or an exit status. */
+int ng_cmd_views(const char *session, const char *const *logs, size_t nlogs, int json);
 
 #endif

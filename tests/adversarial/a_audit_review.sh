@@ -91,6 +91,20 @@ check "outsider: export refused, nothing written" test ! -s "$T/x3"
 sleep 0.3
 eq "outsider: no review record (nothing was looked at)" "$n" "$(reviews | wc -l)"
 
+# ---- sessions --views: from a rotated, gzip-compressed log --------------------------
+n=$(wc -l <"$AUDIT_LOG")
+head -n $((n / 2)) "$AUDIT_LOG" | gzip -c >"$T/audit.log.2.gz"
+tail -n +$((n / 2 + 1)) "$AUDIT_LOG" >"$T/audit.log.1"
+"$B" sessions --views "$S" --audit-log "$T/audit.log.1" --audit-log "$T/audit.log.2.gz" >"$T/views" 2>"$T/views.err"
+eq "--views exits 0" 0 $?
+eq "--views lists every look, oldest first" "replay root 0|replay $ADV_USER $ADV_UID|export $ADV_USER $ADV_UID|export $ADV_USER $ADV_UID" \
+    "$(tail -n +2 "$T/views" | awk '{ printf "%s%s %s %s", (NR > 1 ? "|" : ""), $2, $3, $4 }')"
+"$B" sessions --views "${S:0:8}" --audit-log "$T/audit.log.2.gz" --audit-log "$T/audit.log.1" --json >"$T/views.json" 2>/dev/null
+eq "--views --json, by prefix, files in any order" "4 $S 4242" \
+    "$(jq -s 'length' "$T/views.json") $(jq -r .session "$T/views.json" | sort -u) $(jq -r 'select(.act == "replay" and .uid != 0) | .auid' "$T/views.json")"
+"$B" sessions --views "$S" >/dev/null 2>&1
+eq "--views without --audit-log is a usage error" 64 $?
+
 # ---- review_audit = required, the trail gone -------------------------------------
 policy required
 auditd_stop
