@@ -6,7 +6,9 @@
  *
  * MUST: the epoch secret is readable only between ng_fskey_lock_current and
  * ng_fskey_unlock inside one call here; between calls no secret is in memory
- * (fskey.h). Callers fork the entering child before ng_sealer_open.
+ * (fskey.h). ng_sealer_open reads only the public part of the key state;
+ * the secret is first read by the session's first seal, which nsgate makes
+ * after the entering child is forked, so the child never holds it.
  *
  * Every function returns 0 (or 1 where said) or a negative errno and never
  * prints; any failure means the session can no longer be sealed, and the

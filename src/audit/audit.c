@@ -17,6 +17,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+/* How long one wait for the kernel's reply to an audit status request may
+ * take (it answers at once; a lost reply must not hang a session). */
+#define NG_AUDIT_REPLY_MS 2000
+
 /* The inode of the initial user namespace (PROC_USER_INIT_INO, fixed by the
  * kernel since 3.8). A full identity uid_map alone does not prove it: root
  * can make a child namespace with the same map. */
@@ -413,7 +417,7 @@ int ng_audit_status(int fd, int *enabled, uint32_t *daemon_pid)
     /* The kernel answers at once; poll so a lost reply cannot hang us. */
     for (int tries = 0; tries < 8; tries++) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
-        int n = poll(&p, 1, 2000);
+        int n = poll(&p, 1, NG_AUDIT_REPLY_MS);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)

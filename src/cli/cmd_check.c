@@ -408,8 +408,7 @@ static int resolve_bare(struct check_opts *o, const struct ng_request *rq)
     } else {
         int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         r = root < 0 ? -errno : ng_progpath_resolve(root, o->program, resolved, sizeof(resolved));
-        if (root >= 0)
-            close(root);
+        ng_closep(&root);
     }
     if (r == -ENOENT)
         return ng_err("%s: not found in PATH (%s) in the %s filesystem", o->program,

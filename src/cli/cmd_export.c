@@ -114,8 +114,7 @@ static int replace_output(const char *path)
 
     if (pfd < 0 || fstat(pfd, &st) < 0) {
         ng_err("cannot replace %s: %s", path, strerror(errno));
-        if (pfd >= 0)
-            close(pfd);
+        ng_closep(&pfd);
         return -1;
     }
     if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1) {
@@ -140,8 +139,7 @@ static int replace_output(const char *path)
     }
     if (fd < 0 || ftruncate(fd, 0) < 0 || fcntl(fd, F_SETFL, 0) < 0) {
         ng_err("cannot replace %s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+        ng_closep(&fd);
         return -1;
     }
     return fd;

@@ -164,8 +164,7 @@ static int read_key_file(const char *path, uint8_t root[NG_FSKEY_PK_BYTES])
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
 
-    if (fd >= 0)
-        close(fd);
+    ng_closep(&fd);
     if (n < 0) {
         ng_err("cannot read the root key from %s: %s", path, strerror(errno));
         return NG_EXIT_NOINPUT;

@@ -129,8 +129,7 @@ static int prepare_v1(struct ng_cgroup_session *s, const char *target_text)
                     ng_parse_cgroup_v1_mount(mi, opt, mnt, sizeof(mnt)) == 0) {
                     int root = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
                     int d = root < 0 ? -errno : open_path(root, tpath);
-                    if (root >= 0)
-                        close(root);
+                    ng_closep(&root);
                     if (d < 0)
                         return d;
                     r = add_procs(s, d);

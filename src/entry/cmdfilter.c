@@ -1,6 +1,7 @@
 /* The command filter: built by the recorder, installed by the entering child
  * (see cmdfilter.h). */
 #include "nsgate/cmdfilter.h"
+#include "nsgate/util.h"
 
 #include <errno.h>
 #include <linux/seccomp.h>
@@ -53,8 +54,7 @@ static int export_bpf(scmp_filter_ctx ctx, struct ng_cmdfilter *f)
         r = -EIO;
     if (r == 0)
         f->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
-    if (fd >= 0)
-        close(fd);
+    ng_closep(&fd);
     return r;
 }
 

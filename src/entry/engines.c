@@ -151,8 +151,7 @@ static void walk_storage(const char *root, ng_engine_pair_fn fn, void *ctx)
     struct dirent *e;
 
     if (!d) {
-        if (dfd >= 0)
-            close(dfd);
+        ng_closep(&dfd);
         return;
     }
     while ((e = readdir(d))) {
@@ -176,8 +175,7 @@ static void walk_docker(const char *root, const char *only_id, ng_engine_pair_fn
     struct dirent *e;
 
     if (!d) {
-        if (dfd >= 0)
-            close(dfd);
+        ng_closep(&dfd);
         return;
     }
     while ((e = readdir(d))) {

@@ -8,6 +8,7 @@
  * nsgate itself; the target's confinement (confine.h) as the very last
  * step; execve. */
 #include "nsgate/enter.h"
+#include "nsgate/exitcode.h"
 #include "nsgate/isolate.h"
 #include "nsgate/util.h"
 
@@ -49,14 +50,14 @@ int ng_enter_needs_fork(ng_nsset ns, int isolate)
 static void setup_stdio(const struct ng_entry_plan *p)
 {
     if (setsid() < 0)
-        fail(p, 70, errno, "setsid");
+        fail(p, NG_EXIT_INTERNAL, errno, "setsid");
     for (int fd = 0; fd < 3; fd++)
         if (p->stdio[fd] != fd && dup2(p->stdio[fd], fd) < 0)
-            fail(p, 70, errno, "dup2 of standard streams");
+            fail(p, NG_EXIT_INTERNAL, errno, "dup2 of standard streams");
     /* After a pid fork the program (inside the target's pid namespace) takes
      * the terminal itself; see fork_if_needed. */
     if (p->ctty && !ng_enter_needs_fork(p->ns, p->isolate) && ioctl(0, TIOCSCTTY, 0) < 0)
-        fail(p, 70, errno, "TIOCSCTTY");
+        fail(p, NG_EXIT_INTERNAL, errno, "TIOCSCTTY");
 }
 
 static void enter_namespaces(const struct ng_entry_plan *p)
@@ -73,16 +74,16 @@ static void enter_namespaces(const struct ng_entry_plan *p)
                 continue;
             }
             if (errno == ESRCH)
-                fail(p, 69, errno, "the target exited before entry");
+                fail(p, NG_EXIT_TARGET, errno, "the target exited before entry");
             if (pass == 1) {
                 char what[64];
                 snprintf(what, sizeof(what), "setns %s", ng_ns_table[i].name);
-                fail(p, 70, errno, what);
+                fail(p, NG_EXIT_INTERNAL, errno, what);
             }
         }
     }
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-        fail(p, 70, errno, "PR_SET_DUMPABLE");
+        fail(p, NG_EXIT_INTERNAL, errno, "PR_SET_DUMPABLE");
 }
 
 /* The target may have switched namespaces between the decision and setns:
@@ -98,9 +99,10 @@ static void recheck_identity(const struct ng_entry_plan *p)
         snprintf(path, sizeof(path), "thread-self/ns/%s%s", ng_ns_table[i].proc,
                  i == NG_NS_PID || i == NG_NS_TIME ? "_for_children" : "");
         if (fstatat(p->host_proc_fd, path, &st, 0) < 0)
-            fail(p, 70, errno, "cannot read the entered namespaces");
+            fail(p, NG_EXIT_INTERNAL, errno, "cannot read the entered namespaces");
         if ((uint64_t)st.st_dev != p->t->ns[i].dev || (uint64_t)st.st_ino != p->t->ns[i].ino)
-            fail(p, 69, 0, "the target changed its namespaces between decision and entry");
+            fail(p, NG_EXIT_TARGET, 0,
+                 "the target changed its namespaces between decision and entry");
     }
 }
 
@@ -114,14 +116,14 @@ static void set_root(const struct ng_entry_plan *p, char *cwd, size_t sz)
     cwd[0] = '\0';
     if (p->root_fd >= 0) {
         if (fchdir(p->root_fd) < 0 || chroot(".") < 0)
-            fail(p, 70, errno, "cannot enter the target's root directory");
+            fail(p, NG_EXIT_INTERNAL, errno, "cannot enter the target's root directory");
     }
     /* A cwd outside the root just set (the target chrooted without chdir)
      * would let the program walk out: getcwd does not start with '/'. */
     if (!p->wd && p->cwd_fd >= 0 && fchdir(p->cwd_fd) == 0 && (!getcwd(cwd, sz) || cwd[0] != '/'))
         cwd[0] = '\0';
     if (chdir("/") < 0)
-        fail(p, 70, errno, "cannot change to /");
+        fail(p, NG_EXIT_INTERNAL, errno, "cannot change to /");
 }
 
 /* After the credentials are final: the program's user reaches its working
@@ -135,14 +137,14 @@ static void set_cwd(const struct ng_entry_plan *p, const char *cwd)
             char what[240];
             snprintf(what, sizeof(what), "cannot change to the working directory %.160s%s (-w)",
                      p->wd, strlen(p->wd) > 160 ? "..." : "");
-            fail(p, 70, errno, what);
+            fail(p, NG_EXIT_INTERNAL, errno, what);
         }
         return;
     }
     if (cwd[0] == '/' && chdir(cwd) == 0)
         return;
     if (chdir("/") < 0)
-        fail(p, 70, errno, "cannot change to /");
+        fail(p, NG_EXIT_INTERNAL, errno, "cannot change to /");
 }
 
 /* The grandchild, isolating: a user namespace of its own, created while it
@@ -153,18 +155,18 @@ static void own_userns(const struct ng_entry_plan *p, int ready_w, int mapped_r)
     char c;
 
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-        fail(p, 70, errno, "PR_SET_PDEATHSIG");
+        fail(p, NG_EXIT_INTERNAL, errno, "PR_SET_PDEATHSIG");
     if (unshare(CLONE_NEWUSER) < 0)
-        fail(p, 70, errno,
+        fail(p, NG_EXIT_INTERNAL, errno,
              "cannot create the user namespace that keeps the caller out of the session");
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-        fail(p, 70, errno, "PR_SET_DUMPABLE");
+        fail(p, NG_EXIT_INTERNAL, errno, "PR_SET_DUMPABLE");
     if (write(ready_w, "u", 1) != 1 || read(mapped_r, &c, 1) != 1)
-        _exit(70); /* the parent failed and said why */
+        _exit(NG_EXIT_INTERNAL); /* the parent failed and said why */
     (void)close(ready_w);
     (void)close(mapped_r);
     if (ng_isolate_check_map(p->host_proc_fd, p->creds->ids.uid, p->isolate_uid) < 0)
-        fail(p, 70, EPERM, "nsgate's user namespace is not mapped as planned");
+        fail(p, NG_EXIT_INTERNAL, EPERM, "nsgate's user namespace is not mapped as planned");
 }
 
 /* The parent, isolating: map the grandchild's new user namespace. A
@@ -178,11 +180,11 @@ static void map_userns(const struct ng_entry_plan *p, pid_t pid, int ready_r, in
     int r = ng_isolate_write_maps(p->host_proc_fd, pid, p->uid_map, p->gid_map);
     if (r < 0) {
         (void)kill(pid, SIGKILL);
-        fail(p, 70, -r, "cannot write the maps of nsgate's user namespace");
+        fail(p, NG_EXIT_INTERNAL, -r, "cannot write the maps of nsgate's user namespace");
     }
     if (write(mapped_w, "m", 1) != 1) {
         (void)kill(pid, SIGKILL);
-        fail(p, 70, errno, "cannot hand over nsgate's user namespace");
+        fail(p, NG_EXIT_INTERNAL, errno, "cannot hand over nsgate's user namespace");
     }
 }
 
@@ -195,17 +197,17 @@ static void fork_if_needed(const struct ng_entry_plan *p)
     if (!ng_enter_needs_fork(p->ns, p->isolate))
         return;
     if (p->isolate && (pipe2(ready, O_CLOEXEC) < 0 || pipe2(mapped, O_CLOEXEC) < 0))
-        fail(p, 70, errno, "pipe");
+        fail(p, NG_EXIT_INTERNAL, errno, "pipe");
     pid_t pid = fork();
     if (pid < 0)
-        fail(p, 70, errno, "fork after entering the namespaces");
+        fail(p, NG_EXIT_INTERNAL, errno, "fork after entering the namespaces");
     if (pid == 0) {
         (void)close(p->status_fd);
         /* Terminal mode: the program leads a session of its own inside the
          * target's pid namespace, so its shell's job control never refers to
          * a process it cannot see (the entering child stays outside). */
         if (p->ctty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0))
-            fail(p, 70, errno, "setsid/TIOCSCTTY after the fork");
+            fail(p, NG_EXIT_INTERNAL, errno, "setsid/TIOCSCTTY after the fork");
         if (p->isolate) {
             (void)close(ready[0]);
             (void)close(mapped[1]);
@@ -228,7 +230,7 @@ static void fork_if_needed(const struct ng_entry_plan *p)
     int st;
     while (waitpid(pid, &st, 0) < 0)
         if (errno != EINTR)
-            _exit(70);
+            _exit(NG_EXIT_INTERNAL);
     (void)!write(p->status_fd, &st, sizeof(st));
     _exit(0);
 }
@@ -239,7 +241,8 @@ static void check_not_self(const struct ng_entry_plan *p)
     /* CVE-2019-5736: a target's program that resolves to our own image
      * (e.g. a link to /proc/self/exe) is never executed. */
     if (stat(p->argv[0], &st) == 0 && st.st_dev == p->self_dev && st.st_ino == p->self_ino)
-        fail(p, 126, EPERM, "the program inside the target is nsgate itself; refusing");
+        fail(p, NG_EXIT_CANNOT_EXEC, EPERM,
+             "the program inside the target is nsgate itself; refusing");
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -279,21 +282,21 @@ void ng_enter_child(const struct ng_entry_plan *p)
     char cwd[4096];
 
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-        fail(p, 70, errno, "PR_SET_PDEATHSIG");
+        fail(p, NG_EXIT_INTERNAL, errno, "PR_SET_PDEATHSIG");
     /* The recorder may have died before the parent-death signal was armed. */
     if (getppid() != p->recorder)
-        _exit(70);
+        _exit(NG_EXIT_INTERNAL);
     /* Nothing is entered before the recorder says the session is on record;
      * its death closes the pipe (our copy of the write end goes first). */
     char go;
     close_unneeded(p); /* the go pipe's write end too */
     if (p->go_fd >= 0 && read(p->go_fd, &go, 1) != 1)
-        _exit(70);
+        _exit(NG_EXIT_INTERNAL);
     setup_stdio(p);
     if (p->cg && ng_cgroup_session_join(p->cg) < 0)
-        fail(p, 70, errno, "cannot join the session's cgroup");
+        fail(p, NG_EXIT_INTERNAL, errno, "cannot join the session's cgroup");
     if (ng_creds_pre_setns() < 0)
-        fail(p, 70, errno, "setgroups before setns");
+        fail(p, NG_EXIT_INTERNAL, errno, "setgroups before setns");
     enter_namespaces(p);
     recheck_identity(p);
     fork_if_needed(p);
@@ -307,7 +310,7 @@ void ng_enter_child(const struct ng_entry_plan *p)
     if (p->cmdfilter) {
         int e = ng_cmdfilter_install(p->cmdfilter, p->cmd_sock);
         if (e < 0)
-            fail(p, 70, -e, "cannot install the command filter");
+            fail(p, NG_EXIT_INTERNAL, -e, "cannot install the command filter");
     }
     /* The target's filters go on last, after the credentials are set and
      * verified; without no_new_privs they need CAP_SYS_ADMIN, held until
@@ -317,10 +320,10 @@ void ng_enter_child(const struct ng_entry_plan *p)
     cr.prm |= hold;
     cr.eff |= hold;
     if (ng_creds_apply(&cr, p->last_cap, p->host_proc_fd, &why) < 0)
-        fail(p, 70, errno, why ? why : "credentials");
+        fail(p, NG_EXIT_INTERNAL, errno, why ? why : "credentials");
     /* Credential changes cleared the parent-death signal. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-        fail(p, 70, errno, "PR_SET_PDEATHSIG");
+        fail(p, NG_EXIT_INTERNAL, errno, "PR_SET_PDEATHSIG");
     set_cwd(p, cwd);
     check_not_self(p);
     sigemptyset(&empty);
@@ -329,13 +332,14 @@ void ng_enter_child(const struct ng_entry_plan *p)
     sigprocmask(SIG_SETMASK, &empty, NULL);
     /* Only 0, 1, 2 survive execve; the error pipe closes on success. */
     if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-        fail(p, 70, errno, "close_range");
+        fail(p, NG_EXIT_INTERNAL, errno, "close_range");
     if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
-        fail(p, 70, 0, "process became dumpable before execve");
+        fail(p, NG_EXIT_INTERNAL, 0, "process became dumpable before execve");
     int e = ng_confine_apply(p->confine, p->host_proc_fd, &why);
     if (e < 0)
-        fail(p, 70, -e, why);
+        fail(p, NG_EXIT_INTERNAL, -e, why);
     execve(p->argv[0], p->argv, p->envp);
     e = errno;
-    fail(p, e == ENOENT || e == ENOTDIR ? 127 : 126, e, "cannot execute the program");
+    fail(p, e == ENOENT || e == ENOTDIR ? NG_EXIT_NOT_FOUND : NG_EXIT_CANNOT_EXEC, e,
+         "cannot execute the program");
 }

@@ -248,8 +248,7 @@ int ng_harden_reset_state(const char **why)
     }
     int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
     if (fd < 0 || ng_write_all(fd, "0\n", 2) < 0) {
-        if (fd >= 0)
-            close(fd);
+        ng_closep(&fd);
         return *why = "cannot reset oom_score_adj", -EIO;
     }
     close(fd);

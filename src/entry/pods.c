@@ -160,8 +160,7 @@ static int pick_container(DIR *pods, const char *ns, const char *pod, const stru
         DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
         struct dirent *e;
         if (!d) {
-            if (fd >= 0)
-                close(fd);
+            ng_closep(&fd);
             continue;
         }
         while ((e = readdir(d))) {

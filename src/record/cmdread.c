@@ -228,8 +228,7 @@ static int64_t parent_ns_pid(struct ng_cmdrec *c, pid_t ppid)
 
     if (c->parent_dir >= 0 && c->parent == ppid && faccessat(c->parent_dir, "stat", F_OK, 0) == 0)
         return c->parent_ns;
-    if (c->parent_dir >= 0)
-        close(c->parent_dir);
+    ng_closep(&c->parent_dir);
     snprintf(name, sizeof(name), "%d", (int)ppid);
     c->parent = ppid;
     c->parent_ns = 0;
@@ -269,8 +268,7 @@ int ng_cmdread_open(const struct ng_cmdrec *c, struct ng_cmd_info *in, pid_t tid
 {
     char name[32], root[PATH_MAX + 1];
 
-    if (in->dir >= 0)
-        close(in->dir);
+    ng_closep(&in->dir);
     in->tid = tid;
     snprintf(name, sizeof(name), "%d", (int)tid);
     in->dir = openat(c->proc_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -332,8 +330,7 @@ int ng_cmdread_after(struct ng_cmd_info *in, char **ret_exe)
         if (got < PAGE) /* the kernel fills a read up to the end of argv */
             break;
     }
-    if (fd >= 0)
-        close(fd);
+    ng_closep(&fd);
     if (n <= 0) { /* nothing to read: keep what was read before */
         free(buf);
         return 0;
@@ -351,8 +348,7 @@ int ng_cmdread_after(struct ng_cmd_info *in, char **ret_exe)
 
 void ng_cmdread_free(struct ng_cmd_info *in)
 {
-    if (in->dir >= 0)
-        close(in->dir);
+    ng_closep(&in->dir);
     in->dir = -1;
     free(in->root);
     in->root = NULL;

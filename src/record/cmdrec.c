@@ -442,10 +442,8 @@ void ng_cmdrec_free(struct ng_cmdrec *c)
     free(c->flight);
     free(c->uid_map);
     free(c->gid_map);
-    if (c->listener >= 0)
-        close(c->listener);
-    if (c->parent_dir >= 0)
-        close(c->parent_dir);
+    ng_closep(&c->listener);
+    ng_closep(&c->parent_dir);
     memset(c, 0, sizeof(*c));
     c->listener = c->parent_dir = -1;
 }

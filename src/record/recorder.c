@@ -1,5 +1,5 @@
 /* Recording of the relayed bytes (see recorder.h). */
-#include "nsgate/recorder.h"
+#include "recorder_int.h"
 #include "nsgate/escrow.h"
 
 #include <errno.h>
@@ -164,8 +164,8 @@ int ng_recorder_tick(void *ctx, enum ng_end_reason *reason)
     const char *why = NULL;
     int e = ng_store_flush(r->sess);
 
-    if (e == 0 && r->seal)
-        e = r->seal(r->seal_ctx);
+    if (e == 0)
+        e = ng_recorder_seal(r);
     if (e < 0) {
         *reason = NG_END_RECORD_FAIL;
         return e;

@@ -1,6 +1,7 @@
 /* The relay (see relay.h): pipe mode (three pipes) and terminal mode (one
  * pty master). One poll loop, bounded buffers. */
 #include "nsgate/relay.h"
+#include "nsgate/exitcode.h"
 #include "nsgate/util.h"
 
 #include <errno.h>
@@ -370,18 +371,18 @@ int ng_relay_exit_status(const struct ng_relay_result *res)
             return WEXITSTATUS(res->wait_status);
         if (WIFSIGNALED(res->wait_status))
             return 128 + WTERMSIG(res->wait_status);
-        return 70;
+        return NG_EXIT_INTERNAL;
     case NG_END_MAX_SESSION:
     case NG_END_IDLE:
-        return 124;
+        return NG_EXIT_TIMEOUT;
     case NG_END_SIGNAL:
         return 128 + res->signal;
     case NG_END_RECORD_FAIL:
     case NG_END_OUTPUT_LIMIT:
-        return 74;
+        return NG_EXIT_STORAGE;
     case NG_END_AUDIT_LOST:
-        return 75;
+        return NG_EXIT_AUDIT;
     default:
-        return 70;
+        return NG_EXIT_INTERNAL;
     }
 }

@@ -294,7 +294,7 @@ int ng_sealer_session_end(struct ng_sealer *sl, struct ng_session *sess, int exi
                           const char *reason)
 {
     struct sealed_session **link, *ss = find(sl, ng_store_session_id(sess), &link);
-    int r, rend;
+    int own = 0, r, rend;
 
     if (!ss)
         return -ENOENT;
@@ -302,9 +302,15 @@ int ng_sealer_session_end(struct ng_sealer *sl, struct ng_session *sess, int exi
     rend = ng_store_session_end(sess, exit_status, reason);
     r = lock_key(sl);
     if (r == 0) {
-        r = seal_session(sl, ss, sess);
+        /* The final seal and the ledger's end entry in one transaction: a
+         * full disk leaves neither (the session then verifies INCOMPLETE),
+         * never a sealed end the ledger does not know. */
+        r = ng_store_txn_begin(sl->st, &own);
+        if (r == 0)
+            r = seal_session(sl, ss, sess);
         if (r == 0)
             r = ledger_add(sl, ss->id, NG_LEDGER_END, (int64_t)ss->last.last_seq, ss->last.head);
+        r = ng_store_txn_end(sl->st, own, r);
         ng_fskey_unlock(sl->key);
     }
     free(ss);

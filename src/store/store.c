@@ -329,8 +329,7 @@ static int open_dir(const char *path, int create, int *ret_fd, struct stat *ret_
     if (r == 0)
         r = check_owner_mode(&st);
     if (r < 0) {
-        if (fd >= 0)
-            close(fd);
+        ng_closep(&fd);
         return r;
     }
     *ret_fd = fd;
@@ -494,8 +493,7 @@ int ng_store_open(const char *path, struct ng_store **ret)
     r = open_dir(path, 1, &dirfd, &dir);
     if (r == 0)
         r = check_db_file(dirfd, &dir, path, &st);
-    if (dirfd >= 0)
-        close(dirfd);
+    ng_closep(&dirfd);
     if (r == 0)
         r = open_sqlite(s, path, SQLITE_OPEN_READWRITE, &st);
     if (r == 0)
@@ -563,8 +561,7 @@ void ng_store_close(struct ng_store *s)
     if (!s)
         return;
     sqlite3_close_v2(s->db);
-    if (s->live_dirfd >= 0)
-        close(s->live_dirfd);
+    ng_closep(&s->live_dirfd);
     free(s);
 }
 
