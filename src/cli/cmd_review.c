@@ -42,8 +42,8 @@ static int is_reviewer(const struct ng_policy *p, const struct ng_caller *c)
 }
 
 /* The policy's review keys. No policy file: not an nsgate host, nothing to
- * account for. A policy that cannot be read or parsed: its defaults
- * (best-effort, no reviewers), with a warning. */
+ * account for. A policy that cannot be read or parsed, or is unsafe (owner,
+ * mode): its defaults (best-effort, no reviewers), with a warning. */
 static void review_policy(struct ng_review *rv)
 {
     const char *env = getenv("NSGATE_POLICY"); /* kept for real root only (harden.c) */
@@ -55,7 +55,8 @@ static void review_policy(struct ng_review *rv)
     const char *why = NULL;
     char *buf = NULL;
     size_t len;
-    int r = ng_policy_load(path, NG_POLICY_LOAD_UNSAFE_OK, &buf, &len, &why);
+    /* checked as enter checks it: an unsafe file grants no reviewer */
+    int r = ng_policy_load(path, 0, &buf, &len, &why);
 
     if (r == -ENOENT)
         return;

@@ -4,8 +4,9 @@
 # TRUSTED_APP op=nsgate-review record each, with act, uuid and the viewer's
 # uid, auid and name; a member of the policy's reviewers group reads the
 # root-only store through the setuid binary (mediated mode) and is logged
-# the same; the attack: a user outside reviewers tries the same and is
-# refused, with nothing read. Under review_audit = required with the audit
+# the same; the attacks: a user outside reviewers tries the same, and a
+# reviewers key in a policy file others may write is used; both refused,
+# with nothing read. Under review_audit = required with the audit
 # trail gone, replay and export of the host's store exit 75, verify still
 # works.
 . "$(dirname "$0")/../integration/lib.sh"
@@ -90,6 +91,15 @@ as_user "$B" export -f jsonl --key "$KEY" "$S" >"$T/x3" 2>/dev/null
 check "outsider: export refused, nothing written" test ! -s "$T/x3"
 sleep 0.3
 eq "outsider: no review record (nothing was looked at)" "$n" "$(reviews | wc -l)"
+
+# ---- the attack: reviewers named in a policy file that others may write ----------
+chmod 664 "$T/etc/policy.ini"
+as_reviewer "$B" replay --no-timing --key "$KEY" "$S" >"$T/r6" 2>"$T/e6"
+st=$?
+check "unsafe policy: its reviewers get nothing (exit $st)" test "$st" -ne 0
+check "... nothing shown" sh -c "! grep -q reviewed-output '$T/r6'"
+check "... and it says the policy is unsafe" grep -q "writable by group or other" "$T/e6"
+chmod 644 "$T/etc/policy.ini"
 
 # ---- sessions --views: from a rotated, gzip-compressed log --------------------------
 n=$(wc -l <"$AUDIT_LOG")
