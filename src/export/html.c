@@ -46,7 +46,9 @@ static const char page_css[] =
     "#ng-browser-verdict{font-weight:bold;margin:0 0 .4em 0}"
     "#ng-browser-verdict.ok{color:#060}#ng-browser-verdict.incomplete{color:#850}"
     "#ng-browser-verdict.tampered{color:#c00;font-size:1.2em}"
-    "#ng-key{font-family:monospace;width:40em;max-width:90%}";
+    "#ng-key{font-family:monospace;width:40em;max-width:90%}"
+    "#ng-verified-header{margin-top:.5em}#ng-verified-header th{text-align:left;padding-right:1em}"
+    "#ng-verified-header td{font-family:monospace;white-space:pre-wrap;word-break:break-all}";
 
 /* ---- text -------------------------------------------------------------- */
 
@@ -374,7 +376,8 @@ static const char browser_block[] =
     "the address as #key=HEX).</p>\n"
     "<form id=\"ng-key-form\"><label>Root public key (64 hex digits): "
     "<input id=\"ng-key\" name=\"key\" autocomplete=\"off\" spellcheck=\"false\" "
-    "maxlength=\"64\"></label> <button type=\"submit\">Verify here</button></form></div>\n";
+    "maxlength=\"64\"></label> <button type=\"submit\">Verify here</button></form>\n"
+    "<table id=\"ng-verified-header\" hidden></table></div>\n";
 
 static int unsafe_script(const char *s, size_t len)
 {

@@ -388,6 +388,51 @@
     else
       show("tampered", "TAMPERED at seq=" + r.seq + ": " + r.what + " (root key " + key + ")." + note);
     document.body.setAttribute("data-browser-verdict", r.word);
+    showHeader(r);
+  }
+
+  /* Text as the exporter's metadata shows it (cli.md "Untrusted text"):
+   * controls, C1 and bidirectional controls as \xNN of their bytes. */
+  function safe(str) {
+    return str.replace(/[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\\]/g, function (ch) {
+      if (ch === "\\") return "\\\\";
+      return Array.prototype.map.call(enc.encode(ch), function (x) { return "\\x" + (x < 16 ? "0" : "") + x.toString(16); }).join("");
+    });
+  }
+
+  /* What the verified header row says (the exporter's metadata table above
+   * is only the exporter's word): shown once a good seal covers the header. */
+  function showHeader(r) {
+    var t = document.getElementById("ng-verified-header");
+    if (!t) return;
+    t.textContent = "";
+    if (r.word === "TAMPERED" && r.seq === 0n || r.sealed < 0n) { t.hidden = true; return; }
+    var cols = E.meta && E.meta.header, td = new TextDecoder();
+    function val(name) {
+      var c = column(cols, name);
+      if (!c || c[1] === "null") return null;
+      if (c[1] === "integer") return String(int64(c[2]));
+      var b = b64(c[2]), words = [], from = 0;
+      if (!b) return null;
+      if (name !== "argv") return safe(td.decode(b));
+      for (var i = 0; i < b.length; i++)
+        if (b[i] === 0) { words.push(quoteWord(b.subarray(from, i))); from = i + 1; }
+      return words.join(" ");
+    }
+    var start = val("start_ns");
+    [["user", val("user_name") + " (uid " + val("uid") + ")"], ["host", val("host")],
+     ["start", start && new Date(Number(BigInt(start) / 1000000n)).toISOString()],
+     ["command", val("argv")], ["reason", val("reason")], ["rule", val("rule")],
+     ["target", "pid " + val("target_pid") + (val("target_container") ? ", container " + val("target_container") : "")],
+     ["terminal", val("mode")]].forEach(function (kv) {
+      var tr = document.createElement("tr"), th = document.createElement("th"), td2 = document.createElement("td");
+      th.textContent = kv[0];
+      td2.textContent = kv[1] === null ? "-" : kv[1];
+      tr.appendChild(th);
+      tr.appendChild(td2);
+      t.appendChild(tr);
+    });
+    t.hidden = false;
   }
 
   function keyFromHash() {

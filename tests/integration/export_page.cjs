@@ -36,6 +36,10 @@ const { chromium } = require(path.join(process.env.NSGATE_BUILD, "web/node_modul
     const v = document.getElementById("ng-browser-verdict");
     return v ? v.textContent : null;
   });
+  out.verified_header = await page.evaluate(() => {
+    const t = document.getElementById("ng-verified-header");
+    return t && !t.hidden ? t.innerText : null;
+  });
   out.started = await page.evaluate(() => document.body.getAttribute("data-player"));
   out.verification = await page.evaluate(() => {
     const v = document.getElementById("verification");

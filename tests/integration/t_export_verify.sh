@@ -26,7 +26,7 @@ verify_word() { "$NSGATE" verify "$@" 2>/dev/null | head -1 | sed -E 's/^([A-Z]+
 page_word() { j .browser_verdict | sed -E 's/^([A-Z]+)( at)?( seq=[0-9]+)?.*/\1\3/'; }
 
 start_target --pid --mount-proc --net --uts -- sleep 600
-"$NSGATE" enter -q -t "$TPID" -n -- /bin/sh -c \
+"$NSGATE" enter -q -t "$TPID" -n -r 'INC-7 <b>bold</b></script>' -- /bin/sh -c \
     'echo hello reviewer; /bin/echo second-line; printf "bad \377 end\n"; exit 3' >/dev/null 2>&1
 S=$(sid_of_last)
 "$NSGATE" export --key "$KEY" -f html -o "$T/s.html" "$S" 2>/dev/null
@@ -49,10 +49,13 @@ clean "right key"
 check "the player shows the verified output" sh -c "jq -r .terminal $T/page.json | grep -q 'hello reviewer'"
 check "the commands are listed from the verified events" sh -c "jq -r '.commands[]' $T/page.json | grep -q '/bin/echo second-line pid'"
 check "the exit is a marker" sh -c "jq -r .markers $T/page.json | grep -q 'exit 3'"
+check "the verified header is shown: the command" sh -c "jq -r .verified_header $T/page.json | grep -qF \"command	/bin/sh -c 'echo hello reviewer;\""
+check "... the reason, as text" sh -c "jq -r .verified_header $T/page.json | grep -qF 'reason	INC-7 <b>bold</b></script>'"
 check "the exporter's own banner is still there, apart" sh -c "jq -r .verification.text $T/page.json | grep -q '^Verification: OK'"
 
 page "$T/s.html"
 check "without a key the page says that no key was given" sh -c "jq -r .browser_verdict $T/page.json | grep -q '^No key given'"
+eq "... and shows no verified header" null "$(j .verified_header)"
 check "... and still plays the chained events" sh -c "jq -r .terminal $T/page.json | grep -q 'hello reviewer'"
 clean "no key"
 
