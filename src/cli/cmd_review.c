@@ -133,13 +133,15 @@ static void viewer(const struct ng_caller *c, char *name, size_t size, uint32_t 
     }
 }
 
-int ng_review_log(struct ng_review *rv, const char *act, const uint8_t id[NG_STORE_ID_LEN])
+int ng_review_note(struct ng_review *rv, const char *act, const uint8_t id[NG_STORE_ID_LEN])
 {
     char uuid[NG_UUID_STR], name[256];
     const char *why = NULL;
     int r = rv->open_err;
 
-    if (rv->host && r == 0) {
+    if (!rv->host)
+        return 0;
+    if (r == 0) {
         struct ng_audit_review e = {.act = act, .uuid = uuid, .acct = name, .uid = rv->caller->uid};
         ng_uuid_format(id, uuid);
         viewer(rv->caller, name, sizeof(name), &e.auid);
@@ -147,12 +149,7 @@ int ng_review_log(struct ng_review *rv, const char *act, const uint8_t id[NG_STO
         if (r == 0)
             r = ng_audit_log_review(&rv->audit, &e);
     }
-    ng_audit_close(&rv->audit);
-    /* The record is out (or cannot be): privileges go now, whatever follows. */
-    int st = ng_cmd_drop(rv->caller);
-    if (st)
-        return st;
-    if (!rv->host || r == 0)
+    if (r == 0)
         return 0;
     if (!why)
         why =
@@ -164,6 +161,16 @@ int ng_review_log(struct ng_review *rv, const char *act, const uint8_t id[NG_STO
     }
     ng_warn("this %s is not logged to the audit trail: %s", act, why);
     return 0;
+}
+
+int ng_review_log(struct ng_review *rv, const char *act, const uint8_t id[NG_STORE_ID_LEN])
+{
+    int st = ng_review_note(rv, act, id);
+
+    ng_audit_close(&rv->audit);
+    /* The record is out (or cannot be): privileges go now, whatever follows. */
+    int dr = ng_cmd_drop(rv->caller);
+    return dr ? dr : st;
 }
 
 void ng_review_end(struct ng_review *rv)

@@ -92,8 +92,13 @@ void ng_review_begin(struct ng_review *rv, const struct ng_caller *caller);
 int ng_review_open(struct ng_review *rv, const char *db, const char *session, struct ng_store **ret,
                    uint8_t id[NG_STORE_ID_LEN]);
 /* TRUSTED_APP op=nsgate-review act=ACT (replay, export, watch) for session
- * id, then the final drop. 0, or an exit status: 75 when the record cannot
- * be sent under review_audit = required (best-effort: a warning). */
+ * id, sent while privileged (ng_review_begin opened the socket; a command
+ * with its own privilege steps, such as watch, calls this before its
+ * drop). 0, or an exit status: 75 when the record cannot be sent under
+ * review_audit = required for the host's store (best-effort: a warning).
+ * host_store is set by ng_review_open, or by the caller. */
+int ng_review_note(struct ng_review *rv, const char *act, const uint8_t id[NG_STORE_ID_LEN]);
+/* ng_review_note, then the final drop (ng_cmd_drop). */
 int ng_review_log(struct ng_review *rv, const char *act, const uint8_t id[NG_STORE_ID_LEN]);
 void ng_review_end(struct ng_review *rv);
 /* sessions --views SESSION --audit-log FILE... (cmd_views.c): the review
