@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "nsgate/harden.h"
@@ -90,20 +91,32 @@ void ng_review_begin(struct ng_review *rv, const struct ng_caller *caller)
 }
 
 /* The host's store (the default one, or NSGATE_DB for real root) is what
- * mediated mode opens as root and what review_audit = required guards; a
- * --db elsewhere is opened with the caller's rights and its looks logged
- * best-effort. The session is found in the same window, so every file the
- * store opens is opened with the same rights. */
+ * mediated mode opens as root (by that name only) and what review_audit =
+ * required guards (by any name); a --db elsewhere is opened with the
+ * caller's rights and its looks logged best-effort. The session is found in the same window, so
+ * every file the store opens is opened with the same rights. */
+/* Another name of the host's store (a second slash, a ./) is the host's
+ * store too, so review_audit = required cannot be stepped around: the same
+ * file, looked at with the caller's rights. */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 int ng_review_open(struct ng_review *rv, const char *db, const char *session, struct ng_store **ret,
                    uint8_t id[NG_STORE_ID_LEN])
 {
-    rv->host_store = strcmp(db, ng_cmd_default_db()) == 0;
-    int as_caller = !(rv->mediated && rv->host_store) && rv->caller->setuid_start, st;
+    int by_name = strcmp(db, ng_cmd_default_db()) == 0;
+    int as_caller = !(rv->mediated && by_name) && rv->caller->setuid_start, st;
 
     if (as_caller && ng_harden_act_as_caller(rv->caller, 1) < 0) {
         ng_err("cannot take the caller's rights to open %s", db);
         return NG_EXIT_INTERNAL;
     }
+    rv->host_store = by_name || same_file(db, ng_cmd_default_db());
     st = ng_cmd_store_open(db, ret);
     if (st == 0 && (st = ng_cmd_store_find(*ret, session, id)) != 0)
         ng_store_close(*ret);

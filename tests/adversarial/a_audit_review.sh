@@ -122,6 +122,8 @@ auditd_stop
 eq "required, no audit daemon: root's replay of the host's store exits 75" 75 $?
 check "... nothing shown" sh -c "! grep -q reviewed-output '$T/r4'"
 check "... and it says why" grep -q "review_audit = required" "$T/e4"
+"$B" replay --no-timing --key "$KEY" --db "$T/var/./sessions.db" "$S" >"$T/r4" 2>/dev/null
+eq "required: another name of the host's store is the host's store (75)" 75 $?
 as_reviewer "$B" export -f jsonl --key "$KEY" "$S" >"$T/x4" 2>/dev/null
 eq "required, no audit daemon: a reviewer's export exits 75" 75 $?
 check "... nothing written" test ! -s "$T/x4"
