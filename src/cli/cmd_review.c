@@ -129,6 +129,29 @@ int ng_review_open(struct ng_review *rv, const char *db, const char *session, st
     return st;
 }
 
+int ng_review_list_store(struct ng_review *rv, const char *db, int searches, struct ng_store **ret)
+{
+    int mediated = rv->mediated && strcmp(db, ng_cmd_default_db()) == 0, st = 0;
+
+    ng_review_end(rv); /* a listing sends no record */
+    if (mediated && searches) {
+        st = ng_cmd_drop(rv->caller);
+        ng_err("--grep and --command search what sessions recorded: a reviewer of this store "
+               "looks at recordings with replay or export, each look logged");
+        return st ? st : NG_EXIT_DENIED;
+    }
+    if (!mediated && (st = ng_cmd_drop(rv->caller)) != 0)
+        return st;
+    st = ng_cmd_store_open(db, ret);
+    if (mediated) {
+        int dr = ng_cmd_drop(rv->caller);
+        if (dr && st == 0)
+            ng_store_close(*ret);
+        st = dr ? dr : st;
+    }
+    return st;
+}
+
 static void viewer(const struct ng_caller *c, char *name, size_t size, uint32_t *auid)
 {
     struct passwd pw, *res = NULL;

@@ -69,7 +69,7 @@ static const struct ng_optdef sessions_opts_def[] = {
 };
 
 const struct ng_cmdspec ng_spec_sessions = {
-    .name = "sessions", .opts = sessions_opts_def, .flags = NG_CMD_PERMUTE | NG_CMD_READER};
+    .name = "sessions", .opts = sessions_opts_def, .flags = NG_CMD_PERMUTE};
 
 static int sessions_opt(const struct ng_optval *v, void *ctx)
 {
@@ -318,7 +318,6 @@ int ng_cmd_sessions(int argc, char **argv, const struct ng_caller *caller)
 {
     struct sessions_opts o = {.db = ng_cmd_default_db()};
     struct ng_store *s;
-    /* Before anything is opened: reviewers read through file permissions. */
     struct timespec ts;
     char **operands;
     int n;
@@ -335,9 +334,13 @@ int ng_cmd_sessions(int argc, char **argv, const struct ng_caller *caller)
         fputs(usage, stderr);
         return NG_EXIT_USAGE;
     }
+    /* Privileges drop before anything is opened, except the host's store
+     * for a reviewer in mediated mode (cmd_review.c). */
     if (o.views)
-        return ng_cmd_views(o.views, o.logs, o.nlogs, o.json);
-    st = ng_cmd_store_open(o.db, &s);
+        return (st = ng_cmd_drop(caller)) ? st : ng_cmd_views(o.views, o.logs, o.nlogs, o.json);
+    struct ng_review rv;
+    ng_review_begin(&rv, caller);
+    st = ng_review_list_store(&rv, o.db, o.grep || o.f.command, &s);
     if (st)
         return st;
     int r = list(s, &o);

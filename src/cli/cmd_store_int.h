@@ -98,6 +98,12 @@ int ng_review_open(struct ng_review *rv, const char *db, const char *session, st
  * review_audit = required for the host's store (best-effort: a warning).
  * host_store is set by ng_review_open, or by the caller. */
 int ng_review_note(struct ng_review *rv, const char *act, const uint8_t id[NG_STORE_ID_LEN]);
+/* sessions (the listing): the store opened with root's rights for a
+ * reviewer (mediated mode, the host's store by name), else with the
+ * caller's; privileges dropped either way before it returns. A listing is
+ * not a look and sends no record; searches (--grep, --command) read what
+ * sessions recorded and are refused to a mediated reviewer (77). */
+int ng_review_list_store(struct ng_review *rv, const char *db, int searches, struct ng_store **ret);
 /* ng_review_note, then the final drop (ng_cmd_drop). */
 int ng_review_log(struct ng_review *rv, const char *act, const uint8_t id[NG_STORE_ID_LEN]);
 void ng_review_end(struct ng_review *rv);

@@ -80,6 +80,15 @@ check "reviewer: --db elsewhere is opened with the reviewer's own rights (refuse
     sh -c "! grep -q reviewed-output '$T/r2'"
 rm -f "$T/var/sessions.db.copy"
 
+as_reviewer "$B" sessions --json >"$T/l1" 2>/dev/null
+eq "reviewer: sessions lists the root-only store" "$S" "$(jq -r .id "$T/l1" | head -1)"
+n=$(reviews | wc -l)
+as_reviewer "$B" sessions --grep reviewed >"$T/l2" 2>"$T/e2"
+eq "reviewer: sessions --grep (a search of the contents) is refused" 77 $?
+check "... nothing listed" test ! -s "$T/l2"
+sleep 0.3
+eq "a listing sends no review record" "$n" "$(reviews | wc -l)"
+
 # ---- the attack: a user outside reviewers ----------------------------------------
 n=$(reviews | wc -l)
 as_user "$B" replay --no-timing --key "$KEY" "$S" >"$T/r3" 2>"$T/e3"
@@ -89,6 +98,8 @@ check "outsider: nothing of the session shown" sh -c "! grep -q reviewed-output 
 check "outsider: permission denied" grep -q "permission denied" "$T/e3"
 as_user "$B" export -f jsonl --key "$KEY" "$S" >"$T/x3" 2>/dev/null
 check "outsider: export refused, nothing written" test ! -s "$T/x3"
+as_user "$B" sessions >"$T/l3" 2>/dev/null
+check "outsider: sessions refused, nothing listed" sh -c "! grep -q '${S:0:8}' '$T/l3'"
 sleep 0.3
 eq "outsider: no review record (nothing was looked at)" "$n" "$(reviews | wc -l)"
 
