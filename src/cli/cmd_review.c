@@ -67,7 +67,7 @@ static void review_policy(struct ng_review *rv)
     if (r == 0) {
         rv->required = p->review_audit_required;
         rv->mediated = rv->caller->setuid_start && is_reviewer(p, rv->caller);
-    } else {
+    } else if (r != -EACCES) { /* unreadable to a caller without privilege: no reviewer either */
         ng_warn("policy %s cannot be read (%s): reviews are logged best-effort", path,
                 why ? why : strerror(-r));
     }
