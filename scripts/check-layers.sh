@@ -9,7 +9,7 @@ ROOT=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$ROOT" || exit 2
 declare -A ALLOW LAYER_OF
 # Public headers with no .c of their name: which layer owns them.
-LAYER_OF[be]=base LAYER_OF[caller]=base LAYER_OF[exitcode]=base
+LAYER_OF[be]=base LAYER_OF[caller]=base LAYER_OF[exitcode]=base LAYER_OF[sysnr]=base
 
 while read -r name deps; do
     ALLOW[$name]="$name $deps"

@@ -4,11 +4,14 @@
 #define NSGATE_CREDS_H
 
 #include "nsgate/credplan.h"
+#include "nsgate/util.h"
 
 /* Highest capability number the kernel knows (/proc/sys/kernel/cap_last_cap,
  * read on the host at start-up). */
 int ng_caps_last_cap(int *ret);
 uint64_t ng_caps_mask(int last_cap);
+/* This thread's inheritable, permitted and effective sets (capget). */
+int ng_caps_get(uint64_t *inh, uint64_t *prm, uint64_t *eff) NG_MUST_CHECK;
 
 /* Before the first setns: drop supplementary groups in the host user ns. */
 int ng_creds_pre_setns(void);

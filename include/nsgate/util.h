@@ -2,6 +2,7 @@
 #ifndef NSGATE_UTIL_H
 #define NSGATE_UTIL_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -27,6 +28,10 @@ void ng_freep(void *p);
 /* Read a whole small file relative to dirfd into buf (NUL-terminated).
  * Returns length or a negative errno; -EFBIG when it does not fit. */
 ssize_t ng_read_file_at(int dirfd, const char *path, char *buf, size_t size) NG_MUST_CHECK;
+/* PATH (relative to dirfd) as a directory stream, opened close-on-exec with
+ * O_DIRECTORY and the extra open flags (O_NOFOLLOW...); NULL with errno set,
+ * and no descriptor left open, on failure. */
+DIR *ng_opendir_at(int dirfd, const char *path, int flags);
 /* Write all of buf, retrying on EINTR and short writes. */
 int ng_write_all(int fd, const void *buf, size_t len) NG_MUST_CHECK;
 

@@ -367,6 +367,23 @@ static int component_pod(const char *c, size_t n, char out[NG_POD_UID_LEN + 1])
     return 0;
 }
 
+/* The next component of a '/'-separated path: *comp and *n name it, *cur
+ * moves past it; 0 when there is none left. */
+static int next_component(const char **cur, const char **comp, size_t *n)
+{
+    const char *p = *cur;
+    size_t len = 0;
+
+    while (*p == '/')
+        p++;
+    while (p[len] && p[len] != '/')
+        len++;
+    *comp = p;
+    *n = len;
+    *cur = p + len;
+    return len > 0;
+}
+
 /* The 64-hex ID carried by one path component, if any (policy.md list). */
 static int component_id(const char *c, size_t n, const char *parent, size_t pn, const char **id)
 {
@@ -414,14 +431,9 @@ int ng_container_id_from_path(const char *path, char out[NG_CONTAINER_ID_LEN + 1
 
     if (why)
         *why = NULL;
-    for (const char *p = path; *p;) {
-        while (*p == '/')
-            p++;
-        size_t n = 0;
-        while (p[n] && p[n] != '/')
-            n++;
-        if (n == 0)
-            break;
+    const char *p;
+    size_t n;
+    for (const char *cur = path; next_component(&cur, &p, &n);) {
         const char *id;
         if (component_id(p, n, parent, pn, &id)) {
             if (!found) {
@@ -436,7 +448,6 @@ int ng_container_id_from_path(const char *path, char out[NG_CONTAINER_ID_LEN + 1
         }
         parent = p;
         pn = n;
-        p += n;
     }
     if (!found)
         return 0;
@@ -451,14 +462,9 @@ int ng_pod_uid_from_path(const char *path, char out[NG_POD_UID_LEN + 1], const c
 
     if (why)
         *why = NULL;
-    for (const char *p = path; *p;) {
-        while (*p == '/')
-            p++;
-        size_t n = 0;
-        while (p[n] && p[n] != '/')
-            n++;
-        if (n == 0)
-            break;
+    const char *p;
+    size_t n;
+    for (const char *cur = path; next_component(&cur, &p, &n);) {
         if (component_pod(p, n, uid)) {
             if (!found[0]) {
                 memcpy(found, uid, sizeof(uid));
@@ -469,7 +475,6 @@ int ng_pod_uid_from_path(const char *path, char out[NG_POD_UID_LEN + 1], const c
                 return 0;
             }
         }
-        p += n;
     }
     if (!found[0])
         return 0;

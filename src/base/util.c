@@ -127,3 +127,13 @@ int ng_is_lower_hex(const char *s, size_t n)
     }
     return 1;
 }
+
+DIR *ng_opendir_at(int dirfd, const char *path, int flags)
+{
+    int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+    if (!d)
+        ng_closep(&fd); /* keeps errno */
+    return d;
+}

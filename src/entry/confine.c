@@ -2,6 +2,7 @@
  * filters through a short-lived tracing helper, its LSM label through its
  * /proc directory. */
 #include "nsgate/confine.h"
+#include "nsgate/sysnr.h"
 #include "nsgate/be.h"
 #include "nsgate/util.h"
 
@@ -27,12 +28,6 @@
 #endif
 #ifndef PTRACE_SECCOMP_GET_METADATA
 #define PTRACE_SECCOMP_GET_METADATA 0x420d
-#endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
 #endif
 
 struct seccomp_md {

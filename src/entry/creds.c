@@ -52,7 +52,7 @@ int ng_creds_pre_setns(void)
     return undumpable();
 }
 
-static int cap_get(uint64_t *inh, uint64_t *prm, uint64_t *eff)
+int ng_caps_get(uint64_t *inh, uint64_t *prm, uint64_t *eff)
 {
     struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct d[2];
@@ -195,7 +195,7 @@ int ng_creds_verify(const struct ng_creds *cr, int last_cap, const char **why)
 
     if (r < 0)
         return r;
-    if (cap_get(&inh, &prm, &eff) < 0)
+    if (ng_caps_get(&inh, &prm, &eff) < 0)
         return FAIL("capget");
     for (int c = 0; c <= last_cap; c++) {
         int b = prctl(PR_CAPBSET_READ, c, 0, 0, 0);

@@ -141,19 +141,23 @@ static int parse_file(int dirfd, const char *path, parse_fn parse, ng_engine_pai
     return r;
 }
 
+/* ROOT followed by SUB, as a directory stream (close-on-exec), or NULL. */
+static DIR *open_dir(const char *root, const char *sub)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s%s", root, sub);
+    return ng_opendir_at(AT_FDCWD, path, 0);
+}
+
 /* Every containers.json of containers/storage: one per graph driver. */
 static void walk_storage(const char *root, ng_engine_pair_fn fn, void *ctx)
 {
     char path[4096];
-    snprintf(path, sizeof(path), "%s" STORAGE, root);
-    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    DIR *d = open_dir(root, STORAGE);
     struct dirent *e;
 
-    if (!d) {
-        ng_closep(&dfd);
+    if (!d)
         return;
-    }
     while ((e = readdir(d))) {
         size_t n = strlen(e->d_name);
         if (n <= 11 || strcmp(e->d_name + n - 11, "-containers") != 0)
@@ -169,15 +173,11 @@ static void walk_storage(const char *root, ng_engine_pair_fn fn, void *ctx)
 static void walk_docker(const char *root, const char *only_id, ng_engine_pair_fn fn, void *ctx)
 {
     char path[4096];
-    snprintf(path, sizeof(path), "%s" DOCKER, root);
-    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    DIR *d = open_dir(root, DOCKER);
     struct dirent *e;
 
-    if (!d) {
-        ng_closep(&dfd);
+    if (!d)
         return;
-    }
     while ((e = readdir(d))) {
         if (!valid_id(e->d_name) || (only_id && strcmp(e->d_name, only_id) != 0))
             continue;

@@ -90,14 +90,9 @@ static int in_subuid(uint32_t id)
 static int uid_running(uint32_t id)
 {
     char path[300], buf[8192];
-    int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (procfd < 0)
+    DIR *d = ng_opendir_at(AT_FDCWD, "/proc", 0);
+    if (!d)
         return -errno;
-    DIR *d = fdopendir(procfd);
-    if (!d) {
-        close(procfd);
-        return -errno;
-    }
     int found = 0;
     struct dirent *e;
     while (!found && (e = readdir(d))) {

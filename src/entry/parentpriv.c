@@ -14,6 +14,7 @@
  * can handle, so the session still ends with its seal and end event, and the
  * refusal is recorded. A refused call is never carried out either way. */
 #include "nsgate/parentpriv.h"
+#include "nsgate/creds.h"
 
 #include <errno.h>
 #include <linux/capability.h>
@@ -170,8 +171,8 @@ static int add_conditional(scmp_filter_ctx ctx)
 #endif
     /* Signals to a thread only within this process (abort); resource limits
      * only of this process. */
-    struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
-    struct scmp_arg_cmp pid0 = SCMP_A0(SCMP_CMP_EQ, 0);
+    struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);
+    struct scmp_arg_cmp pid0 = SCMP_A0(SCMP_CMP_EQ, 0, 0);
     if (r == 0)
         r = allow(ctx, "tgkill", 1, &self);
     if (r == 0)
@@ -197,7 +198,7 @@ static int add_commands(scmp_filter_ctx ctx)
         r = allow(ctx, "process_vm_readv", 0, NULL);
 
     for (size_t i = 0; r == 0 && i < sizeof(requests) / sizeof(requests[0]); i++) {
-        struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)requests[i]);
+        struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)requests[i], 0);
         r = allow(ctx, "ptrace", 1, &c);
     }
     for (size_t i = 0; r == 0 && i < sizeof(notif) / sizeof(notif[0]); i++) {
@@ -317,20 +318,6 @@ unsigned long ng_parentpriv_refused(char *name, size_t size)
 
 /* ---- capabilities ---- */
 
-static int cap_get(uint64_t *inh, uint64_t *prm, uint64_t *eff)
-{
-    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct d[2];
-
-    memset(d, 0, sizeof(d));
-    if (syscall(SYS_capget, &h, d) < 0)
-        return -errno;
-    *inh = d[0].inheritable | (uint64_t)d[1].inheritable << 32;
-    *prm = d[0].permitted | (uint64_t)d[1].permitted << 32;
-    *eff = d[0].effective | (uint64_t)d[1].effective << 32;
-    return 0;
-}
-
 static int cap_set(uint64_t keep)
 {
     struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
@@ -379,7 +366,7 @@ int ng_parentpriv_restrict(uint64_t keep, int last_cap, const char **why)
     /* Built first: nothing has changed if this fails. */
     if ((r = build_filter(&ctx, !!(keep & (UINT64_C(1) << CAP_SYS_PTRACE)))) < 0)
         return *why = "building the seccomp filter", r;
-    if ((r = cap_get(&inh, &prm, &eff)) < 0) {
+    if ((r = ng_caps_get(&inh, &prm, &eff)) < 0) {
         seccomp_release(ctx);
         return *why = "capget", r;
     }
@@ -402,7 +389,7 @@ static int verify_caps(uint64_t keep, int last_cap, const char **why)
 {
     uint64_t inh, prm, eff;
 
-    if (cap_get(&inh, &prm, &eff) < 0 || inh != 0 || prm != keep || eff != keep)
+    if (ng_caps_get(&inh, &prm, &eff) < 0 || inh != 0 || prm != keep || eff != keep)
         return *why = "capabilities not as dropped", -EPERM;
     for (int c = 0; c <= last_cap && c < 64; c++) {
         int in = prctl(PR_CAPBSET_READ, c, 0, 0, 0);

@@ -156,13 +156,10 @@ static int pick_container(DIR *pods, const char *ns, const char *pod, const stru
     for (size_t i = 0; i < u->n; i++) {
         char sub[NG_POD_NS_MAX + NG_POD_NAME_MAX + NG_POD_UID_LEN + 4];
         snprintf(sub, sizeof(sub), "%s_%s_%s", ns, pod, u->uid[i]);
-        int fd = openat(dirfd(pods), sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        DIR *d = ng_opendir_at(dirfd(pods), sub, O_NOFOLLOW);
         struct dirent *e;
-        if (!d) {
-            ng_closep(&fd);
+        if (!d)
             continue;
-        }
         while ((e = readdir(d))) {
             if (!dns_name(e->d_name, strlen(e->d_name), NG_POD_CONTAINER_MAX, 0))
                 continue;

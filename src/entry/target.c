@@ -1,5 +1,6 @@
 /* Reading the target through one /proc/PID descriptor and a pidfd. */
 #include "nsgate/target.h"
+#include "nsgate/sysnr.h"
 #include "nsgate/util.h"
 
 #include <dirent.h>
@@ -11,13 +12,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
 
 int ng_target_alive(const struct ng_target *t)
 {
@@ -223,14 +217,9 @@ static void scan_one(int procfd, const char *name, const struct ng_locate *q,
 int ng_target_locate(const struct ng_locate *q, pid_t *ret, struct ng_container_candidates *cands)
 {
     struct scan_best best = {0, 0};
-    int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (procfd < 0)
+    DIR *d = ng_opendir_at(AT_FDCWD, "/proc", 0);
+    if (!d)
         return -errno;
-    DIR *d = fdopendir(procfd);
-    if (!d) {
-        close(procfd);
-        return -errno;
-    }
     memset(cands, 0, sizeof(*cands));
     struct dirent *e;
     while ((e = readdir(d)))

@@ -49,10 +49,8 @@ int ng_recorder_seal(struct ng_recorder *r)
     struct ng_sealer_epoch_change chg;
     char head[65];
 
-    if (!r->sealing.sealer)
-        return 0;
     int e = note_refusals(r);
-    if (e < 0)
+    if (e < 0 || !r->sealing.sealer)
         return e;
     e = ng_sealer_tick(r->sealing.sealer, r->sess, r->sealing.interval_ms, &chg);
     if (e <= 0)

@@ -61,13 +61,13 @@ int ng_store_add_seal(struct ng_store *s, const struct ng_seal_fields *f,
     return step_once(s, st);
 }
 
-static int add_root(struct ng_store *s, const uint8_t root_pk[NG_FSKEY_PK_BYTES],
-                    uint64_t epoch_len_ns)
+/* Insert a row unless it is there (sql[0]: INSERT ... ON CONFLICT DO
+ * NOTHING), then check that the row there is this one (sql[1]: a count of
+ * the rows equal to it): a conflicting row is -EEXIST. bind() binds the same
+ * parameters to both statements. */
+static int insert_same(struct ng_store *s, const char *const sql[2],
+                       void (*bind)(sqlite3_stmt *st, const void *arg), const void *arg)
 {
-    static const char *const sql[2] = {
-        "INSERT INTO roots (root_pk, epoch_len_ns) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-        "SELECT count(*) FROM roots WHERE root_pk = ?1 AND epoch_len_ns = ?2",
-    };
     sqlite3_stmt *st;
     int r = 0;
 
@@ -75,11 +75,51 @@ static int add_root(struct ng_store *s, const uint8_t root_pk[NG_FSKEY_PK_BYTES]
         r = ng_store_prepare(s, sql[i], &st);
         if (r < 0)
             break;
-        sqlite3_bind_blob(st, 1, root_pk, NG_FSKEY_PK_BYTES, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, (int64_t)epoch_len_ns);
+        bind(st, arg);
         r = i == 0 ? step_once(s, st) : expect_one(s, st);
     }
     return r;
+}
+
+struct root_row {
+    const uint8_t *pk;
+    uint64_t epoch_len_ns;
+};
+
+static void bind_root(sqlite3_stmt *st, const void *arg)
+{
+    const struct root_row *w = arg;
+
+    sqlite3_bind_blob(st, 1, w->pk, NG_FSKEY_PK_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (int64_t)w->epoch_len_ns);
+}
+
+static int add_root(struct ng_store *s, const uint8_t root_pk[NG_FSKEY_PK_BYTES],
+                    uint64_t epoch_len_ns)
+{
+    static const char *const sql[2] = {
+        "INSERT INTO roots (root_pk, epoch_len_ns) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        "SELECT count(*) FROM roots WHERE root_pk = ?1 AND epoch_len_ns = ?2",
+    };
+    struct root_row w = {root_pk, epoch_len_ns};
+
+    return insert_same(s, sql, bind_root, &w);
+}
+
+struct cert_row {
+    const uint8_t *root_pk;
+    const struct ng_fskey_cert *c;
+};
+
+static void bind_cert(sqlite3_stmt *st, const void *arg)
+{
+    const struct cert_row *w = arg;
+
+    sqlite3_bind_blob(st, 1, w->root_pk, NG_FSKEY_PK_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (int64_t)w->c->epoch);
+    sqlite3_bind_int64(st, 3, (int64_t)w->c->start_ns);
+    sqlite3_bind_blob(st, 4, w->c->pk, NG_FSKEY_PK_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, w->c->sig, NG_FSKEY_SIG_BYTES, SQLITE_STATIC);
 }
 
 static int add_cert_row(struct ng_store *s, const uint8_t root_pk[NG_FSKEY_PK_BYTES],
@@ -91,21 +131,9 @@ static int add_cert_row(struct ng_store *s, const uint8_t root_pk[NG_FSKEY_PK_BY
         "SELECT count(*) FROM certs WHERE root_pk = ?1 AND epoch = ?2 AND start_ns = ?3 "
         "AND pubkey = ?4 AND signature = ?5",
     };
-    sqlite3_stmt *st;
-    int r = 0;
+    struct cert_row w = {root_pk, c};
 
-    for (int i = 0; i < 2 && r == 0; i++) {
-        r = ng_store_prepare(s, sql[i], &st);
-        if (r < 0)
-            break;
-        sqlite3_bind_blob(st, 1, root_pk, NG_FSKEY_PK_BYTES, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, (int64_t)c->epoch);
-        sqlite3_bind_int64(st, 3, (int64_t)c->start_ns);
-        sqlite3_bind_blob(st, 4, c->pk, NG_FSKEY_PK_BYTES, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 5, c->sig, NG_FSKEY_SIG_BYTES, SQLITE_STATIC);
-        r = i == 0 ? step_once(s, st) : expect_one(s, st);
-    }
-    return r;
+    return insert_same(s, sql, bind_cert, &w);
 }
 
 int ng_store_add_cert(struct ng_store *s, const uint8_t root_pk[NG_FSKEY_PK_BYTES],

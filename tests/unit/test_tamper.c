@@ -408,8 +408,8 @@ static void test_schema_objects(void **state)
     static const char *const objs[] = {
         "CREATE TRIGGER t AFTER INSERT ON events BEGIN SELECT 1; END",
         "CREATE VIEW v AS SELECT 1",
-        "PRAGMA writable_schema=ON; UPDATE sqlite_schema SET type = 'view', "
-        "sql = 'CREATE VIEW seals AS SELECT * FROM sessions' WHERE name = 'seals'",
+        ("PRAGMA writable_schema=ON; UPDATE sqlite_schema SET type = 'view', "
+         "sql = 'CREATE VIEW seals AS SELECT * FROM sessions' WHERE name = 'seals'"),
     };
     struct rec_out o;
     for (size_t i = 0; i < NG_ARRAY_SIZE(objs); i++) {
