@@ -22,9 +22,15 @@ run "$NSGATE" --version
 WORK=$(mktemp -d /tmp/nsgate-demo.XXXXXX)
 NAME="nsgate-demo-web-$$"
 IMAGE=localhost/nsgate-demo:busybox
+# Two-person control needs a second user and the setuid binary configured
+# for a state directory of its own (below): removed at the end.
+TP_DIR=/run/nsgate-demo
+TP_USER=nsgate-demo-approver
+TP_MADE=""
 cleanup() {
     podman rm -f -t 0 "$NAME" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
+    rm -rf "$WORK" "$TP_DIR"
+    [ -z "$TP_MADE" ] || userdel "$TP_USER" 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -148,6 +154,49 @@ PAGE="$ROOT/build/demo/session-${FIRST:0:8}.html"
 rm -f "$PAGE"
 run "$NSGATE" export --key "$WORK/root.key" -f html -o "$PAGE" "$FIRST"
 run "$NSGATE" export --key "$WORK/root.key" -f asciicast "$FIRST" | head -3
+
+say "two-person control: a rule that needs a second person's approval"
+# The setuid binary as a package installs it, configured for $TP_DIR (its
+# build tree is kept for the next run); an approver who is not root.
+cmake -S "$ROOT" -B "$ROOT/build/demo-setuid" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DNSGATE_SYSCONFDIR="$TP_DIR/etc" -DNSGATE_STATEDIR="$TP_DIR/var" -DNSGATE_INSTALL_SETUID=ON \
+    -DCMAKE_INSTALL_PREFIX="$TP_DIR/prefix" -DNSGATE_TESTS=OFF >/dev/null
+cmake --build "$ROOT/build/demo-setuid" --target nsgate -j "$(nproc)" >/dev/null
+mkdir -p "$TP_DIR" && chmod 755 "$TP_DIR"
+cmake --install "$ROOT/build/demo-setuid" >/dev/null
+B="$TP_DIR/prefix/bin/nsgate"
+unset NSGATE_POLICY NSGATE_DB NSGATE_KEYS # its own paths, as installed
+id "$TP_USER" >/dev/null 2>&1 || { useradd --system --user-group --no-create-home "$TP_USER"; TP_MADE=1; }
+mkdir -p -m 755 "$TP_DIR/etc" && mkdir -p -m 700 "$TP_DIR/var"
+cat >"$TP_DIR/etc/policy.ini" <<POLICY
+[defaults]
+audit = best-effort
+[allow prod-change]
+users = root
+targets = name:nsgate-demo-*
+namespaces = all
+host_access = yes
+approval = required
+approvers = user:$TP_USER
+approval_timeout = 2m
+POLICY
+chmod 644 "$TP_DIR/etc/policy.ini"
+"$B" keygen >"$TP_DIR/root.key" 2>/dev/null
+echo "\$ $B check --container $NAME -a -r DEMO-5 | grep ^approval"
+"$B" check --container "$NAME" -a -r DEMO-5 | grep '^approval'
+echo "\$ $B enter --container $NAME -a -r DEMO-5 -- /bin/hostname &"
+"$B" enter --container "$NAME" -a -r DEMO-5 -- /bin/hostname &
+REQ=$!
+sleep 1
+run "$B" sessions --live
+ID=$("$B" sessions --live --json | jq -r .id | head -1)
+echo "(the requester waits: nothing is entered until the approver says so)"
+echo "\$ setpriv --reuid=$TP_USER ... $B approve $ID -r 'DEMO-5 looks fine'"
+setpriv --reuid="$TP_USER" --regid="$TP_USER" --init-groups "$B" approve "$ID" -r "DEMO-5 looks fine"
+wait "$REQ"
+echo "the approval is part of the signed record:"
+sqlite3 "$TP_DIR/var/sessions.db" "SELECT CAST(data AS TEXT) FROM events WHERE kind = 'm' AND CAST(data AS TEXT) LIKE 'approval %'"
+run "$B" verify --key "$TP_DIR/root.key" "$ID" || true
 
 say "done: the container and the files are cleaned up"
 echo "The review page of the first session: $PAGE"

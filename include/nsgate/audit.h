@@ -129,6 +129,18 @@ struct ng_audit_key {
     uint64_t epoch;
 };
 
+/* USER_ACCT, two-person control (control.h): an approval, a rejection, an
+ * approval timed out, a termination, a moderator joining, by whom. */
+struct ng_audit_control {
+    const char *action; /* "approve", "reject", "approval-timeout", "terminate", "moderate" */
+    const char *acct;   /* who acted (NULL: nobody, as for a timeout) */
+    int64_t uid;        /* their uid, -1 for none */
+    const char *uuid;   /* the session */
+    const char *text;   /* their -r text, or NULL */
+    int ok;             /* res: success for approve, terminate, moderate */
+};
+int ng_audit_fmt_control(const struct ng_audit_control *e, char *buf, size_t size) NG_MUST_CHECK;
+int ng_audit_log_control(const struct ng_audit *a, const struct ng_audit_control *e) NG_MUST_CHECK;
 /* TRUSTED_APP, every look at a recorded session: replay, export, watch
  * (op=nsgate-review). */
 struct ng_audit_review {

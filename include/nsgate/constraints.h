@@ -30,6 +30,8 @@ enum ng_confinement {
 
 #define NG_DURATION_NONE INT64_C(-1)
 
+struct ng_policy_user;
+
 struct ng_constraints {
     enum ng_run_as run_as;
     uint32_t uid, gid; /* NG_RUN_AS_IDS */
@@ -57,6 +59,14 @@ struct ng_constraints {
      * (ng_policy_load_escrow), both owned by the policy; NULL: none. */
     const char *mask_escrow_file;
     const uint8_t *mask_escrow; /* 32 bytes */
+    /* Two-person control (policy.md "Approval and moderation"): approval =
+     * required, approval_timeout, moderation = required, and the rule's
+     * approvers (user names and %groups, owned by the policy). */
+    int approval_required;
+    int64_t approval_timeout_ms;
+    int moderation_required;
+    const struct ng_policy_user *approvers;
+    size_t napprovers;
 };
 
 /* The defaults of policy.md ([defaults] table and allow-rule defaults). */

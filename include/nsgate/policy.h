@@ -68,6 +68,8 @@ struct ng_policy_rule {
     size_t line; /* of the section header */
     struct ng_policy_user *users;
     size_t nusers;
+    struct ng_policy_user *approvers; /* approvers = (c.approvers points here) */
+    size_t napprovers;
     struct ng_policy_target *targets;
     size_t ntargets;
     int has_namespaces; /* deny: absent means any request */

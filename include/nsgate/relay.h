@@ -18,7 +18,12 @@ enum ng_end_reason {
     NG_END_RECORD_FAIL,  /* 74 */
     NG_END_OUTPUT_LIMIT, /* 74 */
     NG_END_AUDIT_LOST,   /* 75 */
+    NG_END_TERMINATED,   /* nsgate terminate (control.h): 124 */
 };
+
+/* What was recorded is committed at least this often while it flows, so a
+ * watcher (nsgate watch) is at most about 250 ms behind. */
+#define NG_RELAY_FLUSH_MS 150
 
 struct ng_relay_ops {
     /* Record one chunk: kind 'o' output, 'e' stderr, 'i' input, 'm' marker.
@@ -35,6 +40,14 @@ struct ng_relay_ops {
     int (*cmd_reap)(void *ctx);
     int (*cmd_stopped)(void *ctx, pid_t pid, int status);
     void *cmd_ctx;
+    /* Two-person control (control.h). flush: commit what was recorded
+     * (called NG_RELAY_FLUSH_MS after a chunk, when no tick came first);
+     * ctl: the control descriptor is readable; a negative return ends the
+     * session with the reason it sets (terminate). */
+    int (*flush)(void *ctx);
+    void *flush_ctx;
+    int (*ctl)(void *ctx, enum ng_end_reason *reason);
+    void *ctl_ctx;
 };
 
 struct ng_relay_cfg {
@@ -53,6 +66,10 @@ struct ng_relay_cfg {
     uint64_t max_output;
     int tick_ms;
     int cmd_fd; /* the command filter's listener, or -1 */
+    int ctl_fd; /* the control descriptor (control.h), or -1 */
+    /* Moderation: when not NULL, the caller's input is read only while
+     * *input_gate is non-zero (a moderator watches); it waits meanwhile. */
+    const int *input_gate;
     struct ng_relay_ops ops;
 };
 

@@ -291,4 +291,29 @@ int ng_store_command_count(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN]
 int ng_store_session_grep(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const char *needle,
                           size_t len) NG_MUST_CHECK;
 
+/* ---- live sessions (store_watch.c): watch, sessions --live ------------- */
+
+/* The longest note a recorder keeps about its live session. */
+#define NG_STORE_NOTE_MAX 4096
+
+/* A session's events with seq > after, in seq order (a new snapshot each
+ * call: a follower calls it again for what was committed since). */
+int ng_store_events_after(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], int64_t after,
+                          struct ng_event_iter **ret) NG_MUST_CHECK;
+/* 1 while a live recorder holds the session open, else 0. */
+int ng_store_session_live(const struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN]);
+/* Recorder: replace the session's live note (one line of text, shorter
+ * than NG_STORE_NOTE_MAX), which readers of the live list see. */
+int ng_store_session_note(struct ng_session *sess, const char *text, size_t len) NG_MUST_CHECK;
+/* Every open session (its lock held): fn with its ID and note ("" when its
+ * recorder wrote none), in no order; a negative return of fn stops. */
+typedef int (*ng_store_live_fn)(void *ctx, const uint8_t id[NG_STORE_ID_LEN], const char *note);
+int ng_store_live_list(struct ng_store *s, ng_store_live_fn fn, void *ctx) NG_MUST_CHECK;
+/* The one open session of the store at db_path whose ID starts with prefix
+ * (as ng_store_find_session), from the lock directory alone: for the
+ * control commands, which never open the store. -EINVAL, -ENOENT (none
+ * open), -ENOTUNIQ. */
+int ng_store_live_find(const char *db_path, const char *prefix,
+                       uint8_t ret_id[NG_STORE_ID_LEN]) NG_MUST_CHECK;
+
 #endif

@@ -347,6 +347,23 @@ int ng_audit_fmt_key(const struct ng_audit_key *e, char *buf, size_t size)
     return sb_end(&b);
 }
 
+/* Two-person control: action is nsgate's own word, the rest as above. */
+int ng_audit_fmt_control(const struct ng_audit_control *e, char *buf, size_t size)
+{
+    struct sb b;
+
+    sb_start(&b, buf, size, "nsgate-control");
+    sb_token(&b, "action", e->action);
+    sb_str(&b, "acct", e->acct, NG_AUDIT_ACCT_MAX);
+    if (e->uid >= 0)
+        sb_fmt(&b, " nsgate_uid=%lld", (long long)e->uid);
+    else
+        sb_fmt(&b, " nsgate_uid=?");
+    sb_uuid(&b, e->uuid);
+    sb_str(&b, "reason", e->text, NG_AUDIT_REASON_MAX);
+    return sb_end(&b);
+}
+
 /* ---- Connection, checks ---- */
 
 static void fill_hostname(struct ng_audit *a)
@@ -587,6 +604,13 @@ int ng_audit_log_error(const struct ng_audit *a, const struct ng_audit_error *e)
     char msg[NG_AUDIT_MSG_MAX + 1];
     int r = ng_audit_fmt_error(e, msg, sizeof(msg));
     return r < 0 ? r : send_msg(a, AUDIT_USER_ERR, msg, 0);
+}
+
+int ng_audit_log_control(const struct ng_audit *a, const struct ng_audit_control *e)
+{
+    char msg[NG_AUDIT_MSG_MAX + 1];
+    int r = ng_audit_fmt_control(e, msg, sizeof(msg));
+    return r < 0 ? r : send_msg(a, AUDIT_USER_ACCT, msg, e->ok);
 }
 
 int ng_audit_log_key(const struct ng_audit *a, const struct ng_audit_key *e)

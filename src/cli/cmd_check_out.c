@@ -155,6 +155,46 @@ static int print_confinement(const struct ng_constraints *c, const struct check_
                what);
 }
 
+/* "user:alice, group:ops" (approvers = of the rule). */
+static void fmt_approvers(const struct ng_constraints *c, char *buf, size_t sz)
+{
+    size_t o = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < c->napprovers && o < sz; i++) {
+        const struct ng_policy_user *u = &c->approvers[i];
+        int n = u->kind == NG_POLICY_USER_UID
+                    ? snprintf(buf + o, sz - o, "%suid:%u", o ? ", " : "", (unsigned)u->id)
+                    : snprintf(buf + o, sz - o, "%s%s:%s%s", o ? ", " : "",
+                               u->kind == NG_POLICY_USER_GROUP ? "group" : "user", u->name,
+                               u->resolved ? "" : " (unknown)");
+        if (n < 0)
+            return;
+        o += (size_t)n;
+    }
+}
+
+/* Two-person control: who must approve, and who may approve, moderate or
+ * terminate (never the requester itself). */
+static int print_approval(const struct ng_constraints *c)
+{
+    char who[1024], t[64];
+
+    fmt_approvers(c, who, sizeof(who));
+    fmt_duration(c->approval_timeout_ms, t, sizeof(t));
+    if (c->approval_required)
+        return out("approval: required, by one of %s (never the requester), within %s; "
+                   "moderation: %s",
+                   who, t, c->moderation_required ? "required" : "none");
+    if (c->moderation_required)
+        return out("approval: none; moderation: required (input only while one of %s watches "
+                   "with --moderate)",
+                   who);
+    if (c->napprovers)
+        return out("approval: none; approvers (may watch and terminate): %s", who);
+    return out("approval: none");
+}
+
 static int print_constraints(const struct ng_constraints *c, const struct check_confine *tc)
 {
     char a[64], b[64], d[64], caps[1024];
@@ -182,6 +222,7 @@ static int print_constraints(const struct ng_constraints *c, const struct check_
     for (size_t i = 0; i < c->nsetenv; i++)
         r |= out("setenv: %s", c->setenv[i]);
     r |= print_escrow(c->mask_escrow_file, c->mask_escrow);
+    r |= print_approval(c);
     return r ? -EIO : 0;
 }
 
@@ -283,6 +324,22 @@ static json_t *json_escrow(const char *file, const uint8_t *pk)
     return json_pack("{s:o, s:o}", "file", jstr(file), "key", pk ? json_string(hex) : json_null());
 }
 
+static json_t *json_approval(const struct ng_constraints *c)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; a && i < c->napprovers; i++) {
+        const struct ng_policy_user *u = &c->approvers[i];
+        json_array_append_new(a, json_pack("{s:s, s:o, s:o}", "kind",
+                                           u->kind == NG_POLICY_USER_GROUP ? "group" : "user",
+                                           "name", u->name ? jstr(u->name) : json_null(), "id",
+                                           u->resolved ? json_integer(u->id) : json_null()));
+    }
+    return json_pack("{s:b, s:b, s:o, s:o}", "required", c->approval_required, "moderation",
+                     c->moderation_required, "timeout_ms", jms(c->approval_timeout_ms), "approvers",
+                     a);
+}
+
 static json_t *json_constraints(const struct ng_constraints *c)
 {
     char run_as[64];
@@ -307,6 +364,7 @@ static json_t *json_constraints(const struct ng_constraints *c)
         json_object_set_new(o, "mask_escrow", json_escrow(c->mask_escrow_file, c->mask_escrow));
         json_object_set_new(o, "confinement",
                             json_string(c->confinement == NG_CONFINE_NONE ? "none" : "target"));
+        json_object_set_new(o, "approval", json_approval(c));
     }
     return o;
 }

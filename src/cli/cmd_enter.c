@@ -247,12 +247,14 @@ static void enter_init(struct enter *e, const struct ng_caller *caller)
     e->d.audit.fd = -1;
     ng_cmd_enter_host_init(&e->h);
     ng_cmd_enter_record_init(&e->r);
+    ng_cmd_enter_control_init(&e->ctl);
 }
 
 /* In the reverse order of the phases; each part is safe whatever the phase
  * reached. */
 static void enter_free(struct enter *e)
 {
+    ng_cmd_enter_control_close(&e->ctl);
     ng_cmd_enter_record_close(&e->r);
     ng_cmd_enter_host_close(&e->h);
     ng_cmd_enter_plan_free(&e->p);

@@ -10,6 +10,8 @@
  *   enter_record    store, sealer, the session and its recorders
  *                   (cmd_enter_run.c, cmd_enter_cmds.c)
  *   enter_child     the entering child, from fork to reap (cmd_enter_run.c)
+ *   enter_control   two-person control: the session's control socket, the
+ *                   wait for approval (cmd_enter_control.c)
  *
  * Every struct is valid zeroed-and-initialised (enter_*_init) and freed by
  * its own function whatever the phase reached: no phase flags. */
@@ -21,6 +23,7 @@
 #include "nsgate/cmdfilter.h"
 #include "nsgate/cmdrec.h"
 #include "nsgate/confine.h"
+#include "nsgate/control.h"
 #include "cmd_int.h"
 #include "nsgate/credplan.h"
 #include "nsgate/creds.h"
@@ -117,6 +120,12 @@ struct enter_child {
     pid_t recorder;
 };
 
+struct enter_control {
+    struct ng_control c;
+    int on;                            /* the socket is open */
+    uint32_t ap_uids[64], ap_gids[64]; /* the rule's approvers, resolved */
+};
+
 struct enter {
     struct enter_args a;
     struct enter_decision d;
@@ -124,6 +133,7 @@ struct enter {
     struct enter_host h;
     struct enter_record r;
     struct enter_child ch;
+    struct enter_control ctl;
 };
 
 void ng_enter_pipe_close(struct enter_pipe *p);
@@ -148,6 +158,8 @@ const char *ng_cmd_enter_store_why(const char *db_path, int r, char *buf, size_t
 /* Fork the entering child, relay and record until the end (cmd_enter_run.c).
  * Exit status. */
 int ng_cmd_enter_run(struct enter *e);
+/* "session ... started" on standard error (unless -q). */
+void ng_cmd_enter_banner(const struct enter *e);
 
 /* Command recording (cmd_enter_cmds.c). Before the fork: the filter and the
  * socket its listener comes back over (nothing when record_commands = no).
@@ -166,5 +178,15 @@ int ng_cmd_enter_await(struct enter *e, struct ng_enter_err *err);
  * killed or released) record the execs still in flight. */
 void ng_cmd_enter_cmds_drain(struct enter_record *r);
 int ng_cmd_enter_cmds_finish(struct enter_record *r);
+
+/* Two-person control (cmd_enter_control.c). After the session is on
+ * record, before the go: the control socket, and under approval = required
+ * the wait. 0, or an exit status; *why is then the end reason to record
+ * (the child must be stopped and the session ended), or NULL. */
+int ng_cmd_enter_control_start(struct enter *e, const char **why);
+/* The relay's control descriptor, operation and moderation gate. */
+void ng_cmd_enter_control_relay(struct enter *e, struct ng_relay_cfg *cfg);
+void ng_cmd_enter_control_init(struct enter_control *ctl);
+void ng_cmd_enter_control_close(struct enter_control *ctl);
 
 #endif

@@ -266,6 +266,10 @@ static void relay_config(struct enter *e, struct ng_relay_cfg *cfg)
         cfg->ops.cmd_stopped = ng_cmdrec_stopped;
         cfg->ops.cmd_ctx = &e->r.cmdrec;
     }
+    cfg->ctl_fd = -1;
+    cfg->ops.flush = ng_control_flush; /* watchers: at most ~250 ms behind */
+    cfg->ops.flush_ctx = e->r.sess;
+    ng_cmd_enter_control_relay(e, cfg);
     e->h.in.w = -1; /* the relay closes it at end of input */
 }
 
@@ -279,6 +283,7 @@ static const char *end_text(const struct ng_relay_result *res)
         [NG_END_RECORD_FAIL] = " (recording failed)",
         [NG_END_OUTPUT_LIMIT] = " (output limit reached)",
         [NG_END_AUDIT_LOST] = " (audit trail lost)",
+        [NG_END_TERMINATED] = " (terminated from outside: nsgate terminate)",
     };
     return (unsigned)res->reason < NG_ARRAY_SIZE(t) ? t[res->reason] : "";
 }
@@ -293,6 +298,7 @@ static const char *end_word(const struct ng_relay_result *res)
         [NG_END_RECORD_FAIL] = "record-failure",
         [NG_END_OUTPUT_LIMIT] = "output-limit",
         [NG_END_AUDIT_LOST] = "audit-lost",
+        [NG_END_TERMINATED] = "terminated",
     };
     return (unsigned)res->reason < NG_ARRAY_SIZE(w) ? w[res->reason] : "error";
 }
@@ -381,8 +387,14 @@ static int start_session(struct enter *e)
     if (e->ch.pid == 0)
         child(e);
     ng_closep(&e->h.gop.r);
+    const char *unapproved = NULL;
     if ((r = start_recording(e)) == 0 && (r = ng_cmd_enter_cmds_start(e)) == 0 &&
-        (r = confine_recorder(e)) != 0) {
+        (r = ng_cmd_enter_control_start(e, &unapproved)) != 0 && unapproved) {
+        stop_child(e); /* not approved: nothing was entered */
+        (void)finish_session(e, r, unapproved, 0, 0);
+        return r;
+    }
+    if (r == 0 && (r = confine_recorder(e)) != 0) {
         stop_child(e);
         audit_error(e, "cannot restrict the recorder's privileges");
         (void)finish_session(e, r, "confine-failed", 0, 0);
@@ -438,6 +450,14 @@ static int end_session(struct enter *e, struct ng_relay_result *res, int *left)
     return status;
 }
 
+void ng_cmd_enter_banner(const struct enter *e)
+{
+    if (!e->a.o.quiet)
+        fprintf(stderr, "nsgate: session %s started (target %d, rule %s); recorded%s\n",
+                e->d.id_text, (int)e->d.rq.t.pid, e->d.dec.rule_name,
+                e->d.audit_ok ? " and audited" : ", NOT audited (audit trail unavailable)");
+}
+
 int ng_cmd_enter_run(struct enter *e)
 {
     struct ng_relay_result res;
@@ -447,10 +467,10 @@ int ng_cmd_enter_run(struct enter *e)
 
     if (ng_target_alive(&e->d.rq.t) < 0)
         return ng_err("target %d is gone", (int)e->d.rq.t.pid), NG_EXIT_TARGET;
-    if (!e->a.o.quiet)
-        fprintf(stderr, "nsgate: session %s started (target %d, rule %s); recorded%s\n",
-                e->d.id_text, (int)e->d.rq.t.pid, e->d.dec.rule_name,
-                e->d.audit_ok ? " and audited" : ", NOT audited (audit trail unavailable)");
+    /* Under approval = required the session starts once approved: the
+     * banner follows the approval (cmd_enter_control.c). */
+    if (!e->d.c->approval_required)
+        ng_cmd_enter_banner(e);
     if ((r = start_session(e)) != 0)
         return r;
     relay_config(e, &cfg);

@@ -16,6 +16,10 @@ int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller);
 int ng_cmd_verify(int argc, char **argv, const struct ng_caller *caller);
 int ng_cmd_export(int argc, char **argv, const struct ng_caller *caller);
 int ng_cmd_keygen(int argc, char **argv, const struct ng_caller *caller);
+/* Two-person control (issue: watch, approve, reject, terminate). */
+int ng_cmd_watch(int argc, char **argv, const struct ng_caller *caller);
+/* approve, reject and terminate: argv[0] says which (cmd_control.c). */
+int ng_cmd_control(int argc, char **argv, const struct ng_caller *caller);
 /* Does this keygen command line ask for --escrow (which needs no privilege,
  * so main does not harden it as privileged)? Prints nothing. */
 int ng_cmd_keygen_wants_escrow(int argc, char **argv);
@@ -23,6 +27,7 @@ int ng_cmd_keygen_wants_escrow(int argc, char **argv);
 /* Each subcommand's option table (optparse.h), for the fuzzer too. */
 extern const struct ng_cmdspec ng_spec_check, ng_spec_sessions, ng_spec_replay, ng_spec_verify,
     ng_spec_export, ng_spec_keygen;
+extern const struct ng_cmdspec ng_spec_watch, ng_spec_control;
 
 /* The start every subcommand but enter and check shares: a reader
  * (NG_CMD_READER) drops privileges for good first (cli.md "Privileges of the

@@ -279,6 +279,14 @@ static int replay_session(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
     return verdict;
 }
 
+int ng_cmd_replay_finished(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                           const uint8_t root[NG_FSKEY_PK_BYTES], const char *text, int raw)
+{
+    struct replay_opts o = {.speed = 1.0, .max_pause = -1, .raw = raw};
+
+    return replay_session(s, id, root, &o, NULL, text);
+}
+
 int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller)
 {
     struct replay_opts o = {.src.db = ng_cmd_default_db(), .speed = 1.0, .max_pause = -1};

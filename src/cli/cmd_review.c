@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,6 +96,21 @@ void ng_review_begin(struct ng_review *rv, const struct ng_caller *caller)
  * required guards (by any name); a --db elsewhere is opened with the
  * caller's rights and its looks logged best-effort. The session is found in the same window, so
  * every file the store opens is opened with the same rights. */
+/* The final drop, and non-dumpable after it: a store opened with root's
+ * rights (mediated mode) must not be reachable through /proc/PID/fd or
+ * ptrace by the reviewer whose process this now is, whatever
+ * fs.suid_dumpable says. */
+static int drop_for_good(const struct ng_caller *caller)
+{
+    int st = ng_cmd_drop(caller);
+
+    if (st == 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+        ng_err("cannot make the reader non-dumpable");
+        return NG_EXIT_INTERNAL;
+    }
+    return st;
+}
+
 /* Another name of the host's store (a second slash, a ./) is the host's
  * store too, so review_audit = required cannot be stepped around: the same
  * file, looked at with the caller's rights. */
@@ -135,16 +151,16 @@ int ng_review_list_store(struct ng_review *rv, const char *db, int searches, str
 
     ng_review_end(rv); /* a listing sends no record */
     if (mediated && searches) {
-        st = ng_cmd_drop(rv->caller);
+        st = drop_for_good(rv->caller);
         ng_err("--grep and --command search what sessions recorded: a reviewer of this store "
                "looks at recordings with replay or export, each look logged");
         return st ? st : NG_EXIT_DENIED;
     }
-    if (!mediated && (st = ng_cmd_drop(rv->caller)) != 0)
+    if (!mediated && (st = drop_for_good(rv->caller)) != 0)
         return st;
     st = ng_cmd_store_open(db, ret);
     if (mediated) {
-        int dr = ng_cmd_drop(rv->caller);
+        int dr = drop_for_good(rv->caller);
         if (dr && st == 0)
             ng_store_close(*ret);
         st = dr ? dr : st;
@@ -205,7 +221,7 @@ int ng_review_log(struct ng_review *rv, const char *act, const uint8_t id[NG_STO
 
     ng_audit_close(&rv->audit);
     /* The record is out (or cannot be): privileges go now, whatever follows. */
-    int dr = ng_cmd_drop(rv->caller);
+    int dr = drop_for_good(rv->caller);
     return dr ? dr : st;
 }
 

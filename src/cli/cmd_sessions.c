@@ -19,6 +19,7 @@ static const char usage[] =
     "Usage: nsgate sessions [--db FILE] [--user NAME] [--target TEXT] [--since TIME]\n"
     "                       [--until TIME] [--grep TEXT] [--command PATTERN] [--json]\n"
     "       nsgate sessions --views SESSION --audit-log FILE... [--json]\n"
+    "       nsgate sessions --live [--db FILE] [--json]\n"
     "\n"
     "Lists recorded sessions, newest first. TIME is ISO 8601 (2026-11-29T08:10Z) or\n"
     "relative (2h, 3d). --target matches a pid or a container ID prefix; --grep finds\n"
@@ -26,7 +27,9 @@ static const char usage[] =
     "--command finds sessions that ran a command whose shell-quoted command line\n"
     "matches the glob PATTERN (as replay --commands shows it; '*' '?' '[...]').\n"
     "--views SESSION lists every look at the session (replay, export, watch: who, when)\n"
-    "from the review records of the audit logs given (raw or enriched, rotated, .gz).\n";
+    "from the review records of the audit logs given (raw or enriched, rotated, .gz).\n"
+    "--live lists the sessions running or waiting for approval now: state, for how\n"
+    "long, who is watching.\n";
 
 #define MAX_LOGS 64
 
@@ -37,6 +40,7 @@ struct sessions_opts {
     const char *views; /* --views SESSION */
     const char *logs[MAX_LOGS];
     size_t nlogs;
+    int live;    /* --live: cmd_sessions_live.c */
     int64_t now; /* for relative --since and --until */
     struct ng_session_filter f;
 };
@@ -52,6 +56,7 @@ enum {
     OPT_VIEWS,
     OPT_AUDIT_LOG
 };
+enum { OPT_LIVE = 300 };
 
 static const struct ng_optdef sessions_opts_def[] = {
     {NG_OPT_DB, 0, "db", NG_OPT_ARG},
@@ -64,6 +69,7 @@ static const struct ng_optdef sessions_opts_def[] = {
     {OPT_JSON, 0, "json", 0},
     {OPT_VIEWS, 0, "views", NG_OPT_ARG},
     {OPT_AUDIT_LOG, 0, "audit-log", NG_OPT_ARG},
+    {OPT_LIVE, 0, "live", 0},
     {'h', 'h', "help", 0},
     {0, 0, NULL, 0},
 };
@@ -103,6 +109,9 @@ static int sessions_opt(const struct ng_optval *v, void *ctx)
             return -EINVAL;
         }
         o->logs[o->nlogs++] = v->arg;
+        return 0;
+    case OPT_LIVE:
+        o->live = 1;
         return 0;
     case OPT_SINCE:
     case OPT_UNTIL:
@@ -334,6 +343,9 @@ int ng_cmd_sessions(int argc, char **argv, const struct ng_caller *caller)
         fputs(usage, stderr);
         return NG_EXIT_USAGE;
     }
+    if (o.live && (o.grep || o.f.user || o.f.target || o.f.since_ns || o.f.until_ns || o.f.command))
+        return ng_err("--live lists every running or waiting session: it takes no filter"),
+               NG_EXIT_USAGE;
     /* Privileges drop before anything is opened, except the host's store
      * for a reviewer in mediated mode (cmd_review.c). */
     if (o.views)
@@ -343,7 +355,7 @@ int ng_cmd_sessions(int argc, char **argv, const struct ng_caller *caller)
     st = ng_review_list_store(&rv, o.db, o.grep || o.f.command, &s);
     if (st)
         return st;
-    int r = list(s, &o);
+    int r = o.live ? ng_cmd_sessions_live(s, o.json) : list(s, &o);
     ng_store_close(s);
     if (r < 0) {
         ng_err("listing sessions failed: %s", strerror(-r));

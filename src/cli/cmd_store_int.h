@@ -70,6 +70,14 @@ int ng_cmd_reveal_error(int err, int64_t seq, const char *path, const char *text
  * a header line, then one line per command. 0 or a negative errno. */
 int ng_cmd_print_commands(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], FILE *out);
 
+/* watch of a session that is over: replay it (verified first), with its
+ * timing; the exit status of replay. */
+int ng_cmd_replay_finished(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                           const uint8_t root[NG_FSKEY_PK_BYTES], const char *text, int raw);
+
+/* sessions --live (cmd_sessions_live.c): the running and waiting sessions,
+ * a table or JSON lines. 0 or a negative errno. */
+int ng_cmd_sessions_live(struct ng_store *s, int json);
 /* ---- reviews (cmd_review.c, cli.md "Reviews") ---- */
 #include "nsgate/audit.h"
 

@@ -18,6 +18,10 @@ static const char usage[] =
     "  verify    prove recorded sessions were not changed\n"
     "  export    write a session as asciicast, JSON lines or an HTML page\n"
     "  keygen    create or advance the sealing keys (root only), or an escrow key pair\n"
+    "  watch     follow a running session's output live (--moderate: let its input in)\n"
+    "  approve   release a session waiting for approval (an approver of its rule)\n"
+    "  reject    refuse a session waiting for approval\n"
+    "  terminate end a running session from outside (root or an approver)\n"
     "\n"
     "nsgate help SUBCOMMAND or nsgate SUBCOMMAND --help for details.\n";
 
@@ -33,6 +37,10 @@ static const struct {
     {"verify", ng_cmd_verify, 0},
     {"export", ng_cmd_export, 0},
     {"keygen", ng_cmd_keygen, NG_HARDEN_PRIVILEGED},
+    {"watch", ng_cmd_watch, 0},
+    {"approve", ng_cmd_control, NG_HARDEN_PRIVILEGED},
+    {"reject", ng_cmd_control, NG_HARDEN_PRIVILEGED},
+    {"terminate", ng_cmd_control, NG_HARDEN_PRIVILEGED},
 };
 
 static int find_subcommand(const char *name)

@@ -101,6 +101,10 @@ static const char *const allowed[] = {
     "getcwd", "unlink", "unlinkat", "rmdir", "fchmod", "fchown",
     /* the audit socket (libaudit: sendto, then recvfrom for the ack) */
     "sendto", "recvfrom", "sendmsg", "recvmsg", "getsockname",
+    /* two-person control (control.h): its socket, bound and listening
+     * before the drop; a peer's credentials; the epoll set of it and its
+     * watchers */
+    "accept4", "getsockopt", "epoll_wait", "epoll_pwait", "epoll_ctl",
     /* memory: libc, SQLite, libsodium's guarded and locked pages */
     "brk", "munmap", "mremap", "madvise", "mlock", "mlock2", "munlock",
     /* time and waiting */

@@ -17,6 +17,7 @@ void ng_constraints_default(struct ng_constraints *c)
     c->record_commands = 1;
     c->audit_required = 1;
     c->seal_interval_ms = 1000;
+    c->approval_timeout_ms = 600000; /* 10m */
     c->max_session_ms = 8LL * 3600 * 1000;
     c->idle_timeout_ms = 3600LL * 1000;
     c->max_output = 1ULL << 30;

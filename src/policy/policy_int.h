@@ -40,6 +40,11 @@ enum ng_policy_key {
     K_SETENV,
     K_CALLER_REACH,
     K_MASK_ESCROW,
+    /* two-person control (policy.md "Approval and moderation") */
+    K_APPROVAL,
+    K_APPROVERS,
+    K_APPROVAL_TIMEOUT,
+    K_MODERATION,
     /* review accounting (policy.md "Reviews") */
     K_REVIEW_AUDIT,
     K_REVIEWERS,

@@ -38,7 +38,10 @@ static int duration_key(const char *v, int none_ok, int64_t min, int64_t max, in
                            : "DURATION (500ms 90s 15m 8h 1d)",
                    v);
     if (ms < min || ms > max) {
-        snprintf(err, errsz, "'%s' is outside %s", v, max == INT64_MAX ? "1ms.." : "100ms..60s");
+        snprintf(err, errsz, "'%s' is outside %s", v,
+                 max == INT64_MAX           ? "1ms.."
+                 : max == INT64_C(86400000) ? "1s..1d"
+                                            : "100ms..60s");
         return -EINVAL;
     }
     *ret = ms;
@@ -97,6 +100,43 @@ static int user_item(void *ctx, char *item, char *err, size_t errsz)
     }
     r->users = v;
     v[r->nusers++] = u;
+    return 0;
+}
+
+/* approvers = user:NAME, group:NAME (or NAME, %GROUP, #UID as in users);
+ * "*" is refused: an approver is someone in particular. */
+static int approver_item(void *ctx, char *item, char *err, size_t errsz)
+{
+    struct ng_policy_rule *r = ctx;
+    struct ng_policy_user u;
+    char buf[300];
+
+    if (strncmp(item, "user:", 5) == 0)
+        snprintf(buf, sizeof(buf), "%s", item + 5);
+    else if (strncmp(item, "group:", 6) == 0)
+        snprintf(buf, sizeof(buf), "%%%s", item + 6);
+    else
+        snprintf(buf, sizeof(buf), "%s", item);
+    if (strcmp(buf, "*") == 0)
+        return bad(err, errsz, "user:NAME or group:NAME (not *)", item);
+    int ret = ng_policy_val_user(buf, &u, err, errsz);
+    if (ret < 0)
+        return ret;
+    struct ng_policy_user *v = realloc(r->approvers, (r->napprovers + 1) * sizeof(*v));
+    if (!v) {
+        free(u.name);
+        return -ENOMEM;
+    }
+    r->approvers = v;
+    v[r->napprovers++] = u;
+    return 0;
+}
+
+static int required_key(const char *v, int *ret, char *err, size_t errsz)
+{
+    if (strcmp(v, "required") != 0 && strcmp(v, "none") != 0)
+        return bad(err, errsz, "required or none", v);
+    *ret = v[0] == 'r';
     return 0;
 }
 
@@ -363,6 +403,14 @@ int ng_policy_set_key(struct ng_policy *p, struct ng_policy_rule *r, enum ng_pol
         return 0;
     case K_MASK_ESCROW:
         return mask_escrow(p, c, v, err, errsz);
+    case K_APPROVAL:
+        return required_key(v, &c->approval_required, err, errsz);
+    case K_MODERATION:
+        return required_key(v, &c->moderation_required, err, errsz);
+    case K_APPROVERS:
+        return ng_policy_list_each(v, approver_item, r, err, errsz);
+    case K_APPROVAL_TIMEOUT:
+        return duration_key(v, 0, 1000, INT64_C(86400000), &c->approval_timeout_ms, err, errsz);
     default:
         return defaults_key(p, key, v, err, errsz);
     }

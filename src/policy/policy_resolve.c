@@ -54,6 +54,11 @@ int ng_policy_resolve(struct ng_policy *p, const struct ng_policy_userdb *db,
             if (ret < 0)
                 return ret;
         }
+        for (size_t k = 0; k < r->napprovers; k++) {
+            int ret = resolve_user(p, r, &r->approvers[k], db, errs, warns, &failed);
+            if (ret < 0)
+                return ret;
+        }
     }
     return failed ? -EINVAL : 0;
 }

@@ -39,6 +39,7 @@ struct relay {
     int out_fd, err_fd; /* where output goes (a private reopening or the caller's) */
     int out_private, err_private;
     int64_t start_ms, last_activity_ms, last_tick_ms;
+    int64_t dirty_ms; /* when the oldest chunk not yet flushed came, or 0 */
 };
 
 static int64_t now_ms(void)
@@ -61,6 +62,8 @@ static void record(struct relay *r, char kind, const void *data, size_t len)
     if (!r->cfg->ops.record)
         return;
     int e = r->cfg->ops.record(r->cfg->ops.ctx, kind, data, len);
+    if (!r->dirty_ms)
+        r->dirty_ms = now_ms();
     if (e < 0) {
         r->res->record_err = e;
         end(r, NG_END_RECORD_FAIL);
@@ -227,15 +230,45 @@ static int timeout_for(struct relay *r)
             end(r, NG_END_IDLE);
         t = left < t ? left : t;
     }
+    if (r->dirty_ms && r->cfg->ops.flush) {
+        int64_t left = r->dirty_ms + NG_RELAY_FLUSH_MS - now;
+        t = left < t ? left : t;
+    }
     return t < 0 ? 0 : (int)t;
+}
+
+/* Watchers follow the store: what was recorded is committed soon, not only
+ * at the next tick (which may be seconds away). */
+static void flush_soon(struct relay *r)
+{
+    if (!r->dirty_ms || !r->cfg->ops.flush || now_ms() - r->dirty_ms < NG_RELAY_FLUSH_MS)
+        return;
+    r->dirty_ms = 0;
+    int e = r->cfg->ops.flush(r->cfg->ops.flush_ctx);
+    if (e < 0) {
+        if (!r->res->record_err)
+            r->res->record_err = e;
+        end(r, NG_END_RECORD_FAIL);
+    }
+}
+
+/* The control descriptor is readable (control.h). */
+static void control(struct relay *r)
+{
+    enum ng_end_reason why = NG_END_TERMINATED;
+
+    if (r->cfg->ops.ctl(r->cfg->ops.ctl_ctx, &why) < 0)
+        end(r, why);
 }
 
 static void tick(struct relay *r)
 {
     int64_t now = now_ms();
+    flush_soon(r);
     if (!r->cfg->ops.tick || now - r->last_tick_ms < r->cfg->tick_ms)
         return;
     r->last_tick_ms = now;
+    r->dirty_ms = 0; /* the tick flushes */
     enum ng_end_reason why = NG_END_RECORD_FAIL;
     int e = r->cfg->ops.tick(r->cfg->ops.ctx, &why);
     if (e < 0) {
@@ -245,7 +278,7 @@ static void tick(struct relay *r)
     }
 }
 
-enum { P_SIG, P_CMD, P_CIN, P_PIN, P_POUT, P_PERR, P_COUT, P_CERR, P_N };
+enum { P_SIG, P_CMD, P_CIN, P_PIN, P_POUT, P_PERR, P_COUT, P_CERR, P_CTL, P_N };
 
 static void step(struct relay *r)
 {
@@ -256,8 +289,11 @@ static void step(struct relay *r)
     p[P_SIG] = (struct pollfd){c->sigfd, POLLIN, 0};
     if (c->cmd_fd >= 0 && c->ops.cmd_notify && !r->cmd_hup)
         p[P_CMD] = (struct pollfd){c->cmd_fd, POLLIN, 0};
-    if (r->caller_in_open && r->prog_in_open && r->in.len == 0)
+    if (r->caller_in_open && r->prog_in_open && r->in.len == 0 &&
+        (!c->input_gate || *c->input_gate))
         p[P_CIN] = (struct pollfd){c->caller_in, POLLIN, 0};
+    if (c->ctl_fd >= 0 && c->ops.ctl)
+        p[P_CTL] = (struct pollfd){c->ctl_fd, POLLIN, 0};
     if (r->prog_in_open && r->in.len > 0)
         p[P_PIN] = (struct pollfd){c->prog_in, POLLOUT, 0};
     if (r->prog_out_open && r->out.off + r->out.len < BUF_CAP)
@@ -275,6 +311,8 @@ static void step(struct relay *r)
         return;
     if (p[P_SIG].revents)
         handle_signals(r);
+    if (p[P_CTL].revents)
+        control(r);
     if (p[P_CMD].revents & POLLIN)
         cmd_result(r, c->ops.cmd_notify(c->ops.cmd_ctx));
     else if (p[P_CMD].revents)
@@ -374,6 +412,7 @@ int ng_relay_exit_status(const struct ng_relay_result *res)
         return NG_EXIT_INTERNAL;
     case NG_END_MAX_SESSION:
     case NG_END_IDLE:
+    case NG_END_TERMINATED:
         return NG_EXIT_TIMEOUT;
     case NG_END_SIGNAL:
         return 128 + res->signal;

@@ -84,5 +84,7 @@ int ng_store_live_acquire(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
                           int *ret_fd) NG_MUST_CHECK;
 void ng_store_live_release(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], int fd);
 int ng_store_live_held(const struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN]);
+/* The session's lock file (store_record.c), where its live note is kept. */
+int ng_store_session_live_fd(const struct ng_session *sess);
 
 #endif

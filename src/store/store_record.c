@@ -473,6 +473,11 @@ void ng_store_session_free(struct ng_session *sess)
     free(sess);
 }
 
+int ng_store_session_live_fd(const struct ng_session *sess)
+{
+    return sess->live_fd;
+}
+
 const uint8_t *ng_store_session_id(const struct ng_session *sess)
 {
     return sess->id;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Every look at a session is logged (audit.md "Reviews"), with a private
-# audit daemon and the setuid-installed binary: replay and export send one
+# audit daemon and the setuid-installed binary: replay, export and watch send one
 # TRUSTED_APP op=nsgate-review record each, with act, uuid and the viewer's
 # uid, auid and name; a member of the policy's reviewers group reads the
 # root-only store through the setuid binary (mediated mode) and is logged
@@ -80,6 +80,13 @@ check "reviewer: --db elsewhere is opened with the reviewer's own rights (refuse
     sh -c "! grep -q reviewed-output '$T/r2'"
 rm -f "$T/var/sessions.db.copy"
 
+# ---- watch of a session that is over: a look too ------------------------------------
+timeout 30 "$B" watch --key "$KEY" "$S" </dev/null >"$T/w0" 2>"$T/ew0"
+eq "root: watch of a finished session exits 0" 0 $?
+check "root: watch shows it" grep -q reviewed-output "$T/w0"
+check "root: five review records" audit_wait_for 5 "op=nsgate-review"
+check "root: act=watch" grep -q "act=watch uuid=$S acct=\"root\" viewer_uid=0 " <<<"$(reviews | tail -1)"
+
 as_reviewer "$B" sessions --json >"$T/l1" 2>/dev/null
 eq "reviewer: sessions lists the root-only store" "$S" "$(jq -r .id "$T/l1" | head -1)"
 n=$(reviews | wc -l)
@@ -118,10 +125,10 @@ head -n $((n / 2)) "$AUDIT_LOG" | gzip -c >"$T/audit.log.2.gz"
 tail -n +$((n / 2 + 1)) "$AUDIT_LOG" >"$T/audit.log.1"
 "$B" sessions --views "$S" --audit-log "$T/audit.log.1" --audit-log "$T/audit.log.2.gz" >"$T/views" 2>"$T/views.err"
 eq "--views exits 0" 0 $?
-eq "--views lists every look, oldest first" "replay root 0|replay $ADV_USER $ADV_UID|export $ADV_USER $ADV_UID|export $ADV_USER $ADV_UID" \
+eq "--views lists every look, oldest first" "replay root 0|replay $ADV_USER $ADV_UID|export $ADV_USER $ADV_UID|export $ADV_USER $ADV_UID|watch root 0" \
     "$(tail -n +2 "$T/views" | awk '{ printf "%s%s %s %s", (NR > 1 ? "|" : ""), $2, $3, $4 }')"
 "$B" sessions --views "${S:0:8}" --audit-log "$T/audit.log.2.gz" --audit-log "$T/audit.log.1" --json >"$T/views.json" 2>/dev/null
-eq "--views --json, by prefix, files in any order" "4 $S 4242" \
+eq "--views --json, by prefix, files in any order" "5 $S 4242" \
     "$(jq -s 'length' "$T/views.json") $(jq -r .session "$T/views.json" | sort -u) $(jq -r 'select(.act == "replay" and .uid != 0) | .auid' "$T/views.json")"
 "$B" sessions --views "$S" >/dev/null 2>&1
 eq "--views without --audit-log is a usage error" 64 $?
