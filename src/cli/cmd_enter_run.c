@@ -16,6 +16,7 @@
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 static void read_self_id(const char *file, int64_t *ret)
@@ -478,6 +479,11 @@ int ng_cmd_enter_run(struct enter *e)
         ng_warn("cannot put the terminal in raw mode");
     ng_relay_run(&cfg, &res);
     ng_tty_restore(&e->h.tty);
+    /* Input typed for a moderated session that no moderator let through is
+     * still in the caller's terminal: discard it, or the caller's own shell
+     * on the host would run what was meant for the container. */
+    if (e->d.c->moderation_required && e->a.use_pty && isatty(0))
+        (void)tcflush(0, TCIFLUSH);
     int status = end_session(e, &res, &left);
     if (res.reason == NG_END_RECORD_FAIL)
         ng_err("recording failed (%s): the session was stopped; what was recorded is kept",

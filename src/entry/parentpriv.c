@@ -119,11 +119,11 @@ static const char *const allowed[] = {
 /* clang-format on */
 
 /* Terminal requests: the caller's terminal mode and window size, the pty's
- * mode (masking) and size. Not TIOCSTI, TIOCLINUX, TIOCSETD, ...: a
- * recorder taken over by hostile output cannot type into the operator's
- * shell. */
+ * mode (masking) and size, discarding the input a moderated session held
+ * back (TCFLSH). Not TIOCSTI, TIOCLINUX, TIOCSETD, ...: a recorder taken
+ * over by hostile output cannot type into the operator's shell. */
 static const unsigned long ioctls[] = {
-    TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, TIOCSWINSZ, FIONREAD,
+    TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, TIOCSWINSZ, FIONREAD, TCFLSH,
 };
 
 #ifndef NSGATE_SANITIZE_BUILD

@@ -44,7 +44,7 @@ in_target() { # processes in the target's uts namespace but the target and its u
 run_req() {
     local name=$1; shift
     rm -f "$T/w/$name.rc"
-    $TM new-window -d -n "$name" "setpriv --reuid=$ADV_USER --regid=$ADV_USER --init-groups $B enter -t $TPID -u $* 2>$T/w/$name.err; echo \$? >$T/w/$name.rc; sleep 600"
+    $TM new-window -d -n "$name" "setpriv --reuid=$ADV_USER --regid=$ADV_USER --init-groups $B enter -t $TPID -u $* 2>$T/w/$name.err; echo \$? >$T/w/$name.rc; ${AFTER:-:}; sleep 600"
 }
 wait_rc() { for _ in $(seq 1 300); do [ -s "$T/w/$1.rc" ] && { cat "$T/w/$1.rc"; return; }; sleep 0.05; done; echo none; }
 live_id() { for _ in $(seq 1 100); do i=$("$B" sessions --live --json | jq -r .id | head -1); [ -n "$i" ] && { echo "$i"; return; }; sleep 0.05; done; }
@@ -135,7 +135,8 @@ eq "... verify OK" 0 "$?"
 
 # ---- moderation ----------------------------------------------------------
 policy "moderation = required" "approvers = user:$AP"
-run_req m -r INC-5 -- /bin/sh -c "'while read l; do echo got:\$l; done'"
+# (after the session the pane's shell reads what is left in the terminal)
+AFTER="read -t 2 left; echo left:\$left >$T/w/m.left" run_req m -r INC-5 -- /bin/sh -c "'while read l; do echo got:\$l; done'"
 ID=$(live_id)
 sleep 0.5
 eq "sessions --live: moderated" moderated "$("$B" sessions --live --json | jq -r 'select(.id=="'"$ID"'") | .state')"
@@ -158,6 +159,9 @@ sleep 1
 check "the moderator gone: input waits again" sh -c "! $TM capture-pane -p -t m | grep -q got:three"
 "$B" terminate "$ID" -r "test over"
 eq "root terminates: 124" 124 "$(wait_rc m)"
+for _ in $(seq 1 60); do [ -s "$T/w/m.left" ] && break; sleep 0.05; done
+eq "input no moderator let through is discarded, not left to the caller's shell" "left:" \
+    "$(cat "$T/w/m.left" 2>/dev/null)"
 check "moderators joining and leaving are recorded" sh -c "sqlite3 '$T/var/sessions.db' \"select group_concat(cast(data as text)) from events where session=x'$(echo "$ID" | tr -d -)' and kind='m'\" | grep -q 'moderator {\"action\":\"joined\",\"user\":\"$AP\".*moderator {\"action\":\"left\"'"
 "$B" verify --key "$T/root.pub" "$ID" >/dev/null 2>&1
 eq "... verify OK" 0 "$?"
