@@ -11,6 +11,9 @@ set -eu
 BUILD="build-essential cmake pkg-config libaudit-dev libsodium-dev libsqlite3-dev
 libcmocka-dev libjansson-dev libseccomp-dev
 libzstd-dev"
+# libauparse (the audit project's log parser) and zlib (gzip-compressed
+# rotated logs): verify --audit-log and sessions --views.
+BUILD="$BUILD libauparse-dev zlib1g-dev"
 # The web player of export -f html comes from the npm registry (web/, npm ci
 # at build time): npm itself from Debian unless one is already installed.
 command -v npm >/dev/null 2>&1 || BUILD="$BUILD nodejs npm"

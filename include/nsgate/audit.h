@@ -141,6 +141,15 @@ struct ng_audit_control {
 };
 int ng_audit_fmt_control(const struct ng_audit_control *e, char *buf, size_t size) NG_MUST_CHECK;
 int ng_audit_log_control(const struct ng_audit *a, const struct ng_audit_control *e) NG_MUST_CHECK;
+/* TRUSTED_APP, every look at a recorded session: replay, export, watch
+ * (op=nsgate-review). */
+struct ng_audit_review {
+    const char *act;  /* "replay", "export" or "watch" (anything else: -EINVAL) */
+    const char *uuid; /* the session viewed */
+    const char *acct; /* the viewer's user name (encoded as free text) */
+    uid_t uid;        /* the viewer's real uid */
+    uint32_t auid;    /* the viewer's login uid (4294967295 when unset) */
+};
 
 /* Builders: write the NUL-terminated message into buf. Return its length,
  * -EINVAL for a missing or unsafe nsgate-made value, -ENOBUFS when it does
@@ -152,6 +161,7 @@ int ng_audit_fmt_checkpoint(const struct ng_audit_checkpoint *e, char *buf,
 int ng_audit_fmt_end(const struct ng_audit_end *e, char *buf, size_t size) NG_MUST_CHECK;
 int ng_audit_fmt_error(const struct ng_audit_error *e, char *buf, size_t size) NG_MUST_CHECK;
 int ng_audit_fmt_key(const struct ng_audit_key *e, char *buf, size_t size) NG_MUST_CHECK;
+int ng_audit_fmt_review(const struct ng_audit_review *e, char *buf, size_t size) NG_MUST_CHECK;
 
 /* Senders: build and send one record. 0, or a negative errno (a builder's,
  * -EBADF when not open, or libaudit's; a return of 0 counts as -EIO). */
@@ -162,5 +172,6 @@ int ng_audit_log_checkpoint(const struct ng_audit *a,
 int ng_audit_log_end(const struct ng_audit *a, const struct ng_audit_end *e) NG_MUST_CHECK;
 int ng_audit_log_error(const struct ng_audit *a, const struct ng_audit_error *e) NG_MUST_CHECK;
 int ng_audit_log_key(const struct ng_audit *a, const struct ng_audit_key *e) NG_MUST_CHECK;
+int ng_audit_log_review(const struct ng_audit *a, const struct ng_audit_review *e) NG_MUST_CHECK;
 
 #endif

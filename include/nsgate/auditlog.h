@@ -1,7 +1,8 @@
-/* Reading raw audit logs for the cross-check (spec/audit.md "Cross-check",
- * integrity.md property 5). Pure: lines in, records out; the only I/O is
- * reading the files the caller names. The comparison with the store belongs
- * to verify.
+/* Reading audit logs for the cross-check (spec/audit.md "Cross-check",
+ * integrity.md property 5) and the review listing (sessions --views), with
+ * libauparse (auditlog.c). Pure: lines in, records out; the only I/O is
+ * reading the files the caller names (gzip-compressed ones too). The
+ * comparison with the store belongs to verify.
  *
  * The log is treated as hostile text: every line is bounded
  * (NG_AUDITLOG_LINE_MAX), every field is checked for its form, a field
@@ -19,6 +20,8 @@
 #define NG_AUDITLOG_MAX_RECORDS (1U << 21)
 #define NG_AUDITLOG_HEX_MAX     128 /* hdr, head, fp: up to 64 bytes */
 #define NG_AUDITLOG_TEXT_MAX    64  /* decoded acct and end reason, cut */
+/* A gzip-compressed log is read up to this many decompressed bytes. */
+#define NG_AUDITLOG_GZ_MAX (UINT64_C(16) << 30)
 
 enum ng_auditlog_kind {
     NG_AUDITLOG_NONE = 0,
@@ -29,6 +32,7 @@ enum ng_auditlog_kind {
     NG_AUDITLOG_ERROR,      /* USER_ERR op=nsgate-error */
     NG_AUDITLOG_KEY_CREATE, /* CRYPTO_KEY_USER op=create kind=nsgate-seal */
     NG_AUDITLOG_KEY_DESTROY,
+    NG_AUDITLOG_REVIEW, /* TRUSTED_APP op=nsgate-review: a look at a session */
 };
 
 /* The record's audit(SEC.MSEC:SERIAL) stamp. */
@@ -52,6 +56,8 @@ struct ng_auditlog_rec {
     int exit_status;                       /* END */
     char acct[NG_AUDITLOG_TEXT_MAX + 1];   /* decoded (AUTHZ, START, END) */
     char reason[NG_AUDITLOG_TEXT_MAX + 1]; /* decoded end reason (END) */
+    char act[8];                           /* REVIEW: replay, export or watch */
+    uint32_t viewer_uid, viewer_auid;      /* REVIEW: the viewer's, as nsgate logged them */
 };
 
 /* Parse one line (without or with its '\n'). Returns 1 and fills *rec for
@@ -74,7 +80,9 @@ struct ng_auditlog_session {
     size_t nends;
     const struct ng_auditlog_rec *authz; /* the allowing decision(s) */
     size_t nauthz;
-    size_t nerrors; /* USER_ERR records naming the session */
+    size_t nerrors;                        /* USER_ERR records naming the session */
+    const struct ng_auditlog_rec *reviews; /* op=nsgate-review: every look, in time order */
+    size_t nreviews;
 };
 
 struct ng_auditlog_stats {
@@ -94,7 +102,8 @@ struct ng_auditlog;
 int ng_auditlog_new(struct ng_auditlog **ret) NG_MUST_CHECK;
 void ng_auditlog_free(struct ng_auditlog *log);
 /* Feed lines, files or descriptors in any order (rotated files one by one:
- * audit.log.3, audit.log, audit.log.1 ...); records are ordered by their
+ * audit.log.3, audit.log, audit.log.1 ...; a regular file that starts with
+ * gzip's magic is decompressed: audit.log.2.gz); records are ordered by their
  * stamps at ng_auditlog_finish. 0, -ENOMEM, -E2BIG (too many records), or
  * the errno of open/read. Feeding after finish is -EINVAL. */
 int ng_auditlog_add_line(struct ng_auditlog *log, const char *line, size_t len) NG_MUST_CHECK;

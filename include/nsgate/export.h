@@ -21,6 +21,18 @@
  *     (chain.h: recomputable from the previous line's hash, or from the
  *     metadata's header_hash for seq 1). 'k' events are there as stored
  *     (ciphertext, so the chain can be recomputed).
+ *     With evidence (in->evidence, export_evidence_load) the stream proves
+ *     itself against the root key alone: the metadata gains "header", the
+ *     sessions row as stored, [[column, class, value], ...] in schema order
+ *     (class "integer": decimal string; "real": the binary64 bits as 16 hex
+ *     digits; "text", "blob": base64 of the exact bytes; "null": null), and
+ *     after the events come one line {"keychain": {"root": HEX,
+ *     "epoch_len_ns": "N"}}, one {"cert": {"epoch", "start_ns", "pk",
+ *     "sig"}} per certificate from epoch 0 to the newest a seal uses, and
+ *     one {"seal": {"sealno", "seq", "head", "prev_seal", "wall_ns",
+ *     "boot_ns", "epoch", "sig"}} per seal: integers as decimal strings,
+ *     hashes, keys and signatures as hex; a value of another class than the
+ *     store's schema wants is null.
  *   - reveal (in->reveal set, export --reveal): asciicast and html show each
  *     masked 'i' event with the bytes its 'k' box holds instead of stars,
  *     and the stretch's "masked N" marker becomes "masked N, revealed:
@@ -28,10 +40,15 @@
  *     "revealed" (base64 of the exact bytes) to each 'k' event. A box that
  *     does not open or is out of its frame ends the export with its error
  *     (reveal.h), never with guessed bytes.
- *   - html: the asciicast inside a <script type="application/json"> element
- *     with <, >, &, U+2028 and U+2029 written as \uXXXX; metadata and the
- *     verdict as HTML-escaped text; a CSP whose script-src lists the sha256
- *     of each inline script. */
+ *   - html: the jsonl export with its evidence inside a <script
+ *     type="application/x-ndjson" id="ng-evidence"> element, which the
+ *     page's own script (src/export/page.js, with libsodium.js) verifies
+ *     against a root key given in the page and plays; with --reveal also
+ *     the exporter's asciicast in a <script type="application/json">
+ *     element, for the revealed input; JSON with <, >, &, U+2028 and U+2029
+ *     written as \uXXXX; metadata and the exporter's verdict as
+ *     HTML-escaped text; a CSP whose script-src lists the sha256 of each
+ *     inline script. */
 #ifndef NSGATE_EXPORT_H
 #define NSGATE_EXPORT_H
 
@@ -60,7 +77,20 @@ struct ng_export_assets {
     const char *js, *css;
     size_t js_len, css_len;
     const char *version;
+    /* libsodium.js and libsodium-wrappers' browser builds (the page's
+     * verifier): NUL-free text, no "</script" */
+    const char *sodium_js, *wrappers_js;
+    size_t sodium_js_len, wrappers_js_len;
+    const char *sodium_version;
 };
+
+/* The session's evidence for a self-proving export (see jsonl above). */
+struct ng_export_evidence;
+/* Read it from a store opened read-only, with the root key's certificates.
+ * -ENOENT: no such session. */
+int ng_export_evidence_load(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
+                            const uint8_t root[32], struct ng_export_evidence **ret) NG_MUST_CHECK;
+void ng_export_evidence_free(struct ng_export_evidence *e);
 
 struct ng_export_in {
     const struct ng_session_info *info; /* the session's metadata (untrusted text) */
@@ -76,6 +106,10 @@ struct ng_export_in {
     const struct ng_export_assets *assets; /* html only: NULL for the built-in player */
     const uint8_t *mask_escrow;            /* the session's escrow key (32 bytes), or NULL */
     struct ng_reveal *reveal; /* export --reveal: initialised with the secret, or NULL */
+    const struct ng_export_evidence *evidence; /* jsonl, html: or NULL (no header, seals) */
+    /* html with reveal: start next_arg's events again from the first (the
+     * evidence, then the exporter's revealed asciicast); 0 or -errno */
+    int (*restart)(void *next_arg);
 };
 
 /* Terminal size for the asciicast header: the first 'r' event "COLSxROWS"
@@ -109,9 +143,11 @@ int ng_export_json_for_html(const char *json, size_t len, ng_export_write_fn wri
 /* The CSP source for an inline script: "'sha256-BASE64'" (out: 64 bytes). */
 void ng_export_csp_hash(const char *script, size_t len, char out[64]);
 
-/* The page's own script (reads the JSON element, starts the player, lists
- * the markers), as embedded. */
-extern const char ng_export_init_js[];
+/* The page's own script (src/export/page.js: verifies the evidence in the
+ * browser, starts the player on it, lists the commands and markers), as
+ * embedded; generated with the built-in assets. */
+extern const char *const ng_export_page_js;
+extern const size_t ng_export_page_js_len;
 
 /* The built-in player (generated at build time from web/node_modules). */
 const struct ng_export_assets *ng_export_builtin_assets(void);

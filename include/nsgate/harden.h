@@ -32,4 +32,10 @@ int ng_harden_reset_state(const char **why);
  * the subcommands"), verified. */
 int ng_harden_drop_to_caller(const struct ng_caller *caller);
 
+/* A setuid start's reader opening the store as the caller could (review
+ * accounting, cli.md "Reviews"): on, the effective ids and groups become the
+ * caller's while the saved uid stays 0; off, back to root's. Both verified.
+ * A no-op for real root and for a start without privilege. */
+int ng_harden_act_as_caller(const struct ng_caller *caller, int on);
+
 #endif

@@ -102,6 +102,12 @@ struct ng_policy {
     size_t nrules;
     struct ng_policy_escrow **escrows;
     size_t nescrows;
+    /* Reviews ([defaults], policy.md "Reviews"): review_audit = required
+     * (1) or best-effort (0, the default); reviewers = group:NAME,... (the
+     * group names, resolved by the reader that uses them) */
+    int review_audit_required;
+    char **reviewers;
+    size_t nreviewers;
 };
 
 /* Parse the policy text. buf need not be NUL-terminated; file names it in

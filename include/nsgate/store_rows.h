@@ -82,6 +82,14 @@ const char *ng_store_row_text(const struct ng_store_rows *r, int col);
 size_t ng_store_row_len(const struct ng_store_rows *r, int col);
 /* The index of the column named name, or -1. */
 int ng_store_row_col(const struct ng_store_rows *r, const char *name);
+/* The current row as the export's evidence carries it (export.h): its
+ * column count, each column's name (NULL when out of memory) and storage
+ * class (NG_HC_*), and a REAL's value (0 for another class). */
+int ng_store_row_count(const struct ng_store_rows *r);
+const char *ng_store_row_name(const struct ng_store_rows *r, int col);
+int ng_store_row_class(const struct ng_store_rows *r, int col);
+double ng_store_row_real(const struct ng_store_rows *r, int col);
+
 /* NG_Q_HEADER: the header hash recomputed over the current row (chain.h). */
 int ng_store_row_header_hash(const struct ng_store_rows *r, uint8_t out[NG_HASH_LEN]) NG_MUST_CHECK;
 

@@ -309,6 +309,24 @@ int ng_audit_fmt_error(const struct ng_audit_error *e, char *buf, size_t size)
     return sb_end(&b);
 }
 
+int ng_audit_fmt_review(const struct ng_audit_review *e, char *buf, size_t size)
+{
+    struct sb b;
+
+    sb_start(&b, buf, size, "nsgate-review");
+    /* act is nsgate's word: one of the three, never a caller's */
+    if (!e->act || (strcmp(e->act, "replay") != 0 && strcmp(e->act, "export") != 0 &&
+                    strcmp(e->act, "watch") != 0)) {
+        b.err = b.err ? b.err : -EINVAL;
+        return sb_end(&b);
+    }
+    sb_fmt(&b, " act=%s", e->act);
+    sb_uuid(&b, e->uuid);
+    sb_str(&b, "acct", e->acct, NG_AUDIT_ACCT_MAX);
+    sb_fmt(&b, " viewer_uid=%u viewer_auid=%u", (unsigned)e->uid, (unsigned)e->auid);
+    return sb_end(&b);
+}
+
 int ng_audit_fmt_key(const struct ng_audit_key *e, char *buf, size_t size)
 {
     struct sb b;
@@ -600,4 +618,11 @@ int ng_audit_log_key(const struct ng_audit *a, const struct ng_audit_key *e)
     char msg[NG_AUDIT_MSG_MAX + 1];
     int r = ng_audit_fmt_key(e, msg, sizeof(msg));
     return r < 0 ? r : send_msg(a, AUDIT_CRYPTO_KEY_USER, msg, 1);
+}
+
+int ng_audit_log_review(const struct ng_audit *a, const struct ng_audit_review *e)
+{
+    char msg[NG_AUDIT_MSG_MAX + 1];
+    int r = ng_audit_fmt_review(e, msg, sizeof(msg));
+    return r < 0 ? r : send_msg(a, AUDIT_TRUSTED_APP, msg, 1);
 }

@@ -55,7 +55,7 @@ static const struct ng_optdef export_opts_def[] = {
 
 const struct ng_cmdspec ng_spec_export = {.name = "export",
                                           .opts = export_opts_def,
-                                          .flags = NG_CMD_PERMUTE | NG_CMD_READER,
+                                          .flags = NG_CMD_PERMUTE,
                                           .min_operands = 1,
                                           .max_operands = 1,
                                           .operand = "SESSION"};
@@ -175,6 +175,27 @@ static int next_event(void *arg, struct ng_event *ev)
     return ng_store_events_next(arg, ev);
 }
 
+/* The session's events, which html --reveal reads twice. */
+struct event_src {
+    struct ng_store *s;
+    const uint8_t *id;
+    struct ng_event_iter *it;
+};
+
+static int src_next(void *arg, struct ng_event *ev)
+{
+    return ng_store_events_next(((struct event_src *)arg)->it, ev);
+}
+
+static int src_restart(void *arg)
+{
+    struct event_src *src = arg;
+
+    ng_store_events_end(src->it);
+    src->it = NULL;
+    return ng_store_events_begin(src->s, src->id, &src->it);
+}
+
 static int write_file(void *arg, const void *buf, size_t len)
 {
     return fwrite(buf, 1, len, arg) == len ? 0 : -EIO;
@@ -193,11 +214,13 @@ static int run_export(struct ng_store *s, struct ng_export_in *in, enum ng_expor
     ng_store_events_end(it);
     if (r < 0)
         return r;
-    r = ng_store_events_begin(s, in->info->id, &it);
+    struct event_src src = {s, in->info->id, NULL};
+    r = ng_store_events_begin(s, in->info->id, &src.it);
     if (r < 0)
         return r;
-    in->next = next_event;
-    in->next_arg = it;
+    in->next = src_next;
+    in->next_arg = &src;
+    in->restart = src_restart;
     struct ng_event_iter *cit = NULL;
     if (fmt == NG_EXPORT_HTML && (r = ng_store_commands_begin(s, in->info->id, &cit)) == 0) {
         in->cmd_next = next_event;
@@ -206,7 +229,7 @@ static int run_export(struct ng_store *s, struct ng_export_in *in, enum ng_expor
     if (r == 0)
         r = ng_export_write(fmt, in, write_file, f);
     ng_store_events_end(cit);
-    ng_store_events_end(it);
+    ng_store_events_end(src.it);
     return r;
 }
 
@@ -279,8 +302,14 @@ static int export_verified(struct ng_store *s, const uint8_t *id, const uint8_t 
         return st;
     int verdict = ng_cmd_verify_first(s, id, root, o->force, "export", text, &res);
     int r = verdict < 0 ? verdict : 0;
+    struct ng_export_evidence *ev = NULL;
+    /* jsonl and html carry the evidence that proves them (export.h) */
+    if (r == 0 && (verdict != 1 || o->force) && o->fmt != NG_EXPORT_ASCIICAST &&
+        (r = ng_export_evidence_load(s, id, root, &ev)) == 0)
+        in.evidence = ev;
     if (r == 0 && (verdict != 1 || o->force))
         r = export_session(s, &in, id, o);
+    ng_export_evidence_free(ev);
     if (r == -ECANCELED)
         return NG_EXIT_STORAGE; /* the output could not be created: said why */
     if (r < 0 && in.reveal && rv.bad_seq)
@@ -311,17 +340,21 @@ int ng_cmd_export(int argc, char **argv, const struct ng_caller *caller)
         ng_err("--reveal and --escrow-key FILE go together");
         return NG_EXIT_USAGE;
     }
-    st = ng_cmd_root_key(o.src.keys, o.src.key, root);
-    /* After the drop: the escrow secret is read with the caller's own rights. */
+    /* Not a plain reader: the look is logged before privileges drop
+     * (cmd_review.c); the store is opened and the session found first. */
+    struct ng_review rv;
+    ng_review_begin(&rv, caller);
+    st = ng_review_open(&rv, o.src.db, o.session, &s, id);
+    if (st) {
+        ng_review_end(&rv);
+        return ng_cmd_drop(caller) ? NG_EXIT_INTERNAL : st;
+    }
+    st = ng_review_log(&rv, "export", id);
+    /* After the drop: the keys are read with the caller's own rights. */
+    if (st == 0)
+        st = ng_cmd_root_key(o.src.keys, o.src.key, root);
     if (st == 0 && o.reveal)
         st = ng_cmd_escrow_key(o.escrow_key, &ek);
-    if (st == 0)
-        st = ng_cmd_store_open(o.src.db, &s);
-    if (st) {
-        ng_escrow_secret_free(ek);
-        return st;
-    }
-    st = ng_cmd_store_find(s, o.session, id);
     ng_uuid_format(id, text);
     if (st == 0)
         st = export_verified(s, id, root, &o, ek, text);

@@ -80,7 +80,7 @@ static const struct ng_optdef replay_opts_def[] = {
 
 const struct ng_cmdspec ng_spec_replay = {.name = "replay",
                                           .opts = replay_opts_def,
-                                          .flags = NG_CMD_PERMUTE | NG_CMD_READER,
+                                          .flags = NG_CMD_PERMUTE,
                                           .min_operands = 1,
                                           .max_operands = 1,
                                           .operand = "SESSION"};
@@ -309,17 +309,21 @@ int ng_cmd_replay(int argc, char **argv, const struct ng_caller *caller)
         ng_err("--commands shows no input: --reveal does not go with it");
         return NG_EXIT_USAGE;
     }
-    st = ng_cmd_root_key(o.src.keys, o.src.key, root);
-    /* After the drop: the escrow secret is read with the caller's own rights. */
+    /* Not a plain reader: the look is logged before privileges drop
+     * (cmd_review.c); the store is opened and the session found first. */
+    struct ng_review rv;
+    ng_review_begin(&rv, caller);
+    st = ng_review_open(&rv, o.src.db, o.session, &s, id);
+    if (st) {
+        ng_review_end(&rv);
+        return ng_cmd_drop(caller) ? NG_EXIT_INTERNAL : st;
+    }
+    st = ng_review_log(&rv, "replay", id);
+    /* After the drop: the keys are read with the caller's own rights. */
+    if (st == 0)
+        st = ng_cmd_root_key(o.src.keys, o.src.key, root);
     if (st == 0 && o.reveal)
         st = ng_cmd_escrow_key(o.escrow_key, &ek);
-    if (st == 0)
-        st = ng_cmd_store_open(o.src.db, &s);
-    if (st) {
-        ng_escrow_secret_free(ek);
-        return st;
-    }
-    st = ng_cmd_store_find(s, o.session, id);
     ng_uuid_format(id, text);
     if (st == 0)
         st = replay_session(s, id, root, &o, ek, text);

@@ -18,6 +18,7 @@
 static const char usage[] =
     "Usage: nsgate sessions [--db FILE] [--user NAME] [--target TEXT] [--since TIME]\n"
     "                       [--until TIME] [--grep TEXT] [--command PATTERN] [--json]\n"
+    "       nsgate sessions --views SESSION --audit-log FILE... [--json]\n"
     "       nsgate sessions --live [--db FILE] [--json]\n"
     "\n"
     "Lists recorded sessions, newest first. TIME is ISO 8601 (2026-11-29T08:10Z) or\n"
@@ -25,19 +26,36 @@ static const char usage[] =
     "sessions whose recorded output or input contains TEXT (ASCII case-insensitive);\n"
     "--command finds sessions that ran a command whose shell-quoted command line\n"
     "matches the glob PATTERN (as replay --commands shows it; '*' '?' '[...]').\n"
+    "--views SESSION lists every look at the session (replay, export, watch: who, when)\n"
+    "from the review records of the audit logs given (raw or enriched, rotated, .gz).\n"
     "--live lists the sessions running or waiting for approval now: state, for how\n"
     "long, who is watching.\n";
+
+#define MAX_LOGS 64
 
 struct sessions_opts {
     const char *db;
     const char *grep;
     int json;
+    const char *views; /* --views SESSION */
+    const char *logs[MAX_LOGS];
+    size_t nlogs;
     int live;    /* --live: cmd_sessions_live.c */
     int64_t now; /* for relative --since and --until */
     struct ng_session_filter f;
 };
 
-enum { OPT_USER = 256, OPT_TARGET, OPT_SINCE, OPT_UNTIL, OPT_GREP, OPT_JSON, OPT_COMMAND };
+enum {
+    OPT_USER = 256,
+    OPT_TARGET,
+    OPT_SINCE,
+    OPT_UNTIL,
+    OPT_GREP,
+    OPT_JSON,
+    OPT_COMMAND,
+    OPT_VIEWS,
+    OPT_AUDIT_LOG
+};
 enum { OPT_LIVE = 300 };
 
 static const struct ng_optdef sessions_opts_def[] = {
@@ -49,13 +67,15 @@ static const struct ng_optdef sessions_opts_def[] = {
     {OPT_GREP, 0, "grep", NG_OPT_ARG},
     {OPT_COMMAND, 0, "command", NG_OPT_ARG},
     {OPT_JSON, 0, "json", 0},
+    {OPT_VIEWS, 0, "views", NG_OPT_ARG},
+    {OPT_AUDIT_LOG, 0, "audit-log", NG_OPT_ARG},
     {OPT_LIVE, 0, "live", 0},
     {'h', 'h', "help", 0},
     {0, 0, NULL, 0},
 };
 
 const struct ng_cmdspec ng_spec_sessions = {
-    .name = "sessions", .opts = sessions_opts_def, .flags = NG_CMD_PERMUTE | NG_CMD_READER};
+    .name = "sessions", .opts = sessions_opts_def, .flags = NG_CMD_PERMUTE};
 
 static int sessions_opt(const struct ng_optval *v, void *ctx)
 {
@@ -79,6 +99,16 @@ static int sessions_opt(const struct ng_optval *v, void *ctx)
         return 0;
     case OPT_JSON:
         o->json = 1;
+        return 0;
+    case OPT_VIEWS:
+        o->views = v->arg;
+        return 0;
+    case OPT_AUDIT_LOG:
+        if (o->nlogs == MAX_LOGS) {
+            ng_err("at most %d --audit-log files", MAX_LOGS);
+            return -EINVAL;
+        }
+        o->logs[o->nlogs++] = v->arg;
         return 0;
     case OPT_LIVE:
         o->live = 1;
@@ -297,7 +327,6 @@ int ng_cmd_sessions(int argc, char **argv, const struct ng_caller *caller)
 {
     struct sessions_opts o = {.db = ng_cmd_default_db()};
     struct ng_store *s;
-    /* Before anything is opened: reviewers read through file permissions. */
     struct timespec ts;
     char **operands;
     int n;
@@ -309,10 +338,21 @@ int ng_cmd_sessions(int argc, char **argv, const struct ng_caller *caller)
 
     if (st)
         return st < 0 ? 0 : st;
+    if (!o.views != !o.nlogs) {
+        ng_err("--views SESSION and --audit-log FILE go together");
+        fputs(usage, stderr);
+        return NG_EXIT_USAGE;
+    }
     if (o.live && (o.grep || o.f.user || o.f.target || o.f.since_ns || o.f.until_ns || o.f.command))
         return ng_err("--live lists every running or waiting session: it takes no filter"),
                NG_EXIT_USAGE;
-    st = ng_cmd_store_open(o.db, &s);
+    /* Privileges drop before anything is opened, except the host's store
+     * for a reviewer in mediated mode (cmd_review.c). */
+    if (o.views)
+        return (st = ng_cmd_drop(caller)) ? st : ng_cmd_views(o.views, o.logs, o.nlogs, o.json);
+    struct ng_review rv;
+    ng_review_begin(&rv, caller);
+    st = ng_review_list_store(&rv, o.db, o.grep || o.f.command, &s);
     if (st)
         return st;
     int r = o.live ? ng_cmd_sessions_live(s, o.json) : list(s, &o);

@@ -78,5 +78,45 @@ int ng_cmd_replay_finished(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN]
 /* sessions --live (cmd_sessions_live.c): the running and waiting sessions,
  * a table or JSON lines. 0 or a negative errno. */
 int ng_cmd_sessions_live(struct ng_store *s, int json);
+/* ---- reviews (cmd_review.c, cli.md "Reviews") ---- */
+#include "nsgate/audit.h"
+
+/* One look at a session by replay, export or watch: begin (as started,
+ * before anything is opened), open the store, find the session, log (which
+ * drops privileges for good), then read. */
+struct ng_review {
+    const struct ng_caller *caller;
+    struct ng_audit audit; /* opened while privileged */
+    int open_err;          /* ng_audit_open's, or -EPERM without privilege */
+    int host;              /* a policy file is there: an nsgate host, looks are logged */
+    int required;          /* review_audit = required */
+    int mediated;          /* the caller is in reviewers: the store is opened as root */
+    int host_store;        /* the store read is the host's (ng_cmd_default_db) */
+};
+void ng_review_begin(struct ng_review *rv, const struct ng_caller *caller);
+/* The store as the look may open it, and the session in it: with root's
+ * rights in mediated mode (the host's store only), else with the caller's.
+ * 0 or an exit status (said why). */
+int ng_review_open(struct ng_review *rv, const char *db, const char *session, struct ng_store **ret,
+                   uint8_t id[NG_STORE_ID_LEN]);
+/* TRUSTED_APP op=nsgate-review act=ACT (replay, export, watch) for session
+ * id, sent while privileged (ng_review_begin opened the socket; a command
+ * with its own privilege steps, such as watch, calls this before its
+ * drop). 0, or an exit status: 75 when the record cannot be sent under
+ * review_audit = required for the host's store (best-effort: a warning).
+ * host_store is set by ng_review_open, or by the caller. */
+int ng_review_note(struct ng_review *rv, const char *act, const uint8_t id[NG_STORE_ID_LEN]);
+/* sessions (the listing): the store opened with root's rights for a
+ * reviewer (mediated mode, the host's store by name), else with the
+ * caller's; privileges dropped either way before it returns. A listing is
+ * not a look and sends no record; searches (--grep, --command) read what
+ * sessions recorded and are refused to a mediated reviewer (77). */
+int ng_review_list_store(struct ng_review *rv, const char *db, int searches, struct ng_store **ret);
+/* ng_review_note, then the final drop (ng_cmd_drop). */
+int ng_review_log(struct ng_review *rv, const char *act, const uint8_t id[NG_STORE_ID_LEN]);
+void ng_review_end(struct ng_review *rv);
+/* sessions --views SESSION --audit-log FILE... (cmd_views.c): the review
+ * records of the session in the logs. 0 or an exit status. */
+int ng_cmd_views(const char *session, const char *const *logs, size_t nlogs, int json);
 
 #endif

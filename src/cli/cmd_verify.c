@@ -22,8 +22,9 @@ static const char usage[] =
     "\n"
     "Proves that recorded sessions are exactly what was recorded. --key FILE holds the\n"
     "root public key as keygen printed it (64 hex digits); keep it off the host.\n"
-    "--audit-log FILE (raw auditd logs, rotated files one by one) anchors the newest\n"
-    "data. Exit 0: all OK, 2: something incomplete, 1: something tampered or missing.\n";
+    "--audit-log FILE (auditd logs, raw or enriched, rotated files one by one, .gz too)\n"
+    "anchors the newest data.\n"
+    "Exit 0: all OK, 2: something incomplete, 1: something tampered or missing.\n";
 
 #define MAX_LOGS 64
 

@@ -235,7 +235,7 @@ static int drop(const struct ng_caller *caller)
  * moderator) while still privileged; an approver who cannot read the store
  * gets it opened here, then the privileges go. */
 static int watch_live(const struct watch_opts *o, const struct ng_caller *caller,
-                      const uint8_t id[NG_STORE_ID_LEN], const char *text)
+                      struct ng_review *rv, const uint8_t id[NG_STORE_ID_LEN], const char *text)
 {
     char reply[256];
     int ctl = -1, reader = caller_reads_store(o->src.db, caller);
@@ -251,7 +251,16 @@ static int watch_live(const struct watch_opts *o, const struct ng_caller *caller
         (void)drop(caller);
         return ng_err("cannot reach session %s: %s", text, strerror(-r)), NG_EXIT_TARGET;
     }
-    int st = reader ? drop(caller) : 0;
+    /* the look is logged while still privileged (cmd_review.c) */
+    rv->host_store = strcmp(o->src.db, ng_cmd_default_db()) == 0;
+    int st = ng_review_note(rv, "watch", id);
+    ng_review_end(rv);
+    if (st) {
+        (void)drop(caller);
+        ng_closep(&ctl);
+        return st;
+    }
+    st = reader ? drop(caller) : 0;
     if (st == 0)
         st = ng_cmd_store_open(o->src.db, &s);
     if (st == 0 && !reader)
@@ -267,19 +276,22 @@ static int watch_live(const struct watch_opts *o, const struct ng_caller *caller
     return st;
 }
 
-/* Over (or not live): as a reader, with the caller's rights; replayed. */
-static int watch_over(const struct watch_opts *o, const struct ng_caller *caller)
+/* Over (or not live): the store opened and the session found with the
+ * caller's rights (root's for a reviewer in mediated mode), the look
+ * logged, the privileges dropped (cmd_review.c); replayed. */
+static int watch_over(const struct watch_opts *o, const struct ng_caller *caller,
+                      struct ng_review *rv)
 {
     uint8_t id[NG_STORE_ID_LEN] = {0}, root[NG_FSKEY_PK_BYTES];
     char text[NG_UUID_STR];
     struct ng_store *s;
-    int st = drop(caller);
+    int st = ng_review_open(rv, o->src.db, o->session, &s, id);
 
-    if (st == 0)
-        st = ng_cmd_store_open(o->src.db, &s);
-    if (st)
-        return st;
-    st = ng_cmd_store_find(s, o->session, id);
+    if (st) {
+        ng_review_end(rv);
+        return drop(caller) ? NG_EXIT_INTERNAL : st;
+    }
+    st = ng_review_log(rv, "watch", id);
     ng_uuid_format(id, text);
     if (st == 0 && ng_store_session_live(s, id)) { /* started since: followed, not registered */
         int r = follow_live(s, id, text, o, -1);
@@ -308,19 +320,21 @@ int ng_cmd_watch(int argc, char **argv, const struct ng_caller *caller)
     if (st)
         return st < 0 ? 0 : st;
     o.session = operands[0];
+    struct ng_review rv; /* every look is logged (cmd_review.c) */
+    ng_review_begin(&rv, caller);
     /* --db of another user's choosing is read with that user's rights only */
     if (caller->uid != 0 && o.src.db != ng_cmd_default_db()) {
         if (o.moderate)
             return ng_err("--db is for root only with --moderate"), NG_EXIT_DENIED;
-        return watch_over(&o, caller);
+        return watch_over(&o, caller, &rv);
     }
     if (ng_store_live_find(o.src.db, o.session, id) == 0) {
         ng_uuid_format(id, text);
-        return watch_live(&o, caller, id, text);
+        return watch_live(&o, caller, &rv, id, text);
     }
     if (o.moderate) {
         (void)drop(caller);
         return ng_err("no live session %s to moderate", o.session), NG_EXIT_NOINPUT;
     }
-    return watch_over(&o, caller);
+    return watch_over(&o, caller, &rv);
 }

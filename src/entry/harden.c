@@ -296,3 +296,25 @@ int ng_harden_drop_to_caller(const struct ng_caller *caller)
         return -EPERM;
     return 0;
 }
+
+int ng_harden_act_as_caller(const struct ng_caller *caller, int on)
+{
+    uid_t r, e, s;
+    gid_t rg, eg, sg;
+
+    if (!caller->setuid_start)
+        return 0;
+    if (on && (setgroups(caller->ngroups, caller->groups) < 0 ||
+               setresgid((gid_t)-1, caller->gid, (gid_t)-1) < 0 ||
+               setresuid((uid_t)-1, caller->uid, (uid_t)-1) < 0))
+        return -errno;
+    /* the saved uid 0 lets the effective one back */
+    if (!on && (setresuid((uid_t)-1, 0, (uid_t)-1) < 0 || setresgid((gid_t)-1, 0, (gid_t)-1) < 0 ||
+                setgroups(0, NULL) < 0))
+        return -errno;
+    if (getresuid(&r, &e, &s) < 0 || getresgid(&rg, &eg, &sg) < 0)
+        return -errno;
+    if (s != 0 || e != (on ? caller->uid : 0) || eg != (on ? caller->gid : 0))
+        return -EPERM;
+    return 0;
+}

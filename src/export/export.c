@@ -598,8 +598,17 @@ static json_t *base64(const uint8_t *p, size_t len)
     return j;
 }
 
+/* Dump j (reference stolen) and a newline; html: escaped for the page. */
+static int dump_line_html(json_t *j, int html, ng_export_write_fn write, void *warg)
+{
+    int r = ng_export_dump(j, html, write, warg);
+
+    json_decref(j);
+    return r < 0 ? r : write(warg, "\n", 1);
+}
+
 /* revealed: the bytes of a 'k' event's box (--reveal), or NULL. */
-static int jsonl_event(const struct ng_event *ev, const struct ng_reveal *revealed,
+static int jsonl_event(const struct ng_event *ev, const struct ng_reveal *revealed, int html,
                        ng_export_write_fn write, void *warg)
 {
     size_t blen = sodium_base64_encoded_len(ev->len, sodium_base64_VARIANT_ORIGINAL);
@@ -626,19 +635,32 @@ static int jsonl_event(const struct ng_event *ev, const struct ng_reveal *reveal
     }
     if (o && revealed)
         json_object_set_new(o, "revealed", base64(revealed->plain, revealed->plain_len));
-    return o ? dump_line(o, write, warg) : -ENOMEM;
+    return o ? dump_line_html(o, html, write, warg) : -ENOMEM;
+}
+
+int ng_export_jsonl_lines(const struct ng_export_in *in, int html, ng_export_write_fn write,
+                          void *warg)
+{
+    struct ng_event ev;
+    json_t *meta = ng_export_meta_json(in), *header = ng_export_evidence_header(in->evidence);
+    int r;
+
+    if (meta && header)
+        json_object_set_new(meta, "header", header);
+    else
+        json_decref(header);
+    r = dump_line_html(meta, html, write, warg);
+    while (r == 0 && (r = in->next(in->next_arg, &ev)) == 1) {
+        int f = in->reveal ? ng_reveal_feed(in->reveal, &ev) : 0;
+        r = f < 0 ? f
+                  : jsonl_event(&ev, (f & NG_REVEAL_OPENED) ? in->reveal : NULL, html, write, warg);
+    }
+    return r < 0 ? r : ng_export_evidence_tail(in->evidence, html, write, warg);
 }
 
 static int write_jsonl(const struct ng_export_in *in, ng_export_write_fn write, void *warg)
 {
-    struct ng_event ev;
-    int r = dump_line(ng_export_meta_json(in), write, warg);
-
-    while (r == 0 && (r = in->next(in->next_arg, &ev)) == 1) {
-        int f = in->reveal ? ng_reveal_feed(in->reveal, &ev) : 0;
-        r = f < 0 ? f : jsonl_event(&ev, (f & NG_REVEAL_OPENED) ? in->reveal : NULL, write, warg);
-    }
-    return r;
+    return ng_export_jsonl_lines(in, 0, write, warg);
 }
 
 int ng_export_write(enum ng_export_format fmt, const struct ng_export_in *in,

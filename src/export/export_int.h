@@ -24,6 +24,14 @@ json_t *ng_export_verdict_marker(const struct ng_export_in *in);
  * elements of a JSON array, escaped for the page. */
 int ng_export_cast_events(const struct ng_export_in *in, int html, ng_export_write_fn write,
                           void *warg);
+/* The evidence's "header" for the metadata (new reference; NULL for none)
+ * and its lines after the events (html: escaped for the page). */
+json_t *ng_export_evidence_header(const struct ng_export_evidence *e);
+int ng_export_evidence_tail(const struct ng_export_evidence *e, int html, ng_export_write_fn write,
+                            void *warg);
+/* The jsonl lines of in: metadata, events, the evidence's tail. */
+int ng_export_jsonl_lines(const struct ng_export_in *in, int html, ng_export_write_fn write,
+                          void *warg);
 int ng_export_html(const struct ng_export_in *in, ng_export_write_fn write, void *warg);
 /* A 'c' event for a reader (the asciicast marker, the page's command list):
  * an object {t, pid, uid, line, verified[, error][, truncated]} with line

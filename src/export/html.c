@@ -1,9 +1,13 @@
 /* The HTML review page (cli.md "nsgate export", security.md "Recording and
  * review"). One file that opens from disk with no network: the player's
- * script and style sheet are embedded, the recording sits in a
- * <script type="application/json"> element as escaped JSON, metadata and
- * the verdict are HTML-escaped text (never markup, never attributes), and a
- * CSP allows exactly the inline scripts whose sha256 it lists. */
+ * script and style sheet, libsodium.js and the page's own script
+ * (page.js) are embedded; the session's evidence (the jsonl export with
+ * its header row, seals and certificates) sits in a <script
+ * type="application/x-ndjson"> element as escaped JSON lines, which the
+ * page verifies itself against a root key the reviewer gives and then
+ * plays; metadata and the exporter's verdict are HTML-escaped text (never
+ * markup, never attributes), and a CSP allows exactly the inline scripts
+ * whose sha256 it lists. */
 #include <errno.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -17,68 +21,6 @@
 #include "nsgate/text.h"
 #include "nsgate/timearg.h"
 #include "nsgate/uuid.h"
-
-/* The page's own script: reads the recording, starts the player on its
- * last frame, lists the commands beside the player and the markers (input,
- * resize, exit, verdict) below it, as text; a click on either seeks the
- * player there. */
-const char ng_export_init_js[] =
-    "(function () {\n"
-    "  \"use strict\";\n"
-    "  var d = JSON.parse(document.getElementById(\"nsgate-cast\").textContent);\n"
-    "  var lines = [JSON.stringify(d.header)];\n"
-    "  var markers = [];\n"
-    "  function label(e) {\n"
-    "    var s = String(e[2]);\n"
-    "    if (e[1] === \"i\") s = \"input: \" + JSON.stringify(s).slice(1, -1);\n"
-    "    else if (e[1] === \"r\") s = \"resize \" + s;\n"
-    "    return s.length > 80 ? s.slice(0, 77) + \"...\" : s;\n"
-    "  }\n"
-    "  d.events.forEach(function (e) {\n"
-    "    lines.push(JSON.stringify(e));\n"
-    "    if (e[1] === \"i\" || e[1] === \"r\" || e[1] === \"m\") markers.push([e[0], label(e)]);\n"
-    "  });\n"
-    "  var end = d.events.length ? d.events[d.events.length - 1][0] : 0;\n"
-    "  var player = AsciinemaPlayer.create({ data: lines.join(\"\\n\") },\n"
-    "    document.getElementById(\"player\"),\n"
-    "    { markers: markers, fit: \"width\", poster: \"npt:\" + end, idleTimeLimit: 3 });\n"
-    "  var ol = document.getElementById(\"markers\");\n"
-    "  markers.forEach(function (m) {\n"
-    "    var li = document.createElement(\"li\");\n"
-    "    var b = document.createElement(\"button\");\n"
-    "    b.type = \"button\";\n"
-    "    b.textContent = m[0].toFixed(3) + \" s\";\n"
-    "    b.addEventListener(\"click\", function () { player.seek(m[0]); });\n"
-    "    li.appendChild(b);\n"
-    "    li.appendChild(document.createTextNode(\" \" + m[1]));\n"
-    "    ol.appendChild(li);\n"
-    "  });\n"
-    "  var cl = document.getElementById(\"commands\");\n"
-    "  (d.commands || []).forEach(function (c) {\n"
-    "    var li = document.createElement(\"li\");\n"
-    "    var b = document.createElement(\"button\");\n"
-    "    b.type = \"button\";\n"
-    "    b.className = \"seek\";\n"
-    "    b.setAttribute(\"data-t\", String(c.t));\n"
-    "    b.textContent = c.t.toFixed(3) + \" s\";\n"
-    "    b.addEventListener(\"click\", function () { player.seek(c.t); });\n"
-    "    var code = document.createElement(\"code\");\n"
-    "    code.textContent = c.line;\n"
-    "    var info = document.createElement(\"span\");\n"
-    "    info.className = \"info\";\n"
-    "    info.textContent = \" pid \" + c.pid + \", uid \" + c.uid +\n"
-    "      (c.error ? \", failed: \" + c.error : \"\") + (c.truncated ? \", argv cut\" : \"\") +\n"
-    "      (c.verified ? \"\" : \", read before the exec\");\n"
-    "    if (c.error) li.className = \"failed\";\n"
-    "    li.appendChild(b);\n"
-    "    li.appendChild(code);\n"
-    "    li.appendChild(info);\n"
-    "    cl.appendChild(li);\n"
-    "  });\n"
-    "  document.getElementById(\"commands-count\").textContent = String((d.commands || "
-    "[]).length);\n"
-    "  document.body.setAttribute(\"data-player\", \"started\");\n"
-    "})();\n";
 
 static const char page_css[] =
     "body{font-family:sans-serif;margin:1.5em;color:#222;background:#fafafa}"
@@ -99,7 +41,14 @@ static const char page_css[] =
     "#commands li.failed code{color:#a00}"
     "#commands .info{color:#666;font-size:.85em}"
     "#commands button,#markers button{margin-right:.5em}"
-    "#markers{font-family:monospace}";
+    "#markers{font-family:monospace}"
+    "#ng-browser{margin:.6em 0;padding:.6em 1em;border:2px dashed #888}"
+    "#ng-browser-verdict{font-weight:bold;margin:0 0 .4em 0}"
+    "#ng-browser-verdict.ok{color:#060}#ng-browser-verdict.incomplete{color:#850}"
+    "#ng-browser-verdict.tampered{color:#c00;font-size:1.2em}"
+    "#ng-key{font-family:monospace;width:40em;max-width:90%}"
+    "#ng-verified-header{margin-top:.5em}#ng-verified-header th{text-align:left;padding-right:1em}"
+    "#ng-verified-header td{font-family:monospace;white-space:pre-wrap;word-break:break-all}";
 
 /* ---- text -------------------------------------------------------------- */
 
@@ -222,20 +171,28 @@ void ng_export_csp_hash(const char *script, size_t len, char out[64])
     snprintf(out, 64, "'sha256-%s'", b64);
 }
 
+static void csp_hash(struct out *o, const char *script, size_t len)
+{
+    char h[64];
+
+    ng_export_csp_hash(script, len, h);
+    puts0(o, h);
+    puts0(o, " ");
+}
+
 static void head(struct out *o, const struct ng_export_in *in, const struct ng_export_assets *a)
 {
-    char hp[64], hi[64], id[NG_UUID_STR];
+    char id[NG_UUID_STR];
 
-    ng_export_csp_hash(a->js, a->js_len, hp);
-    ng_export_csp_hash(ng_export_init_js, strlen(ng_export_init_js), hi);
     ng_uuid_format(in->info->id, id);
     puts0(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
              "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
              "script-src ");
-    puts0(o, hp);
-    puts0(o, " ");
-    puts0(o, hi);
-    puts0(o, " 'wasm-unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:\">\n"
+    csp_hash(o, a->js, a->js_len);
+    csp_hash(o, a->sodium_js, a->sodium_js_len);
+    csp_hash(o, a->wrappers_js, a->wrappers_js_len);
+    csp_hash(o, ng_export_page_js, ng_export_page_js_len);
+    puts0(o, "'wasm-unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:\">\n"
              "<meta name=\"referrer\" content=\"no-referrer\">\n<title>nsgate session ");
     puts0(o, id);
     puts0(o, "</title>\n<style>\n");
@@ -392,6 +349,8 @@ static int commands(struct out *o, const struct ng_export_in *in)
     return o->err;
 }
 
+/* The exporter's asciicast (--reveal only: the revealed input is the
+ * exporter's word, not part of the evidence). */
 static int recording(struct out *o, const struct ng_export_in *in)
 {
     json_t *h = ng_export_cast_header(in);
@@ -410,30 +369,76 @@ static int recording(struct out *o, const struct ng_export_in *in)
     return o->err;
 }
 
+/* The page's own verdict: filled in by page.js. */
+static const char browser_block[] =
+    "<div id=\"ng-browser\"><p id=\"ng-browser-verdict\">Not checked in this browser yet "
+    "(the page's script checks the evidence below against the root key given here or in "
+    "the address as #key=HEX).</p>\n"
+    "<form id=\"ng-key-form\"><label>Root public key (64 hex digits): "
+    "<input id=\"ng-key\" name=\"key\" autocomplete=\"off\" spellcheck=\"false\" "
+    "maxlength=\"64\"></label> <button type=\"submit\">Verify here</button></form>\n"
+    "<table id=\"ng-verified-header\" hidden></table></div>\n";
+
+static int unsafe_script(const char *s, size_t len)
+{
+    return !s || contains_ci(s, len, "</script") || contains_ci(s, len, "<!--");
+}
+
+/* The evidence as jsonl has it without --reveal: what the reveal opened
+ * is not evidence (the page shows it from the exporter's asciicast). */
+static int evidence(const struct ng_export_in *in, ng_export_write_fn write, void *warg)
+{
+    struct ng_export_in plain = *in;
+
+    plain.reveal = NULL;
+    return ng_export_jsonl_lines(&plain, 1, write, warg);
+}
+
+/* The embedded scripts, each in its own element (one CSP hash each). */
+static void scripts(struct out *o, const struct ng_export_assets *a)
+{
+    const char *js[] = {a->js, a->sodium_js, a->wrappers_js, ng_export_page_js};
+    size_t len[] = {a->js_len, a->sodium_js_len, a->wrappers_js_len, ng_export_page_js_len};
+
+    for (size_t i = 0; i < NG_ARRAY_SIZE(js); i++) {
+        puts0(o, "<script>");
+        put(o, js[i], len[i]);
+        puts0(o, "</script>\n");
+    }
+}
+
 int ng_export_html(const struct ng_export_in *in, ng_export_write_fn write, void *warg)
 {
     const struct ng_export_assets *a = in->assets ? in->assets : ng_export_builtin_assets();
     struct out o = {write, warg, 0, 0};
 
     /* The page could not be what it claims: nothing is written. */
-    if (!a || !a->js || !a->css || contains_ci(a->js, a->js_len, "</script") ||
-        contains_ci(a->js, a->js_len, "<!--") || contains_ci(a->css, a->css_len, "</style"))
+    if (!a || !a->css || unsafe_script(a->js, a->js_len) ||
+        unsafe_script(a->sodium_js, a->sodium_js_len) ||
+        unsafe_script(a->wrappers_js, a->wrappers_js_len) ||
+        unsafe_script(ng_export_page_js, ng_export_page_js_len) ||
+        contains_ci(a->css, a->css_len, "</style"))
         return -ENOTSUP;
     head(&o, in, a);
     verdict(&o, in);
+    puts0(&o, browser_block);
     metadata(&o, in->info);
     puts0(&o, "<div id=\"review\"><div id=\"player\"></div>\n"
               "<div id=\"commands-panel\"><h2>Commands (<span id=\"commands-count\">-</span>)"
               "</h2>\n<ol id=\"commands\"></ol></div></div>\n"
-              "<noscript>The player needs JavaScript; the recording "
-              "is in the element nsgate-cast of this page.</noscript>\n"
-              "<h2>Markers</h2>\n<ol id=\"markers\"></ol>\n");
+              "<noscript>The player and the verifier need JavaScript; the evidence "
+              "is in the element ng-evidence of this page (JSON lines, as export -f jsonl "
+              "writes them).</noscript>\n"
+              "<h2>Markers</h2>\n<ol id=\"markers\"></ol>\n"
+              "<script type=\"application/x-ndjson\" id=\"ng-evidence\">\n");
     if (o.err == 0)
+        o.err = evidence(in, write, warg);
+    puts0(&o, "</script>\n");
+    if (o.err == 0 && in->reveal)
+        o.err = in->restart ? in->restart(in->next_arg) : -EINVAL;
+    if (o.err == 0 && in->reveal)
         recording(&o, in);
-    puts0(&o, "<script>");
-    put(&o, a->js, a->js_len);
-    puts0(&o, "</script>\n<script>");
-    puts0(&o, ng_export_init_js);
-    puts0(&o, "</script>\n</body>\n</html>\n");
+    scripts(&o, a);
+    puts0(&o, "</body>\n</html>\n");
     return o.err;
 }

@@ -45,6 +45,9 @@ enum ng_policy_key {
     K_APPROVERS,
     K_APPROVAL_TIMEOUT,
     K_MODERATION,
+    /* review accounting (policy.md "Reviews") */
+    K_REVIEW_AUDIT,
+    K_REVIEWERS,
     K_COUNT
 };
 

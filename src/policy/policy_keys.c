@@ -286,7 +286,24 @@ static int mask_escrow(struct ng_policy *p, struct ng_constraints *c, const char
     return 0;
 }
 
-static int defaults_key(struct ng_policy *p, enum ng_policy_key key, const char *v, char *err,
+/* reviewers = group:NAME, ... */
+static int reviewer_item(void *ctx, char *item, char *err, size_t errsz)
+{
+    struct ng_policy *p = ctx;
+
+    if (strncmp(item, "group:", 6) != 0 || !ng_policy_valid_name(item + 6, NG_POLICY_NAME_MAX))
+        return bad(err, errsz, "group:NAME", item);
+    char **a = realloc(p->reviewers, (p->nreviewers + 1) * sizeof(*a));
+    if (!a)
+        return -ENOMEM;
+    p->reviewers = a;
+    if (!(a[p->nreviewers] = strdup(item + 6)))
+        return -ENOMEM;
+    p->nreviewers++;
+    return 0;
+}
+
+static int defaults_key(struct ng_policy *p, enum ng_policy_key key, char *v, char *err,
                         size_t errsz)
 {
     struct ng_constraints *c = &p->defaults;
@@ -297,6 +314,13 @@ static int defaults_key(struct ng_policy *p, enum ng_policy_key key, const char 
             return bad(err, errsz, "required or best-effort", v);
         c->audit_required = v[0] == 'r';
         return 0;
+    case K_REVIEW_AUDIT:
+        if (strcmp(v, "required") != 0 && strcmp(v, "best-effort") != 0)
+            return bad(err, errsz, "required or best-effort", v);
+        p->review_audit_required = v[0] == 'r';
+        return 0;
+    case K_REVIEWERS:
+        return ng_policy_list_each(v, reviewer_item, p, err, errsz);
     case K_SEAL_INTERVAL:
         return duration_key(v, 0, 100, 60000, &c->seal_interval_ms, err, errsz);
     case K_MIN_FREE:

@@ -47,10 +47,12 @@ static const struct {
     [K_APPROVERS] = {"approvers", IN_ALLOW},
     [K_APPROVAL_TIMEOUT] = {"approval_timeout", IN_ALLOW},
     [K_MODERATION] = {"moderation", IN_ALLOW},
+    [K_REVIEW_AUDIT] = {"review_audit", IN_DEFAULTS},
+    [K_REVIEWERS] = {"reviewers", IN_DEFAULTS},
 };
 
 /* rule_keys below holds one bit per key. */
-_Static_assert(K_COUNT <= 32, "rule_keys is a uint32_t bit set");
+_Static_assert(K_COUNT <= 64, "rule_keys is a uint64_t bit set");
 
 enum section { SEC_NONE, SEC_BAD, SEC_DEFAULTS, SEC_ALLOW, SEC_DENY };
 
@@ -68,7 +70,7 @@ struct pstate {
     const char *lbuf; /* the current line, for columns */
     size_t defaults_line;
     size_t seen[K_COUNT]; /* line of each key in the current section, 0 = not given */
-    uint32_t *rule_keys;  /* per rule: bit k = key k given (for merging defaults) */
+    uint64_t *rule_keys;  /* per rule: bit k = key k given (for merging defaults) */
 };
 
 __attribute__((format(printf, 3, 4))) static void perr(struct pstate *st, size_t line,
@@ -139,6 +141,9 @@ void ng_policy_free(struct ng_policy *p)
         free(p->escrows[i]);
     }
     free(p->escrows);
+    for (size_t i = 0; i < p->nreviewers; i++)
+        free(p->reviewers[i]);
+    free(p->reviewers);
     free(p->shell);
     free(p->file);
     free(p);
@@ -174,10 +179,10 @@ static void end_section(struct pstate *st)
     if ((r->c.approval_required || r->c.moderation_required) && r->napprovers == 0)
         perr(st, st->sec_line, "[allow %s]: %s = required needs approvers", r->name,
              r->c.approval_required ? "approval" : "moderation");
-    uint32_t mask = 0;
+    uint64_t mask = 0;
     for (int k = 0; k < K_COUNT; k++)
         if (st->seen[k])
-            mask |= 1u << k;
+            mask |= UINT64_C(1) << k;
     st->rule_keys[st->p->nrules - 1] = mask;
 }
 
@@ -191,7 +196,7 @@ static int new_rule(struct pstate *st, enum ng_policy_kind kind, const char *nam
         }
     }
     size_t n = st->p->nrules;
-    uint32_t *rk = realloc(st->rule_keys, (n + 1) * sizeof(*rk));
+    uint64_t *rk = realloc(st->rule_keys, (n + 1) * sizeof(*rk));
     if (!rk)
         return -ENOMEM;
     st->rule_keys = rk;
@@ -409,7 +414,7 @@ static void merge_defaults(struct pstate *st)
     for (size_t i = 0; i < p->nrules; i++) {
         struct ng_policy_rule *r = &p->rules[i];
         struct ng_constraints m = p->defaults;
-        uint32_t set = st->rule_keys[i];
+        uint64_t set = st->rule_keys[i];
 
         m.run_as = r->c.run_as;
         m.uid = r->c.uid;
@@ -422,19 +427,19 @@ static void merge_defaults(struct pstate *st)
         m.no_new_privs = r->c.no_new_privs;
         m.join_cgroup = r->c.join_cgroup;
         m.leave_processes = r->c.leave_processes;
-        if (set & (1u << K_RECORD_INPUT))
+        if (set & (UINT64_C(1) << K_RECORD_INPUT))
             m.record_input = r->c.record_input;
-        if (set & (1u << K_RECORD_COMMANDS))
+        if (set & (UINT64_C(1) << K_RECORD_COMMANDS))
             m.record_commands = r->c.record_commands;
-        if (set & (1u << K_MAX_SESSION))
+        if (set & (UINT64_C(1) << K_MAX_SESSION))
             m.max_session_ms = r->c.max_session_ms;
-        if (set & (1u << K_IDLE_TIMEOUT))
+        if (set & (UINT64_C(1) << K_IDLE_TIMEOUT))
             m.idle_timeout_ms = r->c.idle_timeout_ms;
-        if (set & (1u << K_MAX_OUTPUT))
+        if (set & (UINT64_C(1) << K_MAX_OUTPUT))
             m.max_output = r->c.max_output;
-        if (set & (1u << K_CALLER_REACH))
+        if (set & (UINT64_C(1) << K_CALLER_REACH))
             m.caller_reach_allow = r->c.caller_reach_allow;
-        if (set & (1u << K_MASK_ESCROW))
+        if (set & (UINT64_C(1) << K_MASK_ESCROW))
             m.mask_escrow_file = r->c.mask_escrow_file;
         m.mask_escrow = NULL; /* set only by ng_policy_load_escrow */
         m.approval_required = r->c.approval_required;

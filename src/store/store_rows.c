@@ -192,3 +192,23 @@ int ng_store_row_header_hash(const struct ng_store_rows *r, uint8_t out[NG_HASH_
 {
     return r->q == NG_Q_HEADER ? ng_store_header_hash(r->st, out) : -EINVAL;
 }
+
+int ng_store_row_count(const struct ng_store_rows *r)
+{
+    return sqlite3_column_count(r->st);
+}
+
+const char *ng_store_row_name(const struct ng_store_rows *r, int col)
+{
+    return sqlite3_column_name(r->st, col);
+}
+
+int ng_store_row_class(const struct ng_store_rows *r, int col)
+{
+    return sqlite3_column_type(r->st, col); /* = NG_HC_* (store_hash.c) */
+}
+
+double ng_store_row_real(const struct ng_store_rows *r, int col)
+{
+    return sqlite3_column_type(r->st, col) == SQLITE_FLOAT ? sqlite3_column_double(r->st, col) : 0;
+}

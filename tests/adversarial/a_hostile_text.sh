@@ -137,22 +137,22 @@ eq "export jsonl: the host name exact" "$(hex "$HOST")" \
     "$(head -1 "$T/h.jsonl" | jq -j .host | od -An -tx1 -v | tr -d ' \n')"
 # The page's own body: everything nsgate writes from recorded data (the
 # embedded player's script is fixed text of its own, and left out here).
-page_data() { sed -n '/^<body>/,/id="nsgate-cast"/p' "$1"; sed -n '/id="nsgate-cast"/,/<\/script>/p' "$1"; }
+page_data() { sed -n '/^<body>/,/id="ng-evidence"/p' "$1"; sed -n '/id="ng-evidence"/,/<\/script>/p' "$1"; }
 for id in "$S" "$SH"; do
     "$NSGATE" export --key "$T/root.key" -f html "$id" >"$T/page.html" 2>/dev/null
     page_data "$T/page.html" >"$T/page.data"
     check "html ($id): no injected script" sh -c "! grep -qF '<script>alert' '$T/page.html'"
     check "html ($id): no injected element" sh -c "! grep -qiF '<img' '$T/page.html'"
     check "html ($id): no raw control, C1 or bidi character in what it shows" no_raw "$T/page.data"
-    check "html ($id): the recording's JSON is ASCII only" ascii_only \
-        <(sed -n '/id="nsgate-cast"/,/<\/script>/p' "$T/page.html")
+    check "html ($id): the evidence's JSON is ASCII only" ascii_only \
+        <(sed -n '/id="ng-evidence"/,/<\/script>/p' "$T/page.html")
     check "html ($id): one metadata table row per field" \
         test "$(grep -c '<tr><th>' "$T/page.html")" -le 20
 done
 "$NSGATE" export --key "$T/root.key" -f html "$S" >"$T/page.html" 2>/dev/null
 check "html: the markup is shown as text" grep -qF '&lt;script&gt;alert(1)&lt;/script&gt;' "$T/page.html"
-check "html: the recording's JSON has no raw '<'" \
-    sh -c "sed -n '/id=\"nsgate-cast\"/,/<\\/script>/p' '$T/page.html' | sed '1d;\$d' | grep -qv '<'"
+check "html: the evidence's JSON has no raw '<'" \
+    sh -c "sed -n '/id=\"ng-evidence\"/,/<\\/script>/p' '$T/page.html' | sed '1d;\$d' | grep -qv '<'"
 
 # ---- check: the target's attributes -------------------------------------------
 "$NSGATE" check -t "$TPID" -u >"$T/check" 2>&1

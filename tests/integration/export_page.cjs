@@ -4,6 +4,8 @@
 // whether any dialog (alert) fired, the script elements of the DOM, CSP
 // violations and failed requests, the command list; with a third argument
 // N, clicks the Nth command (from 0) and reports what the player shows then.
+// The page's own verdict (#ng-browser-verdict) is reported as browser_verdict;
+// NSGATE_PAGE_HASH, when set, is the address's fragment (e.g. key=HEX).
 // Usage: node export_page.cjs PAGE PNG [N]
 "use strict";
 const path = require("path");
@@ -23,11 +25,21 @@ const { chromium } = require(path.join(process.env.NSGATE_BUILD, "web/node_modul
   page.on("request", (r) => { if (!r.url().startsWith("file:") && !r.url().startsWith("data:")) out.requests.push(r.url()); });
   page.on("console", (m) => out.console.push(m.text()));
   page.on("pageerror", (e) => out.errors.push(String(e)));
-  await page.goto("file://" + path.resolve(page_file));
+  const frag = process.env.NSGATE_PAGE_HASH ? "#" + process.env.NSGATE_PAGE_HASH : "";
+  page.on("console", (m) => { if (m.type() === "error") out.errors.push("console: " + m.text()); });
+  await page.goto("file://" + path.resolve(page_file) + frag);
   try {
     await page.waitForSelector(".ap-term .ap-line", { timeout: 10000 });
     await page.waitForTimeout(500);
   } catch (e) { out.errors.push("no player terminal: " + e); }
+  out.browser_verdict = await page.evaluate(() => {
+    const v = document.getElementById("ng-browser-verdict");
+    return v ? v.textContent : null;
+  });
+  out.verified_header = await page.evaluate(() => {
+    const t = document.getElementById("ng-verified-header");
+    return t && !t.hidden ? t.innerText : null;
+  });
   out.started = await page.evaluate(() => document.body.getAttribute("data-player"));
   out.verification = await page.evaluate(() => {
     const v = document.getElementById("verification");

@@ -48,7 +48,7 @@ eq "export jsonl exits 0" 0 $?
 check "jq parses every jsonl line" sh -c "jq -e . $T/s.jsonl >/dev/null"
 eq "the first line is the session" "$S OK" "$(head -1 "$T/s.jsonl" | jq -r '"\(.id) \(.verification.result)"')"
 hex=$(sqlite3 "$NSGATE_DB" "SELECT seq || ' ' || lower(hex(hash)) FROM events WHERE session = x'$(echo "$S" | tr -d -)' ORDER BY seq")
-eq "every event's hash is the one in the database" "$hex" "$(tail -n +2 "$T/s.jsonl" | jq -r '"\(.seq) \(.hash)"')"
+eq "every event's hash is the one in the database" "$hex" "$(tail -n +2 "$T/s.jsonl" | jq -r 'select(.kind) | "\(.seq) \(.hash)"')"
 check "the chain recomputes from the jsonl alone (BLAKE2b, chain.h)" \
     sh -c "python3 $NSGATE_SRC/scripts/jsonl-chain-check.py $T/s.jsonl >/dev/null"
 eq "jsonl data is the exact bytes (base64)" "$(b64 <"$T/replay.out")" \
@@ -78,8 +78,8 @@ eq "jsonl keeps the invalid bytes exact" "$(printf 'bad \377\376 ok\n' | b64)" \
 # ---- html in a real browser --------------------------------------------------
 "$NSGATE" export --key "$KEY" -f html -o "$T/s.html" "$S" 2>/dev/null
 eq "export html exits 0" 0 $?
-eq "the page holds exactly three script elements" 3 "$(grep -o '<script' "$T/s.html" | wc -l)"
-check "the CSP meta tag is there" grep -q "content=\"default-src 'none'; script-src 'sha256-[^']*' 'sha256-[^']*' 'wasm-unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:\"" "$T/s.html"
+eq "the page holds exactly five script elements (evidence, player, libsodium, wrappers, page)" 5 "$(grep -o '<script' "$T/s.html" | wc -l)"
+check "the CSP meta tag is there" grep -q "content=\"default-src 'none'; script-src 'sha256-[^']*' 'sha256-[^']*' 'sha256-[^']*' 'sha256-[^']*' 'wasm-unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:\"" "$T/s.html"
 page() { # FILE -> JSON of what the browser saw
     HOME=$T timeout 90 node "$NSGATE_SRC/tests/integration/export_page.cjs" "$1" "$T/shot.png"
 }
@@ -88,7 +88,7 @@ j() { jq -r "$1" "$T/page.json"; }
 eq "no dialog fired (nothing injected ran)" 0 "$(j '.dialogs | length')"
 eq "no request left the page" 0 "$(j '.requests | length')"
 eq "no script error, no CSP violation" "" "$(j '.errors[]?, (.console[]? | select(test("Content Security|Refused")))')"
-eq "the DOM holds only the page's own scripts" "application/json classic classic" "$(j '.scripts | join(" ")')"
+eq "the DOM holds only the page's own scripts" "application/x-ndjson classic classic classic classic" "$(j '.scripts | join(" ")')"
 eq "the page's own script ran" started "$(j .started)"
 check "the verification result is shown" sh -c "jq -r .verification.text $T/page.json | grep -q '^Verification: OK'"
 check "the metadata shows the user and the rule" sh -c "jq -r .metadata $T/page.json | grep -q 'root-anything' && jq -r .metadata $T/page.json | grep -q '^user.root'"
@@ -128,7 +128,7 @@ eq "html: the command timeline lists every command once" 1 \
 eq "... five of them" 5 "$(j '.commands | length')"
 check "... a failed exec says so" sh -c "jq -r '.commands[]' '$T/page.json' | grep -q 'nonexistent.*failed: ENOENT'"
 eq "... beside the player" true "$(j .beside)"
-eq "... still only the page's own scripts" "application/json classic classic" "$(j '.scripts | join(" ")')"
+eq "... still only the page's own scripts" "application/x-ndjson classic classic classic classic" "$(j '.scripts | join(" ")')"
 n=$(jq -r '.commands | map(test("s/bin/echo second-out pid")) | index(true)' "$T/page.json")
 HOME=$T timeout 90 node "$NSGATE_SRC/tests/integration/export_page.cjs" "$T/s4.html" "${NSGATE_SHOT:-$T/shot.png}" "$n" \
     >"$T/page.json" 2>"$T/page.err" || cat "$T/page.err"

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "nsgate/audit.h"
@@ -118,6 +119,31 @@ static void test_no_forged_fields(void **state)
     assert_non_null(strstr(buf, " container=633D31 "));
 }
 
+static void test_review(void **state)
+{
+    struct ng_audit_review r = {"replay", UUID, "eve\" act=export", 1000, 4242};
+    assert_true(ng_audit_fmt_review(&r, buf, sizeof(buf)) > 0);
+    char want[256];
+    snprintf(want, sizeof(want),
+             "op=nsgate-review act=replay uuid=%s acct=65766522206163743D6578706F7274 "
+             "viewer_uid=1000 viewer_auid=4242",
+             UUID);
+    assert_string_equal(buf, want);
+    r.act = "export";
+    r.acct = "alice";
+    r.auid = UINT32_MAX;
+    assert_true(ng_audit_fmt_review(&r, buf, sizeof(buf)) > 0);
+    assert_non_null(strstr(buf, "act=export uuid="));
+    assert_non_null(strstr(buf, "acct=\"alice\" viewer_uid=1000 viewer_auid=4294967295"));
+    r.act = "watch";
+    assert_true(ng_audit_fmt_review(&r, buf, sizeof(buf)) > 0);
+    r.act = "replay act=export"; /* act is nsgate's own word only */
+    assert_int_equal(ng_audit_fmt_review(&r, buf, sizeof(buf)), -EINVAL);
+    r.act = "replay";
+    r.uuid = "not-a-uuid";
+    assert_int_equal(ng_audit_fmt_review(&r, buf, sizeof(buf)), -EINVAL);
+}
+
 static void test_bad_tokens(void **state)
 {
     struct ng_audit_checkpoint c = {UUID, 1, "ABCDEF", 1}; /* uppercase: not ours */
@@ -215,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_checkpoint_end_error_key),
         cmocka_unit_test(test_hostile_values),
         cmocka_unit_test(test_no_forged_fields),
+        cmocka_unit_test(test_review),
         cmocka_unit_test(test_bad_tokens),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_needs_encoding),

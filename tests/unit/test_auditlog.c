@@ -276,6 +276,65 @@ static void test_long_and_binary_lines(void **state)
     free(junk);
 }
 
+#define REVIEW(serial, act, extra)                                                                 \
+    "type=TRUSTED_APP msg=audit(1795940700.000:" serial "): pid=9 uid=0 auid=1000 ses=3 "          \
+    "msg='op=nsgate-review act=" act " uuid=" UUID " " extra " viewer_uid=1000 "                   \
+    "viewer_auid=1000" EXE
+
+/* Review records, in a gzip-compressed rotated file beside a plain one:
+ * every look is found; a forged act, a second act and a bomb are not. */
+static void test_reviews_and_gz(void **state)
+{
+    struct ng_auditlog_rec r;
+    struct ng_auditlog *log;
+    assert_int_equal(parse(REVIEW("1", "replay", "acct=\"alice\""), &r), 1);
+    assert_int_equal(r.kind, NG_AUDITLOG_REVIEW);
+    assert_string_equal(r.act, "replay");
+    assert_string_equal(r.uuid, UUID);
+    assert_string_equal(r.acct, "alice");
+    assert_int_equal(r.viewer_uid, 1000);
+    assert_int_equal(r.viewer_auid, 1000);
+    assert_int_equal(parse(REVIEW("2", "delete", "acct=\"alice\""), &r), -EBADMSG);
+    assert_int_equal(parse(REVIEW("3", "replay act=export", "acct=\"alice\""), &r), -EBADMSG);
+
+    char plain[] = "/tmp/ng-auditlog-XXXXXX", gz[64] = "/tmp/ng-auditlog-gz-XXXXXX", cmd[256];
+    int fd = mkstemp(plain), gfd = mkstemp(gz);
+    assert_true(fd >= 0 && gfd >= 0);
+    dprintf(fd, "%s\n%s\n", START, REVIEW("4", "replay", "acct=\"alice\""));
+    dprintf(gfd, "%s\n%s\n", REVIEW("5", "export", "acct=626F62"), END_HOSTILE);
+    close(fd);
+    close(gfd);
+    snprintf(cmd, sizeof(cmd), "gzip -c %s > %s.gz", gz, gz);
+    assert_int_equal(system(cmd), 0);
+    strcat(gz, ".gz");
+    assert_int_equal(ng_auditlog_new(&log), 0);
+    assert_int_equal(ng_auditlog_add_file(log, gz), 0);
+    assert_int_equal(ng_auditlog_add_file(log, plain), 0);
+    assert_int_equal(ng_auditlog_finish(log), 0);
+    const struct ng_auditlog_session *s = ng_auditlog_find(log, UUID);
+    assert_non_null(s);
+    assert_int_equal(s->nreviews, 2);
+    assert_string_equal(s->reviews[0].act, "replay"); /* time order */
+    assert_string_equal(s->reviews[1].act, "export");
+    assert_string_equal(s->reviews[1].acct, "bob");
+    assert_int_equal(s->nstarts, 1);
+    assert_int_equal(s->nends, 1);
+    ng_auditlog_free(log);
+
+    /* a damaged stream is an error, and what was read before it counts */
+    fd = open(gz, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    assert_true(write(fd, "\x1f\x8b\x08\x00garbage", 12) == 12);
+    close(fd);
+    assert_int_equal(ng_auditlog_new(&log), 0);
+    assert_int_equal(ng_auditlog_add_file(log, gz), -EBADMSG);
+    ng_auditlog_free(log);
+    unlink(plain);
+    unlink(gz);
+    gz[strlen(gz) - 3] = '\0';
+    unlink(gz);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_rotated_any_order),
         cmocka_unit_test(test_long_and_binary_lines),
+        cmocka_unit_test(test_reviews_and_gz),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

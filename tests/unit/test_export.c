@@ -240,8 +240,11 @@ static size_t count(const char *hay, const char *needle)
 
 static const char fake_js[] = "window.AsciinemaPlayer = { create: function () { return {}; } };";
 static const char fake_css[] = ".ap-player { color: red }";
-static const struct ng_export_assets fake = {fake_js, fake_css, sizeof(fake_js) - 1,
-                                             sizeof(fake_css) - 1, "0"};
+static const char fake_sodium[] = "window.libsodium = {};";
+static const char fake_wrappers[] = "window.sodium = { ready: new Promise(function () {}) };";
+static const struct ng_export_assets fake = {
+    fake_js,     fake_css,      sizeof(fake_js) - 1,     sizeof(fake_css) - 1,      "0",
+    fake_sodium, fake_wrappers, sizeof(fake_sodium) - 1, sizeof(fake_wrappers) - 1, "0"};
 
 /* The text of the n-th (0-based) <script ...>...</script> element. */
 static char *script_body(const char *page, int n)
@@ -263,46 +266,58 @@ static void test_html(void **state)
 {
     int r;
     char *page = run(NG_EXPORT_HTML, 1, NG_VERIFY_OK, &fake, &r);
-    char h[64], csp[256];
+    char h[64], csp[512];
 
     assert_int_equal(r, 0);
-    /* three script elements and no more: the data, the player, the init */
-    assert_int_equal(count(page, "<script"), 3);
-    assert_int_equal(count(page, "</script"), 3);
+    /* five script elements and no more: the evidence, the player, libsodium,
+     * its wrappers, the page's own */
+    assert_int_equal(count(page, "<script"), 5);
+    assert_int_equal(count(page, "</script"), 5);
+    assert_non_null(strstr(page, "<script type=\"application/x-ndjson\" id=\"ng-evidence\">"));
+    assert_non_null(strstr(page, "<p id=\"ng-browser-verdict\">"));
     assert_null(strstr(page, "<b>"));
     assert_non_null(strstr(page, "al&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;ice"));
     assert_non_null(strstr(page, "&lt;b&gt;bold&lt;/b&gt; &amp; \\x1b[31m"));
 
-    char *data = script_body(page, 0), *player = script_body(page, 1), *init = script_body(page, 2);
+    char *data = script_body(page, 0), *player = script_body(page, 1);
+    char *sod = script_body(page, 2), *wrap = script_body(page, 3), *own = script_body(page, 4);
     assert_null(strstr(data, "\xe2\x80\xa8"));
     assert_null(strstr(data, "\xe2\x80\xa9"));
     assert_null(strchr(data, '<'));
     assert_null(strchr(data, '>'));
     assert_null(strchr(data, '&'));
-    assert_non_null(strstr(data, "\\u003c/script\\u003e\\u003cscript\\u003ealert(1)"));
-    assert_non_null(strstr(data, "\\u2028\\u2029"));
+    /* the evidence is the jsonl export, line by line */
+    char *nl = strchr(data + 1, '\n');
+    assert_non_null(nl);
     json_error_t err;
-    json_t *j = json_loads(data, 0, &err);
-    assert_non_null(j);
-    json_t *ev = json_array_get(json_object_get(j, "events"), 2);
-    assert_string_equal(json_string_value(json_array_get(ev, 2)),
-                        "\xe2\x82\xac\xef\xbf\xbd</script><script>alert(1)</script>\n");
-    json_decref(j);
+    json_t *meta = json_loadb(data + 1, (size_t)(nl - data - 1), 0, &err);
+    assert_non_null(meta);
+    assert_non_null(strstr(json_string_value(json_object_get(meta, "user")), "</script>"));
+    json_decref(meta);
+    assert_int_equal(count(data, "\"seq\":"), 7);
     assert_string_equal(player, fake_js);
-    assert_string_equal(init, ng_export_init_js);
+    assert_string_equal(sod, fake_sodium);
+    assert_string_equal(wrap, fake_wrappers);
+    assert_int_equal(strlen(own), ng_export_page_js_len);
+    assert_memory_equal(own, ng_export_page_js, ng_export_page_js_len);
 
-    /* the CSP lists exactly the hashes of the two scripts */
-    ng_export_csp_hash(player, strlen(player), h);
-    snprintf(csp, sizeof(csp), "script-src %s ", h);
-    ng_export_csp_hash(init, strlen(init), h);
-    strcat(csp, h);
-    strcat(csp, " 'wasm-unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:\"");
+    /* the CSP lists exactly the hashes of the four scripts */
+    strcpy(csp, "script-src ");
+    const char *scripts[] = {player, sod, wrap, own};
+    for (int i = 0; i < 4; i++) {
+        ng_export_csp_hash(scripts[i], strlen(scripts[i]), h);
+        strcat(csp, h);
+        strcat(csp, " ");
+    }
+    strcat(csp, "'wasm-unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:\"");
     assert_non_null(strstr(page, "content=\"default-src 'none'; "));
     assert_non_null(strstr(page, csp));
     assert_non_null(strstr(page, "class=\"ok\""));
     free(data);
     free(player);
-    free(init);
+    free(sod);
+    free(wrap);
+    free(own);
     free(page);
 }
 
@@ -419,21 +434,16 @@ static void test_commands(void **state)
     json_decref(ev);
     free(text);
 
+    /* the page: the c events are in the evidence (the page's script lists
+     * them); the exporter's own command list only with --reveal */
     text = run_cmds(NG_EXPORT_HTML, &r);
     assert_int_equal(r, 0);
-    assert_int_equal(count(text, "<script"), 3);
+    assert_int_equal(count(text, "<script"), 5);
     char *data = script_body(text, 0);
     assert_null(strchr(data, '<'));
-    json_error_t err;
-    json_t *j = json_loads(data, 0, &err);
-    json_t *cmds = json_object_get(j, "commands");
-    assert_int_equal(json_array_size(cmds), 2);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, 0), "line")),
-                        cmd_line);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, 1), "error")),
-                        "EACCES");
-    assert_true(json_is_false(json_object_get(json_array_get(cmds, 1), "verified")));
-    json_decref(j);
+    assert_int_equal(count(data, "\"kind\":\"c\""), 2);
+    assert_non_null(strstr(data, "\\u003c/script\\u003e\\u003cscript\\u003ealert(3)"));
+    assert_null(strstr(text, "id=\"nsgate-cast\""));
     free(data);
     free(text);
 }

@@ -224,6 +224,27 @@ static void test_caller_reach_key(void **state)
                "t.ini:2: bad value for caller_reach: want allow or deny, not 'Allow'");
 }
 
+static void test_review_keys(void **state)
+{
+    struct ng_policy *p = parse_ok(RULE);
+    assert_int_equal(p->review_audit_required, 0); /* best-effort by default */
+    assert_int_equal(p->nreviewers, 0);
+    ng_policy_free(p);
+    p = parse_ok(
+        "[defaults]\nreview_audit = required\nreviewers = group:audit, group:sec-ops\n" RULE);
+    assert_int_equal(p->review_audit_required, 1);
+    assert_int_equal(p->nreviewers, 2);
+    assert_string_equal(p->reviewers[0], "audit");
+    assert_string_equal(p->reviewers[1], "sec-ops");
+    ng_policy_free(p);
+    expect_err("[defaults]\nreview_audit = yes\n",
+               "t.ini:2: bad value for review_audit: want required or best-effort, not 'yes'");
+    expect_err("[defaults]\nreviewers = %audit\n",
+               "t.ini:2: bad value for reviewers: want group:NAME, not '%audit'");
+    expect_err(RULE "reviewers = group:audit\n",
+               "t.ini:5: key 'reviewers' is not allowed in allow rules (only in [defaults])");
+}
+
 static void test_users_forms(void **state)
 {
     struct ng_policy *p = parse_ok("[allow a]\nusers = alice , #1001,%sre, *, svc$, "
@@ -716,6 +737,7 @@ int main(void)
         cmocka_unit_test(test_missing_required),
         cmocka_unit_test(test_keys_in_wrong_section),
         cmocka_unit_test(test_caller_reach_key),
+        cmocka_unit_test(test_review_keys),
         cmocka_unit_test(test_nul_and_long_lines),
         cmocka_unit_test(test_all_errors_collected),
         cmocka_unit_test(test_resolve),
