@@ -1,9 +1,8 @@
-/* Raw rows for verification (integrity.md 6). verify reads every covered
- * value as it is stored, storage class by storage class, and decides itself
- * what a wrong one means (a verdict, never an error); the SQL that fetches
- * the rows stays here, in the store, as a fixed set of named queries. The
- * store must be open read-only (ng_store_open_readonly): each step runs
- * under the reader's time budget. */
+/* Raw rows for verification (integrity.md 6) and for the evidence stream. verify reads every
+ * covered value as it is stored, storage class by storage class, and decides itself what a wrong
+ * one means (a verdict, never an error); the SQL that fetches the rows stays here, in the store, as
+ * a fixed set of named queries. The store must be open read-only (ng_store_open_readonly): each
+ * step runs under the reader's time budget. */
 #ifndef NSGATE_STORE_ROWS_H
 #define NSGATE_STORE_ROWS_H
 
@@ -40,6 +39,13 @@ enum ng_store_query {
     NG_Q_NEXT_IN_EVENTS,
     NG_Q_NEXT_IN_SEALS,
     NG_Q_NEXT_IN_BLOCKS, /* schema 5 */
+    /* The evidence stream's follower (export --follow): what came after a
+     * position. ?1 chain id, ?2 sealno: the columns of NG_Q_SEALS */
+    NG_Q_SEALS_AFTER,
+    NG_Q_LEDGER_AFTER, /* ?1 seq: the columns of NG_Q_LEDGER */
+    NG_Q_ROOTS,        /* root_pk, epoch_len_ns, by root_pk */
+    /* ?1 root, ?2 epoch: the columns of NG_Q_CERTS */
+    NG_Q_CERTS_AFTER,
     NG_Q_COUNT
 };
 
@@ -66,6 +72,10 @@ int ng_store_rows_rebind(struct ng_store_rows *r, const struct ng_store_arg *arg
 /* 1: a row is current; 0: no more rows; a negative errno. */
 int ng_store_rows_next(struct ng_store_rows *r) NG_MUST_CHECK;
 void ng_store_rows_close(struct ng_store_rows *r);
+/* One read transaction around several queries, so they see one snapshot of
+ * the store (WAL readers are not blocked by recorders, nor block them). */
+int ng_store_snapshot_begin(struct ng_store *s) NG_MUST_CHECK;
+void ng_store_snapshot_end(struct ng_store *s);
 /* Whether query q returns a row: 1, 0, or a negative errno. */
 int ng_store_rows_exists(struct ng_store *s, enum ng_store_query q, const struct ng_store_arg *args,
                          size_t nargs) NG_MUST_CHECK;
@@ -106,6 +116,10 @@ int ng_store_row_header_hash(const struct ng_store_rows *r, uint8_t out[NG_HASH_
 struct ng_store_blocks;
 int ng_store_blocks_open(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
                          struct ng_store_blocks **ret) NG_MUST_CHECK;
+/* The same from the block whose first event is from on (a reader resuming
+ * a session at a block's start). */
+int ng_store_blocks_open_from(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], int64_t from,
+                              struct ng_store_blocks **ret) NG_MUST_CHECK;
 int ng_store_blocks_take(struct ng_store_blocks *b, int64_t seq, size_t len,
                          const uint8_t **ret) NG_MUST_CHECK;
 /* next_seq: the seq after the session's last event. Blocks after the last

@@ -205,6 +205,12 @@ static int blk_fetch(struct ng_store_blocks *b, struct blk *k)
 int ng_store_blocks_open(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
                          struct ng_store_blocks **ret)
 {
+    return ng_store_blocks_open_from(s, id, 0, ret);
+}
+
+int ng_store_blocks_open_from(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], int64_t from,
+                              struct ng_store_blocks **ret)
+{
     struct ng_store_blocks *b = calloc(1, sizeof(*b));
     int r = b ? 0 : -ENOMEM;
 
@@ -217,14 +223,16 @@ int ng_store_blocks_open(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
     if (r == 0 && s->version >= 5)
         r = ng_store_prepare(s,
                              "SELECT first_seq, last_seq, codec, raw_len, data FROM event_blocks "
-                             "WHERE session = ? ORDER BY first_seq",
+                             "WHERE session = ?1 AND first_seq >= ?2 ORDER BY first_seq",
                              &b->st);
     if (r < 0) {
         ng_store_blocks_close(b);
         return r;
     }
-    if (b->st)
+    if (b->st) {
         sqlite3_bind_blob(b->st, 1, id, NG_STORE_ID_LEN, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(b->st, 2, from);
+    }
     *ret = b;
     return 0;
 }

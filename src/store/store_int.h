@@ -63,6 +63,9 @@ int ng_store_share_with_dir(int fd, const struct stat *dir, mode_t private_mode)
 int ng_store_events_query(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const char *where,
                           struct ng_event_iter **ret) NG_MUST_CHECK;
 void ng_store_events_bind_seq(struct ng_event_iter *it, int64_t seq);
+/* A query "... seq >= ?2": start at from (a block's first event, or
+ * after + 1) and return only the events after after. */
+void ng_store_events_resume(struct ng_event_iter *it, int64_t from, int64_t after);
 
 /* Command search (store_cmds.c): the sessions the index says ran a command
  * matching glob, sorted by ID, each with the first such event's seq. */

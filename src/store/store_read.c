@@ -360,6 +360,8 @@ struct ng_event_iter {
     sqlite3_stmt *st;
     uint8_t id[NG_STORE_ID_LEN];
     struct ng_store_blocks *blocks; /* opened at the first event held in one */
+    int64_t from;                   /* the first seq the query returns (blocks start there) */
+    int64_t skip_to;                /* events up to this seq are read but not returned */
 };
 
 int ng_store_events_query(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], const char *where,
@@ -395,6 +397,13 @@ void ng_store_events_bind_seq(struct ng_event_iter *it, int64_t seq)
     sqlite3_bind_int64(it->st, 2, seq);
 }
 
+void ng_store_events_resume(struct ng_event_iter *it, int64_t from, int64_t after)
+{
+    sqlite3_bind_int64(it->st, 2, from);
+    it->from = from;
+    it->skip_to = after;
+}
+
 int ng_store_events_begin(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
                           struct ng_event_iter **ret)
 {
@@ -415,7 +424,7 @@ static int block_data(struct ng_event_iter *it, struct ng_event *ret)
         ret->len != 0)
         return -EBADMSG;
     if (!it->blocks)
-        r = ng_store_blocks_open(it->s, it->id, &it->blocks);
+        r = ng_store_blocks_open_from(it->s, it->id, it->from, &it->blocks);
     if (r == 0)
         r = ng_store_blocks_take(it->blocks, ret->seq, (size_t)sqlite3_column_int64(st, 5),
                                  &ret->data);
@@ -425,7 +434,20 @@ static int block_data(struct ng_event_iter *it, struct ng_event *ret)
     return 1;
 }
 
+static int event_next(struct ng_event_iter *it, struct ng_event *ret);
+
+/* Events up to skip_to (a resumed block's first ones) are decoded, so the
+ * block hands out the right bytes, and passed over. */
 int ng_store_events_next(struct ng_event_iter *it, struct ng_event *ret)
+{
+    int r;
+
+    while ((r = event_next(it, ret)) == 1 && ret->seq <= it->skip_to)
+        ;
+    return r;
+}
+
+static int event_next(struct ng_event_iter *it, struct ng_event *ret)
 {
     sqlite3_stmt *st = it->st;
     int rc = ng_store_step(it->s, st);

@@ -51,7 +51,34 @@ static const struct {
     [NG_Q_NEXT_IN_EVENTS] = {NEXT_ID("events"), 1},
     [NG_Q_NEXT_IN_SEALS] = {NEXT_ID("seals"), 1},
     [NG_Q_NEXT_IN_BLOCKS] = {NEXT_ID("event_blocks"), 1},
+    [NG_Q_SEALS_AFTER] = {"SELECT sealno, seq, head, prev_seal_hash, wall_ns, boot_ns, epoch, "
+                          "signature FROM seals WHERE session = ?1 AND sealno > ?2 ORDER BY sealno",
+                          2},
+    [NG_Q_LEDGER_AFTER] = {"SELECT seq, session, kind, wall_ns, event_seq, value, hash FROM ledger "
+                           "WHERE seq > ?1 ORDER BY seq",
+                           1},
+    [NG_Q_ROOTS] = {"SELECT root_pk, epoch_len_ns FROM roots ORDER BY root_pk", 0},
+    [NG_Q_CERTS_AFTER] = {"SELECT epoch, start_ns, pubkey, signature FROM certs WHERE root_pk = ?1 "
+                          "AND epoch > ?2 ORDER BY epoch",
+                          2},
 };
+
+int ng_store_snapshot_begin(struct ng_store *s)
+{
+    /* BEGIN alone takes no snapshot until the first read: read now */
+    int r = ng_store_exec(s, "BEGIN");
+
+    if (r == 0 && (r = ng_store_exec(s, "SELECT count(*) FROM roots")) < 0)
+        ng_store_snapshot_end(s);
+    return r;
+}
+
+void ng_store_snapshot_end(struct ng_store *s)
+{
+    /* a read transaction: ending it cannot lose anything */
+    if (!sqlite3_get_autocommit(s->db) && ng_store_exec(s, "COMMIT") < 0)
+        ng_store_rollback(s);
+}
 
 struct ng_store_rows {
     struct ng_store *s;

@@ -14,14 +14,48 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Where a reader resuming after seq `after` starts: at after + 1, or at
+ * the first event of the block that holds after + 1 when that block began
+ * earlier (a seal, and so a follower's stop, can fall inside a batch). */
+static int resume_from(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], int64_t after,
+                       int64_t *from)
+{
+    sqlite3_stmt *st;
+    int rc, r;
+
+    *from = after + 1;
+    if (s->version < 5)
+        return 0;
+    r = ng_store_prepare(s,
+                         "SELECT first_seq FROM event_blocks WHERE session = ?1 AND "
+                         "first_seq <= ?2 AND last_seq >= ?2 ORDER BY first_seq DESC LIMIT 1",
+                         &st);
+    if (r < 0)
+        return r;
+    sqlite3_bind_blob(st, 1, id, NG_STORE_ID_LEN, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, after + 1);
+    rc = ng_store_step(s, st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
+        sqlite3_column_int64(st, 0) >= 1 && sqlite3_column_int64(st, 0) < *from)
+        *from = sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        r = ng_store_errno(s->db, rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
 int ng_store_events_after(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], int64_t after,
                           struct ng_event_iter **ret)
 {
-    /* a follower reads whole committed batches, so it starts at a block's
-     * first event (a block never spans two batches) */
-    int r = ng_store_events_query(s, id, "WHERE session = ?1 AND seq > ?2 ORDER BY seq", ret);
+    int64_t from;
+    int r = ng_store_events_query(s, id, "WHERE session = ?1 AND seq >= ?2 ORDER BY seq", ret);
+
+    if (r == 0 && (r = resume_from(s, id, after < 0 ? 0 : after, &from)) < 0) {
+        ng_store_events_end(*ret);
+        *ret = NULL;
+    }
     if (r == 0)
-        ng_store_events_bind_seq(*ret, after);
+        ng_store_events_resume(*ret, from, after);
     return r;
 }
 

@@ -310,6 +310,53 @@ static void test_batching(void **state)
     ng_store_close(s);
 }
 
+/* A follower resuming after a seq inside a compressed block (a seal can
+ * fall within a batch): the events after it, with their exact bytes, for
+ * every place it can resume; and the same through a store with blocks and
+ * rows of their own between them ('r' events keep their data in the row). */
+static void test_resume_inside_block(void **state)
+{
+    struct ng_store *s, *rd;
+    struct ng_event_iter *it;
+    struct ng_event ev;
+    uint8_t chunk[100];
+    const int64_t n = 40;
+
+    assert_int_equal(ng_store_open(dbpath, &s), 0);
+    struct ng_session *sess = begin(s, "bob", 1, NULL);
+    for (int64_t i = 1; i <= n; i++) {
+        memset(chunk, (int)('a' + i % 26), sizeof(chunk));
+        if (i % 7 == 0)
+            assert_int_equal(ng_store_event(sess, 'r', "80x24", 5), 0);
+        else
+            assert_int_equal(ng_store_event(sess, 'o', chunk, (size_t)i), 0);
+        if (i % 16 == 0)
+            assert_int_equal(ng_store_flush(sess), 0); /* blocks 1..16, 17..32, 33.. */
+    }
+    assert_int_equal(ng_store_flush(sess), 0);
+    assert_int_equal(ng_store_open_readonly(dbpath, &rd), 0);
+    for (int64_t after = 0; after <= n; after++) {
+        int64_t want = after + 1;
+        assert_int_equal(ng_store_events_after(rd, ng_store_session_id(sess), after, &it), 0);
+        while (ng_store_events_next(it, &ev) == 1) {
+            assert_int_equal(ev.seq, want);
+            if (want % 7 == 0) {
+                assert_int_equal(ev.kind, 'r');
+            } else {
+                assert_int_equal(ev.len, (size_t)want);
+                assert_int_equal(ev.data[0], 'a' + want % 26);
+            }
+            want++;
+        }
+        assert_int_equal(want, n + 1);
+        ng_store_events_end(it);
+    }
+    ng_store_close(rd);
+    assert_int_equal(ng_store_session_end(sess, 0, "exit"), 0);
+    ng_store_session_free(sess);
+    ng_store_close(s);
+}
+
 /* Output read in quick succession joins the open event (up to 64 KiB, of
  * the same kind, while the window lasts); anything else closes it. */
 static void test_coalescing(void **state)
@@ -864,6 +911,7 @@ int main(void)
         cmocka_unit_test(test_schema_file_matches),
         cmocka_unit_test(test_record_and_read_back),
         cmocka_unit_test(test_batching),
+        cmocka_unit_test(test_resume_inside_block),
         cmocka_unit_test(test_coalescing),
         cmocka_unit_test(test_disk_full),
         cmocka_unit_test(test_path_checks),
