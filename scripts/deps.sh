@@ -25,7 +25,7 @@ command -v npm >/dev/null 2>&1 || BUILD="$BUILD nodejs npm"
 # against Docker: t_docker starts a private daemon of its own, so the system
 # service need not run (and is kept from starting here, as auditd is).
 TEST="util-linux iproute2 procps strace clang clang-format libclang-rt-14-dev jq tmux
-auditd valgrind sqlite3 coreutils passwd asciinema chromium man-db dpkg-dev bash-completion
+auditd audispd-plugins valgrind sqlite3 coreutils passwd asciinema chromium man-db dpkg-dev bash-completion
 podman runc busybox-static file docker.io"
 # Benchmarks only (scripts/deps.sh bench): sudo, the peer of the command
 # recording benchmark (its log_subcmds intercept mode). Not installed for a

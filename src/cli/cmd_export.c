@@ -20,6 +20,7 @@
 static const char usage[] =
     "Usage: nsgate export [--db FILE] [--keys DIR | --key FILE] [-f asciicast|jsonl|html]\n"
     "                     [-o FILE] [--force] [--reveal --escrow-key FILE] SESSION\n"
+    "       nsgate export -f jsonl --follow [--cursor FILE] [-o FILE] [SESSION]\n"
     "\n"
     "Writes a session for other tools: asciicast v2 (default, for asciinema), JSON lines\n"
     "(metadata, then every event with its data in base64 and its chain hash, for a SIEM)\n"
@@ -29,18 +30,22 @@ static const char usage[] =
     "file you own); without -o the export goes to standard output.\n"
     "--reveal --escrow-key FILE puts masked input (typed at password prompts) in place of\n"
     "its stars, opened with the escrow secret key in FILE (made by nsgate keygen --escrow;\n"
-    "read with your own rights); jsonl adds it to each escrowed event as \"revealed\".\n";
+    "read with your own rights); jsonl adds it to each escrowed event as \"revealed\".\n"
+    "--follow writes the evidence stream as it is sealed: of SESSION until it ends, or of\n"
+    "every session and the ledger until stopped (SIGTERM). --cursor FILE keeps the place\n"
+    "across restarts (with -o FILE each record is written once). nsgate verify --jsonl\n"
+    "verifies what it wrote.\n";
 
 struct export_opts {
     struct ng_cmd_source src;
-    const char *out, *escrow_key;
-    int reveal;
+    const char *out, *escrow_key, *cursor;
+    int reveal, follow, fmt_given;
     enum ng_export_format fmt;
     int force;
     const char *session;
 };
 
-enum { OPT_FORCE = 256, OPT_REVEAL, OPT_ESCROW_KEY };
+enum { OPT_FORCE = 256, OPT_REVEAL, OPT_ESCROW_KEY, OPT_FOLLOW, OPT_CURSOR };
 
 static const struct ng_optdef export_opts_def[] = {
     NG_SOURCE_OPTDEFS,
@@ -49,6 +54,8 @@ static const struct ng_optdef export_opts_def[] = {
     {OPT_FORCE, 0, "force", 0},
     {OPT_REVEAL, 0, "reveal", 0},
     {OPT_ESCROW_KEY, 0, "escrow-key", NG_OPT_ARG},
+    {OPT_FOLLOW, 0, "follow", 0},
+    {OPT_CURSOR, 0, "cursor", NG_OPT_ARG},
     {'h', 'h', "help", 0},
     {0, 0, NULL, 0},
 };
@@ -56,7 +63,7 @@ static const struct ng_optdef export_opts_def[] = {
 const struct ng_cmdspec ng_spec_export = {.name = "export",
                                           .opts = export_opts_def,
                                           .flags = NG_CMD_PERMUTE,
-                                          .min_operands = 1,
+                                          .min_operands = 0,
                                           .max_operands = 1,
                                           .operand = "SESSION"};
 
@@ -70,6 +77,7 @@ static int export_opt(const struct ng_optval *v, void *ctx)
     case 'f':
         if (ng_export_parse_format(v->arg, &o->fmt) < 0)
             return ng_err("-f wants asciicast, jsonl or html, not '%s'", v->arg), -EINVAL;
+        o->fmt_given = 1;
         return 0;
     case 'o':
         o->out = v->arg;
@@ -82,6 +90,12 @@ static int export_opt(const struct ng_optval *v, void *ctx)
         return 0;
     case OPT_ESCROW_KEY:
         o->escrow_key = v->arg;
+        return 0;
+    case OPT_FOLLOW:
+        o->follow = 1;
+        return 0;
+    case OPT_CURSOR:
+        o->cursor = v->arg;
         return 0;
     default:
         return 0;
@@ -321,6 +335,20 @@ static int export_verified(struct ng_store *s, const uint8_t *id, const uint8_t 
     return verdict;
 }
 
+/* --follow: the evidence stream (cmd_follow.c). */
+static int follow(const struct export_opts *o, const char *session, const struct ng_caller *caller)
+{
+    struct ng_follow_opts f = {
+        .src = o->src, .out = o->out, .cursor = o->cursor, .session = session};
+
+    if (!o->follow || (o->fmt_given && o->fmt != NG_EXPORT_JSONL) || o->reveal || o->force) {
+        ng_err("--follow writes JSON lines (-f jsonl) and takes --cursor FILE and -o FILE; "
+               "not --reveal or --force");
+        return NG_EXIT_USAGE;
+    }
+    return ng_cmd_follow(&f, caller);
+}
+
 int ng_cmd_export(int argc, char **argv, const struct ng_caller *caller)
 {
     struct export_opts o = {.src.db = ng_cmd_default_db(), .fmt = NG_EXPORT_ASCIICAST};
@@ -335,6 +363,13 @@ int ng_cmd_export(int argc, char **argv, const struct ng_caller *caller)
 
     if (st)
         return st < 0 ? 0 : st;
+    if (o.follow || o.cursor)
+        return follow(&o, n ? operands[0] : NULL, caller);
+    if (n != 1) {
+        ng_err("export: give the SESSION to export");
+        fputs(usage, stderr);
+        return NG_EXIT_USAGE;
+    }
     o.session = operands[0];
     if (o.reveal != (o.escrow_key != NULL)) {
         ng_err("--reveal and --escrow-key FILE go together");

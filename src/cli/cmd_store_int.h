@@ -30,6 +30,15 @@ int ng_cmd_source_opt(const struct ng_optval *v, struct ng_cmd_source *src);
 int ng_cmd_source_open(const struct ng_cmd_source *src, uint8_t root[NG_FSKEY_PK_BYTES],
                        struct ng_store **ret);
 
+/* export -f jsonl --follow [SESSION] (cmd_follow.c): the evidence stream
+ * (stream.h) to -o FILE or standard output, resumable with --cursor FILE.
+ * Drops privileges first. The exit status. */
+struct ng_follow_opts {
+    struct ng_cmd_source src;
+    const char *out, *cursor, *session;
+};
+int ng_cmd_follow(const struct ng_follow_opts *o, const struct ng_caller *caller);
+
 /* replay and export verify the session first (cli.md): 0 OK, 2 INCOMPLETE
  * (warned), 1 TAMPERED or MISSING (refused unless force: said which), or a
  * negative errno when verification could not run. verb is "replay" or

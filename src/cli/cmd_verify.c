@@ -2,7 +2,7 @@
  * Exit 0 all OK, 2 something INCOMPLETE, 1 anything TAMPERED or MISSING.
  * The root key should come from the auditor (--key FILE); one read from
  * this host proves nothing against root on it, and we say so. */
-#include "cmd_store_int.h"
+#include "cmd_verify_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,11 +19,14 @@
 static const char usage[] =
     "Usage: nsgate verify [--db FILE] [--keys DIR | --key FILE] [--audit-log FILE]...\n"
     "                     [SESSION...]\n"
+    "       nsgate verify --jsonl [--keys DIR | --key FILE...] FILE...\n"
     "\n"
     "Proves that recorded sessions are exactly what was recorded. --key FILE holds the\n"
     "root public key as keygen printed it (64 hex digits); keep it off the host.\n"
     "--audit-log FILE (auditd logs, raw or enriched, rotated files one by one, .gz too)\n"
     "anchors the newest data.\n"
+    "--jsonl verifies evidence streams (export --follow) without the store: one or many\n"
+    "hosts' files (- for standard input), --key once per host's root key.\n"
     "Exit 0: all OK, 2: something incomplete, 1: something tampered or missing.\n";
 
 #define MAX_LOGS 64
@@ -32,22 +35,19 @@ struct verify_opts {
     struct ng_cmd_source src;
     const char *logs[MAX_LOGS];
     size_t nlogs;
+    const char *keys[NG_VERIFY_MAX_KEYS];
+    size_t nkeys;
+    int jsonl, db_given;
     char **sessions;
     int nsessions;
 };
 
-struct run {
-    struct ng_verifier *v;
-    struct ng_auditlog *log;
-    char root16[17];
-    int tampered, incomplete;
-};
-
-enum { OPT_AUDIT_LOG = 256 };
+enum { OPT_AUDIT_LOG = 256, OPT_JSONL };
 
 static const struct ng_optdef verify_opts_def[] = {
     NG_SOURCE_OPTDEFS,
     {OPT_AUDIT_LOG, 0, "audit-log", NG_OPT_ARG},
+    {OPT_JSONL, 0, "jsonl", 0},
     {'h', 'h', "help", 0},
     {0, 0, NULL, 0},
 };
@@ -62,6 +62,17 @@ static int verify_opt(const struct ng_optval *v, void *ctx)
 {
     struct verify_opts *o = ctx;
 
+    if (v->id == NG_OPT_KEY) { /* --jsonl takes one per host */
+        if (o->nkeys == NG_VERIFY_MAX_KEYS) {
+            ng_err("at most %d --key files", NG_VERIFY_MAX_KEYS);
+            return -EINVAL;
+        }
+        o->keys[o->nkeys++] = v->arg;
+    }
+    if (v->id == OPT_JSONL)
+        o->jsonl = 1;
+    if (v->id == NG_OPT_DB)
+        o->db_given = 1;
     if (ng_cmd_source_opt(v, &o->src) || v->id != OPT_AUDIT_LOG)
         return 0;
     if (o->nlogs == MAX_LOGS) {
@@ -72,11 +83,17 @@ static int verify_opt(const struct ng_optval *v, void *ctx)
     return 0;
 }
 
-static int print(void *arg, const struct ng_verify_result *res)
+int ng_verify_print(void *arg, const struct ng_verify_result *res)
 {
     struct run *run = arg;
+    struct ng_verify_result own;
     char id[NG_UUID_STR];
 
+    if (run->group) { /* a stream's records that could not be stored */
+        own = *res;
+        ng_verify_apply_findings(run, &own);
+        res = &own;
+    }
     ng_uuid_format(res->id, id);
     switch (res->word) {
     case NG_VERIFY_OK:
@@ -100,7 +117,7 @@ static int print(void *arg, const struct ng_verify_result *res)
     return 0;
 }
 
-static int one(void *arg, const uint8_t id[NG_STORE_ID_LEN])
+int ng_verify_one(void *arg, const uint8_t id[NG_STORE_ID_LEN])
 {
     struct run *run = arg;
     struct ng_verify_result res;
@@ -113,10 +130,10 @@ static int one(void *arg, const uint8_t id[NG_STORE_ID_LEN])
     if (r == 0 && run->log)
         ng_verify_audit_session(run->log, pts, n, &res);
     free(pts);
-    return r < 0 ? r : print(run, &res);
+    return r < 0 ? r : ng_verify_print(run, &res);
 }
 
-static void print_ledger(struct run *run, const struct ng_verify_result *res)
+void ng_verify_print_ledger(struct run *run, const struct ng_verify_result *res)
 {
     if (res->word == NG_VERIFY_OK)
         printf("LEDGER OK entries=%lld\n", (long long)res->events);
@@ -177,18 +194,34 @@ static int sessions(const struct verify_opts *o, struct ng_store *s, struct run 
     int r = 0;
 
     if (o->nsessions == 0) {
-        r = ng_verify_list(run->v, one, run);
+        r = ng_verify_list(run->v, ng_verify_one, run);
         if (r == 0)
-            r = ng_verify_missing(run->v, print, run);
-        return r == 0 && run->log ? ng_verify_audit_missing(run->v, run->log, print, run) : r;
+            r = ng_verify_missing(run->v, ng_verify_print, run);
+        return r == 0 && run->log ? ng_verify_audit_missing(run->v, run->log, ng_verify_print, run)
+                                  : r;
     }
     for (int i = 0; i < o->nsessions && r == 0; i++) {
         int st = ng_cmd_store_find(s, o->sessions[i], id);
         if (st)
             return st;
-        r = one(run, id);
+        r = ng_verify_one(run, id);
     }
     return r;
+}
+
+/* --jsonl FILE...: exported evidence streams (cmd_verify_jsonl.c). */
+static int jsonl(const struct verify_opts *o)
+{
+    if (o->db_given || o->nlogs) {
+        ng_err("--jsonl verifies streams: not with --db or --audit-log");
+        return NG_EXIT_USAGE;
+    }
+    if (o->nsessions == 0) {
+        ng_err("--jsonl wants the stream files (- for standard input)");
+        return NG_EXIT_USAGE;
+    }
+    return ng_verify_jsonl((const char *const *)o->sessions, (size_t)o->nsessions, o->src.keys,
+                           o->keys, o->nkeys);
 }
 
 int ng_cmd_verify(int argc, char **argv, const struct ng_caller *caller)
@@ -208,6 +241,12 @@ int ng_cmd_verify(int argc, char **argv, const struct ng_caller *caller)
         ng_err("give either --keys DIR or --key FILE, not both");
         return NG_EXIT_USAGE;
     }
+    if (o.jsonl)
+        return jsonl(&o);
+    if (o.nkeys > 1) {
+        ng_err("--key is given once, except with --jsonl (one per host)");
+        return NG_EXIT_USAGE;
+    }
     st = ng_cmd_source_open(&o.src, root, &s);
     if (st)
         return st;
@@ -225,7 +264,7 @@ int ng_cmd_verify(int argc, char **argv, const struct ng_caller *caller)
         if (r == 0 && run.log)
             ng_verify_audit_keys(run.v, run.log, &ledger);
         if (r == 0)
-            print_ledger(&run, &ledger);
+            ng_verify_print_ledger(&run, &ledger);
     }
     ng_verify_free(run.v);
     ng_auditlog_free(run.log);

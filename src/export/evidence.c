@@ -46,6 +46,16 @@ static json_t *b64j(const void *p, size_t len)
     return j;
 }
 
+json_t *ng_export_b64(const void *p, size_t len)
+{
+    return b64j(p, len);
+}
+
+json_t *ng_export_hex(const void *p, size_t len)
+{
+    return hexj(p, len);
+}
+
 /* 64-bit integers as decimal strings: a JSON number loses precision past
  * 2^53 in most readers (a browser's among them). */
 static json_t *i64j(int64_t v)
@@ -183,6 +193,11 @@ static int load_tail(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],
         r = -ENOMEM;
     json_decref(seals);
     return r;
+}
+
+int ng_export_header_json(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], json_t **ret)
+{
+    return load_header(s, id, ret);
 }
 
 int ng_export_evidence_load(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN],

@@ -29,6 +29,12 @@ int ng_export_cast_events(const struct ng_export_in *in, int html, ng_export_wri
 json_t *ng_export_evidence_header(const struct ng_export_evidence *e);
 int ng_export_evidence_tail(const struct ng_export_evidence *e, int html, ng_export_write_fn write,
                             void *warg);
+/* The sessions row of id as the evidence carries it: [[name, class,
+ * value], ...] (export.h). -ENOENT when there is none. */
+int ng_export_header_json(struct ng_store *s, const uint8_t id[NG_STORE_ID_LEN], json_t **ret);
+/* The same bytes as base64 and hex JSON strings (NULL when out of memory). */
+json_t *ng_export_b64(const void *p, size_t len);
+json_t *ng_export_hex(const void *p, size_t len);
 /* The jsonl lines of in: metadata, events, the evidence's tail. */
 int ng_export_jsonl_lines(const struct ng_export_in *in, int html, ng_export_write_fn write,
                           void *warg);
