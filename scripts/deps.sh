@@ -24,9 +24,12 @@ command -v npm >/dev/null 2>&1 || BUILD="$BUILD nodejs npm"
 # Debian's Docker (docker.io: dockerd, containerd, the client) for the same
 # against Docker: t_docker starts a private daemon of its own, so the system
 # service need not run (and is kept from starting here, as auditd is).
+# rsyslog: the shipping recipe for the evidence stream (imfile), tested with
+# a private rsyslogd (t_ship_rsyslog); the system service is kept from
+# starting too.
 TEST="util-linux iproute2 procps strace clang clang-format libclang-rt-14-dev jq tmux
 auditd audispd-plugins valgrind sqlite3 coreutils passwd asciinema chromium man-db dpkg-dev bash-completion
-podman runc busybox-static file docker.io"
+podman runc busybox-static file docker.io rsyslog"
 # Benchmarks only (scripts/deps.sh bench): sudo, the peer of the command
 # recording benchmark (its log_subcmds intercept mode). Not installed for a
 # plain build or test run: a test machine needs no sudo.
@@ -49,7 +52,8 @@ if [ -n "$missing" ]; then
     fi
     export DEBIAN_FRONTEND=noninteractive
     # auditd's postinst would start the system audit daemon; the tests start a
-    # private one and must find none registered, so keep services from starting.
+    # private one and must find none registered, so keep services from starting
+    # (rsyslog's likewise: its test runs a private rsyslogd).
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.nsgate
     chmod 755 /usr/sbin/policy-rc.d.nsgate
     had_rc=0

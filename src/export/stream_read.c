@@ -36,6 +36,8 @@ struct ng_stream_reader {
     struct ng_stream_group *out;
     struct ng_stream_finding orphans[64];
     size_t norphans;
+    struct group *xg;    /* the export file being read (export_line) */
+    json_t *xid, *xroot; /* its session ID and root key */
 };
 
 int ng_stream_reader_new(const char *dir, struct ng_stream_reader **ret)
@@ -76,6 +78,8 @@ void ng_stream_reader_free(struct ng_stream_reader *rd)
         free(g->pub.db);
         free(g->pub.findings);
     }
+    json_decref(rd->xid);
+    json_decref(rd->xroot);
     free(rd->g);
     free(rd->out);
     free(rd->dir);
@@ -133,30 +137,39 @@ static int hex16(const char *s)
     return 1;
 }
 
-static int group_for(struct ng_stream_reader *rd, const char *r16, struct group **ret)
+/* A new group labelled r16 (16 hex digits, or "" until an export file's
+ * key chain line names it): its scratch store is DIR/NAME.db. */
+static int group_add(struct ng_stream_reader *rd, const char *name, const char *r16,
+                     struct group **ret)
 {
     char path[4096];
+    struct group *g;
     int r;
 
-    for (size_t i = 0; i < rd->n; i++)
-        if (strcmp(rd->g[i].pub.root16, r16) == 0) {
-            *ret = &rd->g[i];
-            return 0;
-        }
     if (rd->n == MAX_GROUPS)
         return -E2BIG;
-    struct group *g = &rd->g[rd->n];
-    if (snprintf(path, sizeof(path), "%s/%s.db", rd->dir, r16) >= (int)sizeof(path))
+    g = &rd->g[rd->n];
+    if (snprintf(path, sizeof(path), "%s/%s.db", rd->dir, name) >= (int)sizeof(path))
         return -ENAMETOOLONG;
-    memcpy(g->pub.root16, r16, 17);
     if (!(g->pub.db = strdup(path)))
         return -ENOMEM;
+    snprintf(g->pub.root16, sizeof(g->pub.root16), "%s", r16);
     rd->n++;
     r = ng_store_open(path, &g->s);
     if (r == 0)
         r = ng_store_import_begin(g->s, &g->im);
     *ret = g;
     return r;
+}
+
+static int group_for(struct ng_stream_reader *rd, const char *r16, struct group **ret)
+{
+    for (size_t i = 0; i < rd->n; i++)
+        if (strcmp(rd->g[i].pub.root16, r16) == 0) {
+            *ret = &rd->g[i];
+            return 0;
+        }
+    return group_add(rd, r16, r16, ret);
 }
 
 /* ---- decoding ---------------------------------------------------------------- */
@@ -410,22 +423,14 @@ static void record_key(json_t *rec, const char *type, uint8_t id[NG_STORE_ID_LEN
         *seq = 0;
 }
 
-static int record(struct ng_stream_reader *rd, json_t *rec, const char *where)
+/* A record of type into g's scratch store; what cannot be stored is a
+ * finding. */
+static int record_in(struct group *g, json_t *rec, const char *type, const char *where)
 {
-    const char *type = json_string_value(json_object_get(rec, "type"));
-    const char *r16 = json_string_value(json_object_get(rec, "root"));
-    struct group *g;
     uint8_t id[NG_STORE_ID_LEN];
     int64_t seq;
     int r;
 
-    if (!type || !hex16(r16)) {
-        orphan(rd, where, "not an evidence record");
-        return 0;
-    }
-    r = group_for(rd, r16, &g);
-    if (r < 0)
-        return r;
     g->pub.records++;
     if (strcmp(type, "event") == 0)
         r = fixed_record(g, rec, event_f, "events");
@@ -458,6 +463,120 @@ static int record(struct ng_stream_reader *rd, json_t *rec, const char *where)
     return 0;
 }
 
+static int record(struct ng_stream_reader *rd, json_t *rec, const char *where)
+{
+    const char *type = json_string_value(json_object_get(rec, "type"));
+    const char *r16 = json_string_value(json_object_get(rec, "root"));
+    struct group *g;
+    int r;
+
+    if (!type || !hex16(r16)) {
+        orphan(rd, where, "not an evidence record");
+        return 0;
+    }
+    r = group_for(rd, r16, &g);
+    return r < 0 ? r : record_in(g, rec, type, where);
+}
+
+/* ---- one session's export file (export -f jsonl, export.h) ------------------ */
+
+/* An export file holds one session's evidence in the shape a reviewer
+ * reads: the metadata line (with "header"), the events, then the key chain,
+ * certificate and seal lines, whose session and root key are implied. Each
+ * line is rewritten as the stream record it stands for and goes into the
+ * file's own group, named by the key chain line once it comes. Fields
+ * derived for reading ("t", "command", "verification", the metadata's
+ * other members) are not evidence and are not checked here. */
+
+/* Copy the members of from named in map (source, destination pairs) into
+ * a new stream record of type. An event's seq and t_ns are JSON integers
+ * here (read exactly: jansson keeps 64 bits) and become the stream's
+ * decimal strings. */
+static json_t *rewrite(json_t *from, const char *type, const char *const *map)
+{
+    json_t *to = json_pack("{s:s}", "type", type);
+
+    for (size_t i = 0; to && map[i]; i += 2) {
+        json_t *v = json_object_get(from, map[i]);
+        if (json_is_integer(v))
+            v = json_sprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        else
+            json_incref(v);
+        if (v && json_object_set_new(to, map[i + 1], v) < 0) {
+            json_decref(to);
+            return NULL;
+        }
+    }
+    return to;
+}
+
+static int export_meta(struct ng_stream_reader *rd, json_t *rec, const char *where)
+{
+    static const char *const map[] = {"id", "session", "header", "header", NULL};
+    char name[32];
+    json_t *to;
+    int r;
+
+    snprintf(name, sizeof(name), "x%zu", rd->n);
+    r = group_add(rd, name, "", &rd->xg);
+    if (r < 0)
+        return r;
+    json_decref(rd->xid);
+    rd->xid = json_incref(json_object_get(rec, "id"));
+    if (!(to = rewrite(rec, "session", map)))
+        return -ENOMEM;
+    r = record_in(rd->xg, to, "session", where);
+    json_decref(to);
+    return r;
+}
+
+static int export_line(struct ng_stream_reader *rd, json_t *rec, const char *where)
+{
+    static const char *const ev[] = {"seq",  "seq",  "t_ns", "t_ns", "kind", "kind",
+                                     "data", "data", "hash", "hash", NULL};
+    static const char *const kc[] = {"root", "key", "epoch_len_ns", "epoch_len_ns", NULL};
+    static const char *const ce[] = {"epoch",  "epoch", "start_ns",  "start_ns", "pk",
+                                     "pubkey", "sig",   "signature", NULL};
+    static const char *const se[] = {"sealno",    "sealno",    "seq",       "seq",     "head",
+                                     "head",      "prev_seal", "prev_seal", "wall_ns", "wall_ns",
+                                     "boot_ns",   "boot_ns",   "epoch",     "epoch",   "sig",
+                                     "signature", NULL};
+    json_t *kv = json_object_get(rec, "keychain"), *c = json_object_get(rec, "cert");
+    json_t *sl = json_object_get(rec, "seal"), *to;
+    const char *type;
+    int r;
+
+    if (json_object_get(rec, "header") && json_object_get(rec, "id"))
+        return export_meta(rd, rec, where);
+    if (!rd->xg) {
+        orphan(rd, where, "not an evidence record");
+        return 0;
+    }
+    if (json_is_object(kv)) {
+        const char *k = json_string_value(json_object_get(kv, "root"));
+        if (k && strlen(k) >= 16 && !rd->xg->pub.root16[0])
+            snprintf(rd->xg->pub.root16, sizeof(rd->xg->pub.root16), "%.16s", k);
+        json_decref(rd->xroot);
+        rd->xroot = json_incref(json_object_get(kv, "root"));
+        to = rewrite(kv, type = "root", kc);
+    } else if (json_is_object(c)) {
+        to = rewrite(c, type = "cert", ce);
+        if (to && rd->xroot && json_object_set(to, "root_pk", rd->xroot) < 0)
+            to = (json_decref(to), NULL);
+    } else if (json_is_object(sl)) {
+        to = rewrite(sl, type = "seal", se);
+    } else {
+        to = rewrite(rec, type = "event", ev);
+    }
+    if (!to || json_object_set(to, "session", rd->xid) < 0) {
+        json_decref(to);
+        return -ENOMEM;
+    }
+    r = record_in(rd->xg, to, type, where);
+    json_decref(to);
+    return r;
+}
+
 int ng_stream_reader_line(struct ng_stream_reader *rd, const char *line, size_t len,
                           const char *where)
 {
@@ -477,7 +596,7 @@ int ng_stream_reader_line(struct ng_stream_reader *rd, const char *line, size_t 
         orphan(rd, where, "not a JSON object");
         return 0;
     }
-    r = record(rd, rec, where);
+    r = json_object_get(rec, "type") ? record(rd, rec, where) : export_line(rd, rec, where);
     json_decref(rec);
     return r;
 }

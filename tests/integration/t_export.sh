@@ -49,8 +49,13 @@ check "jq parses every jsonl line" sh -c "jq -e . $T/s.jsonl >/dev/null"
 eq "the first line is the session" "$S OK" "$(head -1 "$T/s.jsonl" | jq -r '"\(.id) \(.verification.result)"')"
 hex=$(sqlite3 "$NSGATE_DB" "SELECT seq || ' ' || lower(hex(hash)) FROM events WHERE session = x'$(echo "$S" | tr -d -)' ORDER BY seq")
 eq "every event's hash is the one in the database" "$hex" "$(tail -n +2 "$T/s.jsonl" | jq -r 'select(.kind) | "\(.seq) \(.hash)"')"
-check "the chain recomputes from the jsonl alone (BLAKE2b, chain.h)" \
-    sh -c "python3 $NSGATE_SRC/scripts/jsonl-chain-check.py $T/s.jsonl >/dev/null"
+"$NSGATE" verify --jsonl "$T/s.jsonl" --key "$KEY" >"$T/vj" 2>&1
+eq "the export file verifies alone against the root key (verify --jsonl)" "0 OK $S" \
+    "$? $(cut -d' ' -f1,2 "$T/vj")"
+perl -pe 'if ($. == 2) { s/"t_ns":(\d+)/"\"t_ns\":" . ($1 + 1)/e }' "$T/s.jsonl" >"$T/s2.jsonl"
+check "(the edit changed a time)" sh -c "! cmp -s $T/s.jsonl $T/s2.jsonl"
+"$NSGATE" verify --jsonl "$T/s2.jsonl" --key "$KEY" >"$T/vj" 2>&1
+eq "... and an event's time changed is TAMPERED" "1 TAMPERED $S" "$? $(cut -d' ' -f1,2 "$T/vj")"
 eq "jsonl data is the exact bytes (base64)" "$(b64 <"$T/replay.out")" \
     "$(tail -n +2 "$T/s.jsonl" | jq -r 'select(.kind == "o") | .data' | base64 -d | b64)"
 
