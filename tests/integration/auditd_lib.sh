@@ -61,6 +61,12 @@ auditd_start() {
     grep -q '^plugin_dir' "$AUDIT_DIR/conf/auditd.conf" ||
         echo "plugin_dir = $AUDIT_DIR/conf/plugins.d" >>"$AUDIT_DIR/conf/auditd.conf"
     chmod 640 "$AUDIT_DIR/conf/auditd.conf"
+    # Plugins a test asks for (AUDIT_PLUGINS: a directory of plugin .conf
+    # files), e.g. audisp-remote for t_audit_remote.
+    if [ -n "${AUDIT_PLUGINS:-}" ]; then
+        cp "$AUDIT_PLUGINS"/*.conf "$AUDIT_DIR/conf/plugins.d/"
+        chmod 640 "$AUDIT_DIR"/conf/plugins.d/*.conf
+    fi
     auditd -n -c "$AUDIT_DIR/conf" >"$AUDIT_DIR/auditd.out" 2>&1 &
     AUDITD_PID=$!
     if ! audit_wait_registered "$AUDITD_PID"; then
