@@ -5,7 +5,7 @@
 # is TAMPERED (a removed session MISSING). One session followed to its end;
 # cursors of another key or session refused; a session writing as fast as
 # can, and one writing 50 MB/s, are followed with the lag at their end
-# measured; at 50 MB/s it is at most one seal interval and one poll.
+# measured; at 50 MB/s it is at most one seal interval (200 ms).
 . "$NSGATE_SRC/tests/integration/lib.sh"
 
 KEY="$T/root.key"
@@ -161,9 +161,23 @@ burst() {
 burst 300 'head -c 300000000 /dev/zero | tr "\0" a'
 echo "# as fast as it can: $RATE MB/s, its exit in the stream $LAG ms after its end"
 eq "... and that stream verifies OK" 0 $BURST_OK
-burst 300 'for i in $(seq 1 50); do head -c 6000000 /dev/zero | tr "\0" a; sleep 0.1; done'
+# 5 MB every 100 ms on a clock (not after each write): 50 MB/s if the
+# recorder takes it, less if it holds the writer back.
+burst 300 'exec python3 -c "
+import sys, time
+b, t = b\"a\" * 5000000, time.monotonic()
+for i in range(60):
+    sys.stdout.buffer.write(b); sys.stdout.buffer.flush()
+    t += 0.1; time.sleep(max(0, t - time.monotonic()))
+"'
 echo "# paced: $RATE MB/s, its exit in the stream $LAG ms after its end"
-check "a session at 50 MB/s ($RATE) ..." test "$RATE" -ge 48
-check "... is followed within one seal interval and one poll ($LAG ms <= 300)" test "$LAG" -le 300
+if [ "${NSGATE_SANITIZE:-OFF}" = ON ]; then
+    # A sanitizer build records several times slower: the figures are
+    # printed above, the bounds are the release build's.
+    echo "# sanitizer build: rate and lag not checked"
+else
+    check "a session at 50 MB/s ($RATE) ..." test "$RATE" -ge 48
+    check "... is followed within one seal interval ($LAG ms <= 200)" test "$LAG" -le 200
+fi
 eq "... and its stream verifies OK" 0 $BURST_OK
 finish
