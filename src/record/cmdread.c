@@ -331,9 +331,9 @@ int ng_cmdread_after(struct ng_cmd_info *in, char **ret_exe)
             break;
     }
     ng_closep(&fd);
-    if (n <= 0) { /* nothing to read: keep what was read before */
+    if (n <= 0) { /* nothing to read: what was read before, unverified */
         free(buf);
-        return 0;
+        return 1;
     }
     free(in->argv);
     in->truncated = n > NG_CMD_ARGV_MAX;

@@ -165,8 +165,8 @@ static int outcome(struct ng_cmdrec *c, size_t i, int st)
         /* The new image, before its first instruction: recorded, or killed. */
         char *exe = NULL;
         r = ng_cmdread_after(in, &exe);
-        if (r == 0)
-            r = ng_cmdrec_record(c, in, 0, exe, 1);
+        if (r >= 0)
+            r = ng_cmdrec_record(c, in, 0, exe, r == 0);
         free(exe);
         if (r < 0)
             (void)kill(tid, SIGKILL);

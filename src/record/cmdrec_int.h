@@ -46,7 +46,9 @@ int ng_cmdread_before(struct ng_cmdrec *c, pid_t tid, int execveat, int ptr, con
 int ng_cmdread_open(const struct ng_cmdrec *c, struct ng_cmd_info *info, pid_t tid);
 /* After a successful exec (the task stopped at PTRACE_EVENT_EXEC): its
  * executable (*ret_exe, malloc'd) and argv from /proc/TID/cmdline
- * (replacing info's). */
+ * (replacing info's). 0 when read; 1 when the new image's argv could not
+ * be read (the task died meanwhile): info keeps what was read before the
+ * exec, which is then not verified. */
 int ng_cmdread_after(struct ng_cmd_info *info, char **ret_exe);
 void ng_cmdread_free(struct ng_cmd_info *info);
 

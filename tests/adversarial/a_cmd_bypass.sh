@@ -61,6 +61,7 @@ cmd_json() {
 run() { # MODE: one session running the attack
     "$NSGATE" enter -q --policy "$T/etc/ct.ini" -t "$TPID" -U -p -m --no-pty -- "$X" "$1" "$U" \
         >"$T/out-$1" 2>"$T/err-$1"
+    echo "exit $?" >>"$T/err-$1"
     S=$(last_session)
     cmd_json "$S" >"$T/j-$1"
 }
@@ -118,7 +119,15 @@ for m in race race-thread; do
         case "$rec" in
         "true $printed") ver=$((ver + 1)) ;;
         "false "*) ;;
-        *) bad=1; echo "   $m $i: printed '$printed', recorded '$rec'" ;;
+        *)
+            bad=1
+            echo "   $m $i: printed '$printed', recorded '$rec'"
+            # what it takes to tell a lost output from a wrong record
+            sed 's/^/   stderr: /' "$T/err-$m"
+            sed 's/^/   event: /' "$T/j-$m"
+            "$NSGATE" export -f jsonl --key "$T/root.key" "$S" 2>&1 |
+                jq -c 'select(.kind != "c")' 2>&1 | head -12 | sed 's/^/   record: /'
+            ;;
         esac
     done
     eq "$m: every verified record is what ran ($ver of $tries verified)" 0 "$bad"
