@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "export_int.h"
+#include "nsgate/base64.h"
 #include "nsgate/be.h"
 #include "nsgate/fskey.h"
 #include "nsgate/store_rows.h"
@@ -37,10 +38,8 @@ static json_t *hexj(const void *p, size_t len)
 
 static json_t *b64j(const void *p, size_t len)
 {
-    size_t n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
-    char *b = malloc(n);
-    json_t *j =
-        b ? json_string(sodium_bin2base64(b, n, p, len, sodium_base64_VARIANT_ORIGINAL)) : NULL;
+    char *b = malloc(NG_BASE64_LEN(len));
+    json_t *j = b ? json_string(ng_base64_encode(b, p, len)) : NULL;
 
     free(b);
     return j;

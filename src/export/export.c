@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "export_int.h"
+#include "nsgate/base64.h"
 #include "nsgate/cmdline.h"
 #include "nsgate/fskey.h"
 #include "nsgate/text.h"
@@ -611,13 +612,12 @@ static int dump_line_html(json_t *j, int html, ng_export_write_fn write, void *w
 static int jsonl_event(const struct ng_event *ev, const struct ng_reveal *revealed, int html,
                        ng_export_write_fn write, void *warg)
 {
-    size_t blen = sodium_base64_encoded_len(ev->len, sodium_base64_VARIANT_ORIGINAL);
-    char *b64 = malloc(blen), hex[2 * NG_HASH_LEN + 1] = "";
+    char *b64 = malloc(NG_BASE64_LEN(ev->len)), hex[2 * NG_HASH_LEN + 1] = "";
     char kind[2] = {ev->kind, '\0'};
 
     if (!b64)
         return -ENOMEM;
-    sodium_bin2base64(b64, blen, ev->data, ev->len, sodium_base64_VARIANT_ORIGINAL);
+    ng_base64_encode(b64, ev->data, ev->len);
     if (ev->hash_len == NG_HASH_LEN)
         sodium_bin2hex(hex, sizeof(hex), ev->hash, ev->hash_len);
     json_t *o = json_pack("{s:I,s:o,s:I,s:o,s:s,s:s}", "seq", (json_int_t)ev->seq, "t",

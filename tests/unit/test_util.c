@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "nsgate/base64.h"
 #include "nsgate/text.h"
 #include "nsgate/util.h"
 
@@ -77,13 +80,37 @@ static void test_escape(void **state)
     check_escape("nul\0x", 5, "nul\\x00x");
 }
 
+/* The table encoder writes what libsodium's does, for every length and
+ * byte value (every tail: 0, 1 and 2 bytes past the last group). */
+static void test_base64(void **state)
+{
+    uint8_t in[600];
+    char ours[NG_BASE64_LEN(sizeof(in))], theirs[NG_BASE64_LEN(sizeof(in))];
+
+    (void)state;
+    assert_int_equal(sodium_init() >= 0, 1);
+    for (size_t i = 0; i < sizeof(in); i++)
+        in[i] = (uint8_t)(i * 7 + (i >> 8)); /* every byte value */
+    for (size_t len = 0; len <= sizeof(in); len++) {
+        assert_int_equal(NG_BASE64_LEN(len),
+                         sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL));
+        sodium_bin2base64(theirs, sizeof(theirs), in, len, sodium_base64_VARIANT_ORIGINAL);
+        assert_string_equal(ng_base64_encode(ours, in, len), theirs);
+    }
+    randombytes_buf(in, sizeof(in));
+    sodium_bin2base64(theirs, sizeof(theirs), in, sizeof(in), sodium_base64_VARIANT_ORIGINAL);
+    assert_string_equal(ng_base64_encode(ours, in, sizeof(in)), theirs);
+    assert_string_equal(ng_base64_encode(ours, (const uint8_t *)"f", 1), "Zg==");
+    assert_string_equal(ng_base64_encode(ours, (const uint8_t *)"fo", 2), "Zm8=");
+    assert_string_equal(ng_base64_encode(ours, (const uint8_t *)"foobar", 6), "Zm9vYmFy");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_u64),
-        cmocka_unit_test(test_parse_id),
-        cmocka_unit_test(test_parse_pid),
-        cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_parse_u64), cmocka_unit_test(test_parse_id),
+        cmocka_unit_test(test_parse_pid), cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_base64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
