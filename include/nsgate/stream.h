@@ -3,9 +3,12 @@
  * written as they are sealed, so that a collector off the host holds the
  * evidence and can verify it without the store.
  *
- * Every line is one record, an object with "type" and "root" (the first 16
+ * Every line is one record, an object with "type", "root" (the first 16
  * hex digits of the root key the evidence is sealed under: which host's
- * stream the line belongs to when collectors merge many). Integers are
+ * stream the line belongs to when collectors merge many) and "store" (16
+ * hex digits the follower picked at random for the store file it reads: a
+ * store rotated under the same keys starts a new ledger, which is verified
+ * apart from the old one's). Integers are
  * decimal strings (nanosecond times pass 2^53, where many JSON readers round
  * numbers); hashes, keys and signatures hex; event data base64:
  *   root    {"key": HEX, "epoch_len_ns": N}          the roots row
@@ -54,6 +57,11 @@ int ng_stream_poll(struct ng_stream *st, struct ng_store *s, ng_export_write_fn 
                    size_t *wrote, size_t *bad) NG_MUST_CHECK;
 /* 1 when following one session and it is complete. */
 int ng_stream_done(const struct ng_stream *st);
+/* The store file followed (device, inode), kept in the cursor: a cursor of
+ * another file (the store was rotated while no follower ran) is not
+ * applied to this one. */
+void ng_stream_set_origin(struct ng_stream *st, uint64_t dev, uint64_t ino);
+int ng_stream_origin_is(const struct ng_stream *st, uint64_t dev, uint64_t ino);
 
 /* The position as a cursor (text, malloc'd), with the output's length
  * after the poll: a follower restarted with it writes each record once. */
@@ -77,10 +85,12 @@ struct ng_stream_finding {
 /* One group per root key seen: its records rebuilt into a scratch store. */
 struct ng_stream_group {
     char root16[17];
+    char store16[17];                /* "" for an export file's group */
     uint8_t root[NG_FSKEY_PK_BYTES]; /* from its root record (untrusted) */
     int have_root;
     char *db; /* the scratch store's path */
     int has_ledger, records;
+    int key_records; /* root and certificate records stored */
     struct ng_stream_finding *findings;
     size_t nfindings;
 };

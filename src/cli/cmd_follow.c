@@ -22,7 +22,7 @@
 /* How often the store is looked at: well under the shortest seal_interval
  * a policy allows (100 ms .. 60 s), so the stream is never more than one
  * seal interval and one poll behind. */
-#define POLL_NS    (100 * 1000 * 1000L)
+#define POLL_NS    (50 * 1000 * 1000L)
 #define CURSOR_MAX (16 * 1024 * 1024)
 
 static volatile sig_atomic_t stop;
@@ -189,90 +189,188 @@ static void nap(void)
         (void)nanosleep(&ts, NULL);
 }
 
-/* Poll, flush, sync, move the cursor; until the session is complete or a
- * signal says stop. */
-static int follow_loop(const struct ng_follow_opts *o, struct ng_store *s, struct ng_stream *st,
-                       struct sink *k)
-{
-    size_t wrote, bad, warned = 0;
+/* A follower: what it reads and where it writes. */
+struct follower {
+    const struct ng_follow_opts *o;
+    uint8_t root[NG_FSKEY_PK_BYTES];
+    struct ng_store *s;
+    struct ng_stream *st;
+    uint64_t dev, ino; /* the store file s is */
+    struct sink k;
+    size_t warned;
+};
 
+/* The file at the store's path now: 0 and its identity, or -errno. */
+static int path_id(const char *path, uint64_t *dev, uint64_t *ino)
+{
+    struct stat sb;
+
+    if (stat(path, &sb) < 0)
+        return -errno;
+    *dev = sb.st_dev;
+    *ino = sb.st_ino;
+    return 0;
+}
+
+/* One poll: write, flush, sync, move the cursor. 0 or an exit status. */
+static int poll_once(struct follower *f)
+{
+    size_t wrote, bad;
+    int r = ng_stream_poll(f->st, f->s, sink_write, &f->k, &wrote, &bad);
+
+    if (r == 0 && wrote && (fflush(f->k.f) != 0 || (f->o->out && fdatasync(fileno(f->k.f)) < 0)))
+        r = -EIO;
+    if (r == 0 && wrote && f->o->cursor && (r = write_cursor(f->o->cursor, f->st, f->k.len)) < 0) {
+        ng_err("cannot write cursor %s: %s", f->o->cursor, strerror(-r));
+        return NG_EXIT_STORAGE;
+    }
+    if (r < 0 && r != -EBUSY) {
+        ng_err("export --follow stopped: %s", strerror(-r));
+        return NG_EXIT_STORAGE;
+    }
+    if (bad > f->warned)
+        ng_warn("%zu session(s) could not be read (a damaged store?): left out", bad);
+    f->warned = bad > f->warned ? bad : f->warned;
+    return 0;
+}
+
+/* Following every session, a host that has not recorded yet has no store:
+ * wait for it (a follower unit may start before the first session, or
+ * during a rotation). One session is named, so its store must exist now.
+ * The file's identity is taken around the open, so it is the file opened. */
+static int open_store(struct follower *f)
+{
+    const char *db = f->o->src.db;
+    uint64_t dev = 0, ino = 0;
+    int r;
+
+    if (f->o->session) {
+        r = ng_cmd_store_open(db, &f->s);
+        if (r == 0 && path_id(db, &f->dev, &f->ino) < 0)
+            f->dev = f->ino = 0;
+        return r;
+    }
     for (;;) {
-        int last = stop; /* a stop request still gets one last poll */
-        int r = ng_stream_poll(st, s, sink_write, k, &wrote, &bad);
-        if (r == 0 && wrote && (fflush(k->f) != 0 || (o->out && fdatasync(fileno(k->f)) < 0)))
-            r = -EIO;
-        if (r == 0 && wrote && o->cursor && (r = write_cursor(o->cursor, st, k->len)) < 0) {
-            ng_err("cannot write cursor %s: %s", o->cursor, strerror(-r));
-            return NG_EXIT_STORAGE;
-        }
-        if (r < 0 && r != -EBUSY) {
-            ng_err("export --follow stopped: %s", strerror(-r));
-            return NG_EXIT_STORAGE;
-        }
-        if (bad > warned)
-            ng_warn("%zu session(s) could not be read (a damaged store?): left out", bad);
-        warned = bad > warned ? bad : warned;
-        if (ng_stream_done(st) || last)
+        while ((r = ng_store_open_readonly(db, &f->s)) == -ENOENT && !stop)
+            nap();
+        if (r == -ENOENT) /* stopped while waiting */
             return 0;
+        if (r < 0)
+            return ng_cmd_store_open(db, &f->s); /* says why, in the usual words */
+        if (path_id(db, &dev, &ino) == 0 && path_id(db, &f->dev, &f->ino) == 0 && dev == f->dev &&
+            ino == f->ino)
+            return 0;
+        ng_store_close(f->s); /* replaced as it was opened: again */
+        f->s = NULL;
+    }
+}
+
+/* A new stream of the store just opened: a new label, position zero. */
+static int restart_stream(struct follower *f)
+{
+    ng_stream_free(f->st);
+    f->st = NULL;
+    if (ng_stream_new(f->root, NULL, &f->st) < 0)
+        return NG_EXIT_INTERNAL;
+    ng_stream_set_origin(f->st, f->dev, f->ino);
+    return 0;
+}
+
+/* The store's path names another file (rotated: moved aside, a new store
+ * made there): what is sealed in the old one is written with a last poll,
+ * then the new store is followed from its start, as a new stream (its
+ * ledger begins again, so it gets a store label of its own). */
+static int rotate(struct follower *f)
+{
+    uint64_t dev, ino;
+    int rc;
+
+    if (path_id(f->o->src.db, &dev, &ino) == 0 && dev == f->dev && ino == f->ino)
+        return 0;
+    if ((rc = poll_once(f)) != 0)
+        return rc;
+    ng_warn("%s was replaced (the store rotated): following the new store", f->o->src.db);
+    ng_store_close(f->s);
+    f->s = NULL;
+    if ((rc = open_store(f)) != 0 || !f->s || (rc = restart_stream(f)) != 0)
+        return rc;
+    if (f->o->cursor && (rc = write_cursor(f->o->cursor, f->st, f->k.len)) < 0) {
+        ng_err("cannot write cursor %s: %s", f->o->cursor, strerror(-rc));
+        return NG_EXIT_STORAGE;
+    }
+    return 0;
+}
+
+/* Poll until the session is complete or a signal says stop (a stop request
+ * still gets one last poll). */
+static int follow_loop(struct follower *f)
+{
+    for (;;) {
+        int last = stop;
+        int rc = poll_once(f);
+        if (rc != 0 || ng_stream_done(f->st) || last)
+            return rc;
+        if (!f->o->session && (rc = rotate(f)) != 0)
+            return rc;
+        if (!f->s)
+            return 0; /* stopped while waiting for the new store */
         nap();
     }
 }
 
-/* Following every session, a host that has not recorded yet has no store:
- * wait for it (a follower unit may start before the first session). One
- * session is named, so its store must exist now. */
-static int open_store(const struct ng_follow_opts *o, uint8_t root[NG_FSKEY_PK_BYTES],
-                      struct ng_store **s)
+/* A cursor of another store file: the store was rotated while no follower
+ * ran. Its position means nothing here; the output goes on. */
+static int check_origin(struct follower *f, int resumed)
 {
-    int rc = ng_cmd_root_key(o->src.keys, o->src.key, root);
-    int r;
-
-    if (rc || o->session)
-        return rc ? rc : ng_cmd_store_open(o->src.db, s);
-    while ((r = ng_store_open_readonly(o->src.db, s)) == -ENOENT && !stop)
-        nap();
-    if (r == 0 || r == -ENOENT) /* open, or stopped while waiting */
+    if (!resumed || f->o->session || ng_stream_origin_is(f->st, f->dev, f->ino)) {
+        ng_stream_set_origin(f->st, f->dev, f->ino);
         return 0;
-    return ng_cmd_store_open(o->src.db, s); /* says why, in the usual words */
+    }
+    ng_warn("cursor %s was written for another file at %s (rotated while no follower ran): "
+            "following this store from its start",
+            f->o->cursor, f->o->src.db);
+    return restart_stream(f);
 }
 
 int ng_cmd_follow(const struct ng_follow_opts *o, const struct ng_caller *caller)
 {
-    uint8_t root[NG_FSKEY_PK_BYTES], id[NG_STORE_ID_LEN];
-    struct ng_store *s = NULL;
-    struct ng_stream *st = NULL;
-    struct sink k = {0};
-    int resumed = 0, fd = -1, r;
+    uint8_t id[NG_STORE_ID_LEN];
+    struct follower f = {.o = o};
+    int resumed = 0, fd = -1;
     int rc = ng_cmd_drop(caller);
     struct sigaction sa = {.sa_handler = on_signal};
 
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     if (rc == 0)
-        rc = open_store(o, root, &s);
-    if (rc == 0 && !s)
+        rc = ng_cmd_root_key(o->src.keys, o->src.key, f.root);
+    if (rc == 0)
+        rc = open_store(&f);
+    if (rc == 0 && !f.s)
         return 0; /* stopped before the store appeared */
     if (rc == 0 && o->session)
-        rc = ng_cmd_store_find(s, o->session, id);
-    if (rc == 0 && (r = ng_stream_new(root, o->session ? id : NULL, &st)) < 0)
+        rc = ng_cmd_store_find(f.s, o->session, id);
+    if (rc == 0 && ng_stream_new(f.root, o->session ? id : NULL, &f.st) < 0)
         rc = NG_EXIT_INTERNAL;
     if (rc == 0)
-        rc = load_cursor(o, st, &resumed, &k.len);
-    if (rc == 0 && (fd = open_out(o, resumed, &k.len)) < 0)
+        rc = load_cursor(o, f.st, &resumed, &f.k.len);
+    if (rc == 0)
+        rc = check_origin(&f, resumed);
+    if (rc == 0 && (fd = open_out(o, resumed, &f.k.len)) < 0)
         rc = NG_EXIT_STORAGE;
-    if (rc == 0 && !(k.f = fdopen(fd, "w"))) {
+    if (rc == 0 && !(f.k.f = fdopen(fd, "w"))) {
         close(fd);
         rc = NG_EXIT_INTERNAL;
     }
     if (rc == 0) {
         signal(SIGPIPE, SIG_IGN); /* a gone reader is a write error */
-        rc = follow_loop(o, s, st, &k);
+        rc = follow_loop(&f);
     }
-    if (k.f && fclose(k.f) != 0 && rc == 0) {
+    if (f.k.f && fclose(f.k.f) != 0 && rc == 0) {
         ng_err("cannot write the stream: %s", strerror(errno));
         rc = NG_EXIT_STORAGE;
     }
-    ng_stream_free(st);
-    ng_store_close(s);
+    ng_stream_free(f.st);
+    ng_store_close(f.s);
     return rc;
 }

@@ -90,6 +90,7 @@ int ng_verify_print(void *arg, const struct ng_verify_result *res)
     char id[NG_UUID_STR];
 
     if (run->group) { /* a stream's records that could not be stored */
+        run->lines++;
         own = *res;
         ng_verify_apply_findings(run, &own);
         res = &own;

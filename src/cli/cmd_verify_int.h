@@ -17,6 +17,7 @@ struct run {
     /* --jsonl: the group verified, and which of its findings were said */
     const struct ng_stream_group *group;
     unsigned char *said;
+    size_t lines; /* verdict lines printed for the group */
 };
 
 /* One verdict line (cli.md); a ng_verify_cb. */

@@ -148,14 +148,25 @@ static const uint8_t *key_for(const struct ng_stream_group *g, uint8_t (*roots)[
     return roots[0];
 }
 
-/* Findings no verdict line took: sessions the stream names nowhere else. */
+/* Findings no verdict line took: sessions the stream names nowhere else,
+ * and records naming no session (a root key, a certificate) when there is
+ * no ledger line to carry them (a stream of one session). */
 static void print_unsaid(struct run *run)
 {
     const struct ng_stream_group *g = run->group;
 
     for (size_t i = 0; i < g->nfindings; i++) {
-        if (run->said[i] || sodium_is_zero(g->findings[i].id, NG_STORE_ID_LEN))
+        if (run->said[i])
             continue;
+        if (sodium_is_zero(g->findings[i].id, NG_STORE_ID_LEN)) {
+            if (!g->has_ledger) {
+                printf("TAMPERED - seq=%lld: %s\n", (long long)g->findings[i].seq,
+                       g->findings[i].what);
+                run->tampered = 1;
+                run->lines++;
+            }
+            continue;
+        }
         struct ng_verify_result res = {.word = NG_VERIFY_TAMPERED, .sealed = -1};
         memcpy(res.id, g->findings[i].id, NG_STORE_ID_LEN);
         (void)ng_verify_print(run, &res);
@@ -169,6 +180,7 @@ static int verify_group(const struct ng_stream_group *g, const uint8_t *root, st
     int r = ng_store_open_readonly(g->db, &s);
 
     run->group = g;
+    run->lines = 0;
     run->said = calloc(g->nfindings + 1, 1);
     sodium_bin2hex(run->root16, sizeof(run->root16), root, 8);
     if (r == 0 && !run->said)
@@ -181,6 +193,18 @@ static int verify_group(const struct ng_stream_group *g, const uint8_t *root, st
         r = ng_verify_missing(run->v, ng_verify_print, run);
     if (r == 0)
         print_unsaid(run);
+    if (r == 0 && !g->has_ledger && run->lines == 0 && g->records == g->key_records) {
+        /* a follower's poll between a new store's key chain and its first
+         * session: nothing sealed yet, as an empty stream */
+        ng_warn("root %s: the key chain only, no session sealed yet",
+                g->root16[0] ? g->root16 : "?");
+    } else if (r == 0 && !g->has_ledger && run->lines == 0) {
+        /* records no verdict speaks for (events whose header is gone, say):
+         * not evidence of anything, and not to be passed over in silence */
+        printf("TAMPERED - seq=0: root %s: %d record(s) that no session or ledger uses\n",
+               g->root16[0] ? g->root16 : "?", g->records);
+        run->tampered = 1;
+    }
     if (r == 0 && g->has_ledger && (r = ng_verify_ledger(run->v, &ledger)) == 0) {
         ng_verify_apply_findings(run, &ledger);
         ng_verify_print_ledger(run, &ledger);

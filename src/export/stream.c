@@ -3,6 +3,7 @@
  * is small (the ledger's seq and sealno, the certificates sent, and per
  * session not yet complete its seq and sealno), so a cursor can hold it. */
 #include "export_int.h"
+#include "nsgate/base64.h"
 #include "nsgate/store_rows.h"
 #include "nsgate/stream.h"
 
@@ -26,7 +27,9 @@ struct open_session {
 struct ng_stream {
     uint8_t root[NG_FSKEY_PK_BYTES];
     char r16[17];
-    int one; /* following one session */
+    char s16[17];      /* this stream's label of the store file (random) */
+    uint64_t dev, ino; /* the store file it follows */
+    int one;           /* following one session */
     uint8_t session[NG_STORE_ID_LEN];
     int root_sent;
     int64_t cert_epoch; /* the last certificate written, -1: none */
@@ -51,7 +54,10 @@ int ng_stream_new(const uint8_t root[NG_FSKEY_PK_BYTES], const uint8_t *session,
     if (!st)
         return -ENOMEM;
     memcpy(st->root, root, NG_FSKEY_PK_BYTES);
+    uint8_t label[8];
+    randombytes_buf(label, sizeof(label));
     sodium_bin2hex(st->r16, sizeof(st->r16), root, 8);
+    sodium_bin2hex(st->s16, sizeof(st->s16), label, sizeof(label));
     st->cert_epoch = -1;
     if (session) {
         st->one = 1;
@@ -79,6 +85,17 @@ void ng_stream_free(struct ng_stream *st)
 int ng_stream_done(const struct ng_stream *st)
 {
     return st->one && st->done;
+}
+
+void ng_stream_set_origin(struct ng_stream *st, uint64_t dev, uint64_t ino)
+{
+    st->dev = dev;
+    st->ino = ino;
+}
+
+int ng_stream_origin_is(const struct ng_stream *st, uint64_t dev, uint64_t ino)
+{
+    return st->dev == dev && st->ino == ino;
 }
 
 static int add_open(struct ng_stream *st, const uint8_t id[NG_STORE_ID_LEN],
@@ -110,7 +127,7 @@ static int add_open(struct ng_stream *st, const uint8_t id[NG_STORE_ID_LEN],
 /* j: the record's fields (reference stolen), written after type and root. */
 static int emit(struct out *o, const char *type, json_t *j)
 {
-    json_t *rec = json_pack("{s:s,s:s}", "type", type, "root", o->st->r16);
+    json_t *rec = json_pack("{s:s,s:s,s:s}", "type", type, "root", o->st->r16, "store", o->st->s16);
     int r = rec && j && json_object_update(rec, j) == 0 ? 0 : -ENOMEM;
 
     if (r == 0)
@@ -177,8 +194,7 @@ static json_t *seal_json(const uint8_t chain[NG_STORE_ID_LEN], const struct ng_s
 static int emit_event(struct out *o, const uint8_t id[NG_STORE_ID_LEN], const struct ng_event *ev)
 {
     char id_text[NG_UUID_STR], hash[2 * NG_HASH_LEN + 1] = "", kind[8], head[256];
-    size_t blen = sodium_base64_encoded_len(ev->len, sodium_base64_VARIANT_ORIGINAL);
-    char *b64 = malloc(blen);
+    char *b64 = malloc(NG_BASE64_LEN(ev->len));
     int r;
 
     if (!b64)
@@ -190,14 +206,15 @@ static int emit_event(struct out *o, const uint8_t id[NG_STORE_ID_LEN], const st
         snprintf(kind, sizeof(kind), "%c", ev->kind);
     else
         snprintf(kind, sizeof(kind), "\\u%04x", (unsigned)(unsigned char)ev->kind);
-    sodium_bin2base64(b64, blen, ev->data, ev->len, sodium_base64_VARIANT_ORIGINAL);
+    ng_base64_encode(b64, ev->data, ev->len);
     int n = snprintf(head, sizeof(head),
-                     "{\"type\":\"event\",\"root\":\"%s\",\"session\":\"%s\",\"seq\":\"%" PRId64
-                     "\",\"t_ns\":\"%" PRId64 "\",\"kind\":\"%s\",\"hash\":\"%s\",\"data\":\"",
-                     o->st->r16, id_text, ev->seq, ev->t_ns, kind, hash);
+                     "{\"type\":\"event\",\"root\":\"%s\",\"store\":\"%s\",\"session\":\"%s\","
+                     "\"seq\":\"%" PRId64 "\",\"t_ns\":\"%" PRId64
+                     "\",\"kind\":\"%s\",\"hash\":\"%s\",\"data\":\"",
+                     o->st->r16, o->st->s16, id_text, ev->seq, ev->t_ns, kind, hash);
     r = n > 0 && (size_t)n < sizeof(head) ? o->write(o->warg, head, (size_t)n) : -EOVERFLOW;
     if (r == 0)
-        r = o->write(o->warg, b64, blen - 1);
+        r = o->write(o->warg, b64, NG_BASE64_LEN(ev->len) - 1);
     if (r == 0)
         r = o->write(o->warg, "\"}\n", 3);
     free(b64);
@@ -459,9 +476,9 @@ int ng_stream_save(const struct ng_stream *st, uint64_t out_len, char **ret, siz
     ng_uuid_format(st->session, id);
     fprintf(f,
             "%s\nroot %s %d %" PRId64 "\nfollow %s\nledger %" PRId64 " %" PRId64 "\noutput %" PRIu64
-            "\ndone %d\n",
+            "\ndone %d\nstore %s %" PRIu64 " %" PRIu64 "\n",
             CURSOR_MAGIC, root, st->root_sent, st->cert_epoch, st->one ? id : "all", st->ledger_seq,
-            st->ledger_sealno, out_len, st->done);
+            st->ledger_sealno, out_len, st->done, st->s16, st->dev, st->ino);
     for (size_t i = 0; i < st->nopen; i++) {
         ng_uuid_format(st->open[i].id, id);
         fprintf(f, "open %s %" PRId64 " %" PRId64 " %d\n", id, st->open[i].seq, st->open[i].sealno,
@@ -533,6 +550,15 @@ static int cursor_apply(struct ng_stream *st, char *word, char **f, int n, uint6
                                                                                          : 0;
     if (strcmp(word, "output") == 0 && n == 1)
         return num(f[0], 0, &a) < 0 ? -EINVAL : (*out_len = (uint64_t)a, 0);
+    if (strcmp(word, "store") == 0 && n == 3) {
+        if (strlen(f[0]) != 16 || strspn(f[0], "0123456789abcdef") != 16 || num(f[1], 0, &a) < 0 ||
+            num(f[2], 0, &b) < 0)
+            return -EINVAL;
+        memcpy(st->s16, f[0], sizeof(st->s16));
+        st->dev = (uint64_t)a;
+        st->ino = (uint64_t)b;
+        return 0;
+    }
     if (strcmp(word, "done") == 0 && n == 1)
         return num(f[0], 0, &a) < 0 || a > 1 ? -EINVAL : (st->done = (int)a, 0);
     if (strcmp(word, "open") == 0 && n == 4) {

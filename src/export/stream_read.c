@@ -5,6 +5,7 @@
  * finding for the session it names (the verdict's TAMPERED), never an
  * error: the lines are hostile input. */
 #include "export_int.h"
+#include "nsgate/base64.h"
 #include "nsgate/store_import.h"
 #include "nsgate/stream.h"
 
@@ -137,10 +138,11 @@ static int hex16(const char *s)
     return 1;
 }
 
-/* A new group labelled r16 (16 hex digits, or "" until an export file's
- * key chain line names it): its scratch store is DIR/NAME.db. */
+/* A new group labelled r16 and s16 (16 hex digits each; for an export
+ * file "", the root's until its key chain line names it): its scratch
+ * store is DIR/NAME.db. */
 static int group_add(struct ng_stream_reader *rd, const char *name, const char *r16,
-                     struct group **ret)
+                     const char *s16, struct group **ret)
 {
     char path[4096];
     struct group *g;
@@ -154,6 +156,7 @@ static int group_add(struct ng_stream_reader *rd, const char *name, const char *
     if (!(g->pub.db = strdup(path)))
         return -ENOMEM;
     snprintf(g->pub.root16, sizeof(g->pub.root16), "%s", r16);
+    snprintf(g->pub.store16, sizeof(g->pub.store16), "%s", s16);
     rd->n++;
     r = ng_store_open(path, &g->s);
     if (r == 0)
@@ -162,14 +165,19 @@ static int group_add(struct ng_stream_reader *rd, const char *name, const char *
     return r;
 }
 
-static int group_for(struct ng_stream_reader *rd, const char *r16, struct group **ret)
+/* The group of a stream's records: its root key and store labels. */
+static int group_for(struct ng_stream_reader *rd, const char *r16, const char *s16,
+                     struct group **ret)
 {
+    char name[40];
+
     for (size_t i = 0; i < rd->n; i++)
-        if (strcmp(rd->g[i].pub.root16, r16) == 0) {
+        if (strcmp(rd->g[i].pub.root16, r16) == 0 && strcmp(rd->g[i].pub.store16, s16) == 0) {
             *ret = &rd->g[i];
             return 0;
         }
-    return group_add(rd, r16, r16, ret);
+    snprintf(name, sizeof(name), "%s-%s", r16, s16);
+    return group_add(rd, name, r16, s16, ret);
 }
 
 /* ---- decoding ---------------------------------------------------------------- */
@@ -210,7 +218,7 @@ static int b64_to(uint8_t *buf, size_t cap, const char *t, size_t len, size_t *n
     again = malloc(len + 1);
     if (!again)
         return -ENOMEM;
-    sodium_bin2base64(again, len + 1, buf, *n, v);
+    ng_base64_encode(again, buf, *n); /* len + 1 bytes, as checked above */
     if (memcmp(again, t, len) == 0)
         r = 0;
     free(again);
@@ -450,6 +458,8 @@ static int record_in(struct group *g, json_t *rec, const char *type, const char 
         (strcmp(type, "seal") == 0 &&
          strcmp(json_string_value(json_object_get(rec, "session")) ?: "", "ledger") == 0))
         g->pub.has_ledger = 1;
+    if (r == 0 && (strcmp(type, "root") == 0 || strcmp(type, "cert") == 0))
+        g->pub.key_records++;
     if (r == 0 && strcmp(type, "root") == 0 && !g->pub.have_root) {
         const char *k = json_string_value(json_object_get(rec, "key"));
         g->pub.have_root = k && sodium_hex2bin(g->pub.root, sizeof(g->pub.root), k, strlen(k), NULL,
@@ -463,19 +473,72 @@ static int record_in(struct group *g, json_t *rec, const char *type, const char 
     return 0;
 }
 
+static const struct field *fields_of(const char *type)
+{
+    static const struct field session_f[] = {
+        {"session", ID, NULL, 0}, {"header", TEXT, NULL, 0}, {NULL, 0, NULL, 0}};
+
+    return strcmp(type, "event") == 0     ? event_f
+           : strcmp(type, "seal") == 0    ? seal_f
+           : strcmp(type, "ledger") == 0  ? ledger_f
+           : strcmp(type, "cert") == 0    ? cert_f
+           : strcmp(type, "root") == 0    ? root_f
+           : strcmp(type, "session") == 0 ? session_f
+                                          : NULL;
+}
+
+/* A stream record has exactly its type's members (a member nothing
+ * verifies must not ride along to a reader), and a key it names is the
+ * one its label says. */
+static int shape_ok(json_t *rec, const char *type, const char *r16)
+{
+    const struct field *f = fields_of(type);
+    const char *k, *key = NULL;
+    json_t *v;
+
+    if (!f)
+        return 0;
+    json_object_foreach(rec, k, v)
+    {
+        size_t i = 0;
+        if (strcmp(k, "type") == 0 || strcmp(k, "root") == 0 || strcmp(k, "store") == 0)
+            continue;
+        while (f[i].key && strcmp(f[i].key, k) != 0)
+            i++;
+        if (!f[i].key)
+            return 0;
+    }
+    if (strcmp(type, "root") == 0)
+        key = json_string_value(json_object_get(rec, "key"));
+    else if (strcmp(type, "cert") == 0)
+        key = json_string_value(json_object_get(rec, "root_pk"));
+    return !key || strncmp(key, r16, 16) == 0;
+}
+
 static int record(struct ng_stream_reader *rd, json_t *rec, const char *where)
 {
     const char *type = json_string_value(json_object_get(rec, "type"));
     const char *r16 = json_string_value(json_object_get(rec, "root"));
-    struct group *g;
+    const char *s16 = json_string_value(json_object_get(rec, "store"));
+    struct group *g = NULL;
     int r;
 
-    if (!type || !hex16(r16)) {
+    if (!type || !hex16(r16) || !hex16(s16)) {
         orphan(rd, where, "not an evidence record");
         return 0;
     }
-    r = group_for(rd, r16, &g);
-    return r < 0 ? r : record_in(g, rec, type, where);
+    r = group_for(rd, r16, s16, &g);
+    if (r < 0)
+        return r;
+    if (!shape_ok(rec, type, r16)) {
+        uint8_t id[NG_STORE_ID_LEN];
+        int64_t seq;
+        g->pub.records++;
+        record_key(rec, type, id, &seq);
+        finding(g, id, seq, where, "malformed record");
+        return 0;
+    }
+    return record_in(g, rec, type, where);
 }
 
 /* ---- one session's export file (export -f jsonl, export.h) ------------------ */
@@ -518,7 +581,7 @@ static int export_meta(struct ng_stream_reader *rd, json_t *rec, const char *whe
     int r;
 
     snprintf(name, sizeof(name), "x%zu", rd->n);
-    r = group_add(rd, name, "", &rd->xg);
+    r = group_add(rd, name, "", "", &rd->xg);
     if (r < 0)
         return r;
     json_decref(rd->xid);

@@ -136,6 +136,50 @@ eq "a malformed cursor is refused" 64 $?
 follow -f asciicast >/dev/null 2>&1
 eq "--follow with another format is a usage error" 64 $?
 
+# ---- the store rotated (operations.md): under a running follower, and while none runs ----
+ROT="$T/rot"
+mkdir -m 700 "$ROT"
+rdb="$ROT/sessions.db"
+one() { NSGATE_DB="$rdb" "$NSGATE" enter -q -t "$TPID" -p -m -- /bin/sh -c "seq 1 $1" >/dev/null 2>&1; }
+rotate_store() { mkdir "$ROT/$1" && mv "$rdb" "$rdb-wal" "$rdb-shm" "$ROT/$1/" 2>/dev/null; }
+NSGATE_DB="$rdb" "${FOLLOW[@]}" --cursor "$ROT/cur" -o "$ROT/out.jsonl" 2>"$ROT/err" &
+F=$!
+one 1000; one 2000
+sleep 0.5
+rotate_store a
+one 3000
+sleep 0.5
+kill -KILL "$F"; wait "$F" 2>/dev/null
+NSGATE_DB="$rdb" "${FOLLOW[@]}" --cursor "$ROT/cur" -o "$ROT/out.jsonl" 2>>"$ROT/err" &
+F=$!
+one 4000
+sleep 0.5
+kill -TERM "$F"; wait "$F"
+rotate_store b   # while no follower runs
+one 5000
+NSGATE_DB="$rdb" "${FOLLOW[@]}" --cursor "$ROT/cur" -o "$ROT/out.jsonl" 2>>"$ROT/err" &
+F=$!
+sleep 0.8
+kill -TERM "$F"; wait "$F"
+eq "followers across two rotations exit 0" 0 $?
+check "... the rotation under the follower is noticed" grep -q "the store rotated" "$ROT/err"
+check "... and the cursor of the rotated store is not applied to the new one" \
+    grep -q "rotated while no follower ran" "$ROT/err"
+verify_jsonl "$ROT/out.jsonl" >"$ROT/v" 2>&1
+eq "the stream of three store files verifies: 0" 0 $?
+eq "... all five sessions OK" 5 "$(grep -c '^OK ' "$ROT/v")"
+eq "... three ledgers, each OK" 3 "$(grep -c '^LEDGER OK' "$ROT/v")"
+want=$(for d in "$ROT/a/sessions.db" "$ROT/b/sessions.db" "$rdb"; do
+    sqlite3 "$d" "SELECT lower(hex(session)) || ' ' || seq FROM events"; done | sort)
+got=$(python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["type"] == "event":
+        print(r["session"].replace("-", ""), r["seq"])' "$ROT/out.jsonl" | sort)
+eq "... every event of the three stores exactly once" "$want" "$got"
+sed 's/^/# /' "$ROT/v"
+
 # ---- keeping up -------------------------------------------------------------------------
 # burst SIZE_MB PROGRAM: a session running PROGRAM while a follower follows;
 # its rate (MB/s) and the lag (ms) between its end and its exit in the stream.
