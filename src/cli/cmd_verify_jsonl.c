@@ -193,9 +193,11 @@ static int verify_group(const struct ng_stream_group *g, const uint8_t *root, st
         r = ng_verify_missing(run->v, ng_verify_print, run);
     if (r == 0)
         print_unsaid(run);
-    if (r == 0 && !g->has_ledger && run->lines == 0 && g->records == g->key_records) {
+    if (r == 0 && !g->has_ledger && run->lines == 0 && g->records == g->key_records &&
+        g->have_root && sodium_memcmp(g->root, root, NG_FSKEY_PK_BYTES) == 0) {
         /* a follower's poll between a new store's key chain and its first
-         * session: nothing sealed yet, as an empty stream */
+         * session: nothing sealed yet, as an empty stream; the key chain
+         * of a root key not given is reported below */
         ng_warn("root %s: the key chain only, no session sealed yet",
                 g->root16[0] ? g->root16 : "?");
     } else if (r == 0 && !g->has_ledger && run->lines == 0) {

@@ -288,6 +288,15 @@ v "$T/f2.jsonl"
 echo "# (b) an attacker's root and certificate records under their own label added: exit $RC"
 check "(b) ... reported, not silently kept (records no verdict line covers)" \
     grep -q "^TAMPERED\|^LEDGER TAMPERED" "$T/v.out"
+# The honest counterpart: the real key chain alone (a follower's poll
+# between a new store's keys and its first session) is no finding, as an
+# empty stream is none; the same records of a key not given are.
+grep '"type":"root"\|"type":"cert"' "$ONE" >"$T/f2.jsonl"
+v "$T/f2.jsonl"
+eq "(b) the real key chain alone: nothing to verify yet (exit 0)" 0 "$RC"
+check "... said in a warning" grep -q "the key chain only" "$T/v.err"
+grep '"type":"root"\|"type":"cert"' "$T/evil.jsonl" >"$T/f2.jsonl"
+refused "(b) an attacker's key chain alone, real --key" 1 "$T/f2.jsonl"
 cat "$S" "$T/evil.jsonl" >"$T/f2.jsonl"
 "$NSGATE" verify --jsonl --key "$KEY" --key "$T/evil.key" "$T/f2.jsonl" >"$T/v.out" 2>&1
 eq "(b) the attacker's stream beside the real one, both keys given: each host verified (exit 0)" \
