@@ -152,8 +152,11 @@ void ng_verify_audit_keys(struct ng_verifier *v, const struct ng_auditlog *log,
             const struct ng_auditlog_rec *k = ng_auditlog_key_at(log, i);
             found = k->kind == NG_AUDITLOG_KEY_CREATE && k->epoch == e && strcmp(k->hash, hex) == 0;
         }
-        /* a record may be a second late when the epoch was made on catch-up */
-        if (!found && sec >= stats.first.sec && sec + 1 < stats.last.sec) {
+        /* a record may be a second late when the epoch was made on catch-up;
+         * and the log's first second is not whole (an epoch made in it may
+         * come before the log's first record: keys made just before the
+         * audit daemon started) */
+        if (!found && sec > stats.first.sec && sec + 1 < stats.last.sec) {
             snprintf(what, sizeof(what),
                      "certificate of epoch %zu has no key record in the audit log", e);
             lower(ledger, 0, what);
