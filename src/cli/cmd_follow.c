@@ -24,6 +24,10 @@
  * seal interval and one poll behind. */
 #define POLL_NS    (50 * 1000 * 1000L)
 #define CURSOR_MAX (16 * 1024 * 1024)
+/* A store file just created by a recorder is empty until its schema is
+ * committed (a moment; seconds on a loaded machine): polls before an empty
+ * or partial file is said to be no store (10 s). */
+#define NEW_STORE_POLLS 200
 
 static volatile sig_atomic_t stop;
 
@@ -250,11 +254,15 @@ static int open_store(struct follower *f)
             f->dev = f->ino = 0;
         return r;
     }
-    for (;;) {
+    for (int young = 0;;) {
         while ((r = ng_store_open_readonly(db, &f->s)) == -ENOENT && !stop)
             nap();
         if (r == -ENOENT) /* stopped while waiting */
             return 0;
+        if (r == -EBADMSG && young++ < NEW_STORE_POLLS && !stop) {
+            nap(); /* just created: its schema comes with its first commit */
+            continue;
+        }
         if (r < 0)
             return ng_cmd_store_open(db, &f->s); /* says why, in the usual words */
         if (path_id(db, &dev, &ino) == 0 && path_id(db, &f->dev, &f->ino) == 0 && dev == f->dev &&

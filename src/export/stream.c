@@ -98,14 +98,11 @@ int ng_stream_origin_is(const struct ng_stream *st, uint64_t dev, uint64_t ino)
     return st->dev == dev && st->ino == ino;
 }
 
-static int add_open(struct ng_stream *st, const uint8_t id[NG_STORE_ID_LEN],
-                    struct open_session **ret)
+/* A new entry for id, not looked for first (a cursor's entries are
+ * checked for duplicates all at once: unique_open). */
+static int append_open(struct ng_stream *st, const uint8_t id[NG_STORE_ID_LEN],
+                       struct open_session **ret)
 {
-    for (size_t i = 0; i < st->nopen; i++)
-        if (memcmp(st->open[i].id, id, NG_STORE_ID_LEN) == 0) {
-            *ret = &st->open[i];
-            return 0;
-        }
     if (st->nopen == MAX_OPEN)
         return -E2BIG;
     if (st->nopen == st->cap) {
@@ -120,6 +117,44 @@ static int add_open(struct ng_stream *st, const uint8_t id[NG_STORE_ID_LEN],
     memset(*ret, 0, sizeof(**ret));
     memcpy((*ret)->id, id, NG_STORE_ID_LEN);
     return 0;
+}
+
+static int add_open(struct ng_stream *st, const uint8_t id[NG_STORE_ID_LEN],
+                    struct open_session **ret)
+{
+    for (size_t i = 0; i < st->nopen; i++)
+        if (memcmp(st->open[i].id, id, NG_STORE_ID_LEN) == 0) {
+            *ret = &st->open[i];
+            return 0;
+        }
+    return append_open(st, id, ret);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    return memcmp(a, b, NG_STORE_ID_LEN);
+}
+
+/* A cursor names each open session once: sorted copies of the ids, so a
+ * hostile cursor of MAX_OPEN entries costs n log n, not n squared. */
+static int unique_open(const struct ng_stream *st)
+{
+    uint8_t(*ids)[NG_STORE_ID_LEN];
+    int r = 0;
+
+    if (st->nopen < 2)
+        return 0;
+    ids = malloc(st->nopen * sizeof(*ids));
+    if (!ids)
+        return -ENOMEM;
+    for (size_t i = 0; i < st->nopen; i++)
+        memcpy(ids[i], st->open[i].id, NG_STORE_ID_LEN);
+    qsort(ids, st->nopen, sizeof(*ids), cmp_id);
+    for (size_t i = 1; i < st->nopen && r == 0; i++)
+        if (memcmp(ids[i - 1], ids[i], NG_STORE_ID_LEN) == 0)
+            r = -EINVAL;
+    free(ids);
+    return r;
 }
 
 /* ---- records ------------------------------------------------------------- */
@@ -565,7 +600,7 @@ static int cursor_apply(struct ng_stream *st, char *word, char **f, int n, uint6
         if (ng_uuid_parse(f[0], id) < 0 || num(f[1], 0, &a) < 0 || num(f[2], 0, &b) < 0 ||
             num(f[3], 0, &c) < 0 || c > 1)
             return -EINVAL;
-        int r = add_open(st, id, &sess);
+        int r = append_open(st, id, &sess);
         if (r == 0) {
             sess->seq = a;
             sess->sealno = b;
@@ -592,6 +627,8 @@ int ng_stream_load(struct ng_stream *st, const char *text, size_t len, uint64_t 
         n = cursor_line(line, &word, f);
         r = n < 0 ? n : cursor_apply(st, word, f, n, out_len);
     }
+    if (r == 0)
+        r = unique_open(st);
     free(copy);
     return r;
 }
