@@ -139,6 +139,25 @@ static int resume_output(const char *path, uint64_t *len)
     return fd;
 }
 
+/* An existing -o FILE without a cursor is taken only when it is empty, a
+ * regular file of ours: a follower killed after creating it and before its
+ * first cursor left it so (there is nothing in it to overwrite). */
+static int adopt_empty(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    struct stat st;
+
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_size != 0 ||
+        fcntl(fd, F_SETFL, 0) < 0) {
+        close(fd);
+        errno = EEXIST;
+        return -1;
+    }
+    return fd;
+}
+
 static int open_out(const struct ng_follow_opts *o, int resumed, uint64_t *len)
 {
     int fd;
@@ -148,6 +167,8 @@ static int open_out(const struct ng_follow_opts *o, int resumed, uint64_t *len)
     if (resumed)
         return resume_output(o->out, len);
     fd = open(o->out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0640);
+    if (fd < 0 && errno == EEXIST && o->cursor)
+        fd = adopt_empty(o->out);
     if (fd < 0)
         ng_err("cannot create %s: %s%s", o->out, strerror(errno),
                errno == EEXIST ? " (give --cursor FILE to resume a stream)" : "");
@@ -366,6 +387,14 @@ int ng_cmd_follow(const struct ng_follow_opts *o, const struct ng_caller *caller
         rc = check_origin(&f, resumed);
     if (rc == 0 && (fd = open_out(o, resumed, &f.k.len)) < 0)
         rc = NG_EXIT_STORAGE;
+    /* A new output has its cursor at once: killed before its first poll
+     * ends, the follower resumes this file instead of refusing it. */
+    if (rc == 0 && o->out && o->cursor && !resumed && (rc = write_cursor(o->cursor, f.st, 0)) < 0) {
+        ng_err("cannot write cursor %s: %s", o->cursor, strerror(-rc));
+        close(fd);
+        fd = -1;
+        rc = NG_EXIT_STORAGE;
+    }
     if (rc == 0 && !(f.k.f = fdopen(fd, "w"))) {
         close(fd);
         rc = NG_EXIT_INTERNAL;
