@@ -137,6 +137,17 @@ int ng_store_event(struct ng_session *sess, char kind, const void *data, size_t 
 #define NG_STORE_COALESCE_NS (2 * 1000 * 1000)
 void ng_store_session_coalesce(struct ng_session *sess, int64_t ns);
 
+/* Let the session prepare full batches (the chain's hashes, compression)
+ * on a thread of its own, started at the first full batch, while the
+ * caller goes on filling the next; the caller's thread keeps every use of
+ * SQLite, commits in order and one batch behind at most (what
+ * ng_store_session_committed reports; ng_store_flush waits for all). The
+ * thread has what the caller's thread has when it starts: the recorder
+ * allows it only after its drop (docs/security.md "The recorder after the
+ * fork"), so it runs with the dropped capabilities under the same filter.
+ * When it cannot start, batches are written on the caller's thread. */
+void ng_store_session_async(struct ng_session *sess);
+
 /* Write the buffered events now (one transaction). */
 int ng_store_flush(struct ng_session *sess) NG_MUST_CHECK;
 

@@ -161,6 +161,8 @@ static int confine_recorder(struct enter *e)
                why ? why : "?", strerror(-r));
         return NG_EXIT_INTERNAL;
     }
+    /* Only now: a thread started later inherits what was just dropped. */
+    ng_store_session_async(e->r.sess);
     return 0;
 }
 

@@ -115,6 +115,8 @@ static const char *const allowed[] = {
     "getppid", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid", "getgroups",
     "capget", "uname", "sysinfo", "sched_getaffinity", "sched_yield", "getrandom", "futex",
     "getrlimit",
+    /* a thread's own start (glibc): its robust futex list, its rseq area */
+    "set_robust_list", "rseq",
 };
 /* clang-format on */
 
@@ -144,6 +146,26 @@ static int allow(scmp_filter_ctx ctx, const char *name, unsigned n, const struct
     if (nr == __NR_SCMP_ERROR)
         return 0; /* not a system call on this architecture */
     return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, a);
+}
+
+/* The store's batch thread (ng_store_session_async), started after the
+ * drop, so it inherits the dropped capabilities and this filter: clone with
+ * exactly glibc's flags for a thread, a thread of this process and nothing
+ * else (no fork, no namespace); clone3, whose flags lie in memory a filter
+ * cannot read, says ENOSYS, and glibc falls back to clone. */
+#define THREAD_FLAGS                                                                               \
+    (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SYSVSEM | CLONE_SIGHAND | CLONE_THREAD |            \
+     CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
+
+static int add_thread(scmp_filter_ctx ctx)
+{
+    struct scmp_arg_cmp thread = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, THREAD_FLAGS);
+    int r = allow(ctx, "clone", 1, &thread);
+    int nr = seccomp_syscall_resolve_name("clone3");
+
+    if (r == 0 && nr != __NR_SCMP_ERROR)
+        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+    return r;
 }
 
 /* Calls allowed only with some arguments. */
@@ -181,6 +203,8 @@ static int add_conditional(scmp_filter_ctx ctx)
         r = allow(ctx, "tgkill", 1, &self);
     if (r == 0)
         r = allow(ctx, "prlimit64", 1, &pid0);
+    if (r == 0)
+        r = add_thread(ctx);
     return r;
 }
 

@@ -17,8 +17,11 @@
 
 struct ng_block_writer {
     ZSTD_CCtx *cctx;
-    uint8_t *out;
+    /* Two output buffers used in turn: the recorder writes one block to
+     * the store while the next is compressed into the other. */
+    uint8_t *out[2];
     size_t cap;
+    int turn;
     int level; /* the next block's */
 };
 
@@ -29,12 +32,13 @@ int ng_block_writer_new(struct ng_block_writer **ret)
     if (!w)
         return -ENOMEM;
     w->cap = ZSTD_compressBound(NG_STORE_BATCH_BYTES);
-    w->out = malloc(w->cap);
+    w->out[0] = malloc(w->cap);
+    w->out[1] = malloc(w->cap);
     w->cctx = ZSTD_createCCtx();
     /* The frame records its size, and carries no checksum (the chain's
      * hashes check the bytes). */
     w->level = NG_BLOCK_LEVEL;
-    if (!w->out || !w->cctx ||
+    if (!w->out[0] || !w->out[1] || !w->cctx ||
         ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 0)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1))) {
         ng_block_writer_free(w);
@@ -49,16 +53,18 @@ void ng_block_writer_free(struct ng_block_writer *w)
     if (!w)
         return;
     ZSTD_freeCCtx(w->cctx);
-    free(w->out);
+    free(w->out[0]);
+    free(w->out[1]);
     free(w);
 }
 
 int ng_block_compress(struct ng_block_writer *w, const struct ng_block_piece *p, size_t n,
                       const uint8_t **ret, size_t *ret_len)
 {
-    ZSTD_outBuffer out = {w->out, w->cap, 0};
+    ZSTD_outBuffer out = {w->out[w->turn], w->cap, 0};
     size_t total = 0;
 
+    w->turn ^= 1;
     for (size_t i = 0; i < n; i++)
         total += p[i].len;
     if (total > NG_STORE_BATCH_BYTES)
@@ -83,7 +89,7 @@ int ng_block_compress(struct ng_block_writer *w, const struct ng_block_piece *p,
      * binary and escrowed data stay at the fast level, where a slower one
      * gains nothing. */
     w->level = out.pos * 100 < total * NG_BLOCK_TEXT_PERCENT ? NG_BLOCK_LEVEL_TEXT : NG_BLOCK_LEVEL;
-    *ret = w->out;
+    *ret = out.dst;
     *ret_len = out.pos;
     return 0;
 }

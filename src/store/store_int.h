@@ -96,7 +96,7 @@ struct ng_block_writer;
 int ng_block_writer_new(struct ng_block_writer **ret) NG_MUST_CHECK;
 void ng_block_writer_free(struct ng_block_writer *w);
 /* One frame of the n pieces, at most NG_STORE_BATCH_BYTES in all; *ret is
- * valid until the next call. */
+ * valid until the call after next (two output buffers, used in turn). */
 int ng_block_compress(struct ng_block_writer *w, const struct ng_block_piece *p, size_t n,
                       const uint8_t **ret, size_t *ret_len) NG_MUST_CHECK;
 

@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +28,7 @@
 
 struct pending {
     int64_t seq, t_ns;
-    const uint8_t *data; /* into sess->buf, or the caller's buffer (one big event) */
+    const uint8_t *data; /* into the batch's buf, or the caller's buffer (one big event) */
     size_t len;
     uint8_t hash[NG_HASH_LEN];
     char kind;
@@ -39,30 +41,54 @@ struct end_row {
     const char *reason;
 };
 
+/* Events waiting to be written, and what preparing them made: their
+ * hashes, the chain's head after them and their block. */
+struct batch {
+    uint8_t *buf;
+    size_t used, nev;
+    int err; /* prepare's failure */
+    uint8_t head[NG_HASH_LEN];
+    const uint8_t *z; /* the block (NULL: none), in the block writer's buffers */
+    size_t zlen, total, first, last;
+    struct pending ev[NG_STORE_BATCH_EVENTS];
+    struct ng_block_piece piece[NG_STORE_BATCH_EVENTS];
+};
+
+/* The batch writer's thread (ng_store_session_async): it prepares one
+ * batch (hashes, compression) while the recorder relays and fills the
+ * next; SQLite is used on the recorder's own thread only. */
+struct worker {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct batch *job; /* handed over, not yet prepared */
+    int state;         /* 0 none, 1 allowed (not started), 2 running, -1 could not start */
+    int stop;
+};
+
 struct ng_session {
     struct ng_store *store;
     uint8_t id[NG_STORE_ID_LEN];
     int64_t start_boot;
     uint8_t header_hash[NG_HASH_LEN];
-    int64_t seq; /* last assigned */
-    uint8_t head[NG_HASH_LEN];
-    int64_t cseq; /* last committed */
+    int64_t seq;                /* last assigned */
+    uint8_t whead[NG_HASH_LEN]; /* the chain's head after the last prepared batch */
+    int64_t cseq;               /* last committed */
     uint8_t chead[NG_HASH_LEN];
     int err; /* sticky write failure */
     int ended;
     int live_fd;
     sqlite3_stmt *ins;
     sqlite3_stmt *cmd_ins; /* cache_commands, NULL when the store has none */
-    uint8_t *buf;
-    size_t used;
-    struct pending ev[NG_STORE_BATCH_EVENTS];
-    size_t nev;
-    int open; /* ev[nev - 1] may still grow: its hash is not computed yet */
+    int open;              /* cur's last event may still grow */
     int64_t coalesce_ns;
-    /* schema 5: the batch's o/i/e data as one compressed block */
+    /* schema 5: a batch's o/i/e data as one compressed block */
     struct ng_block_writer *bw; /* NULL: a store without blocks */
     sqlite3_stmt *blk_ins;
-    struct ng_block_piece piece[NG_STORE_BATCH_EVENTS];
+    struct batch *cur; /* being filled */
+    struct batch *fly; /* handed to the worker (prepared or not), not committed */
+    struct batch bat[2];
+    struct worker wk;
 };
 
 /* ---- the header row ------------------------------------------------------ */
@@ -265,9 +291,11 @@ int ng_store_session_begin(struct ng_store *s, const struct ng_session_header *h
     sess->store = s;
     sess->live_fd = -1;
     sess->coalesce_ns = NG_STORE_COALESCE_NS;
-    sess->buf = malloc(NG_STORE_BATCH_BYTES);
+    sess->bat[0].buf = malloc(NG_STORE_BATCH_BYTES);
+    sess->bat[1].buf = malloc(NG_STORE_BATCH_BYTES);
+    sess->cur = &sess->bat[0];
     sess->start_boot = ng_store_clock_ns(CLOCK_BOOTTIME);
-    r = sess->buf ? 0 : -ENOMEM;
+    r = sess->bat[0].buf && sess->bat[1].buf ? 0 : -ENOMEM;
     if (r == 0 && h->id) /* chosen at decision time, already in the audit trail */
         memcpy(sess->id, h->id, NG_STORE_ID_LEN);
     else if (r == 0)
@@ -304,7 +332,7 @@ int ng_store_session_begin(struct ng_store *s, const struct ng_session_header *h
         ng_store_session_free(sess);
         return r;
     }
-    memcpy(sess->head, sess->header_hash, NG_HASH_LEN);
+    memcpy(sess->whead, sess->header_hash, NG_HASH_LEN);
     memcpy(sess->chead, sess->header_hash, NG_HASH_LEN);
     *ret = sess;
     return 0;
@@ -381,67 +409,189 @@ static int insert_end(struct ng_session *sess, const struct end_row *end)
     return r;
 }
 
-/* Schema 5: the data of the batch's o/i/e events (those in the batch
- * buffer) compressed into one block row, the events marked in_block. */
-static int write_block(struct ng_session *sess)
-{
-    size_t n = 0, total = 0, first = 0, last = 0;
-    uintptr_t lo = (uintptr_t)sess->buf, hi = lo + NG_STORE_BATCH_BYTES;
-    const uint8_t *z;
-    size_t zlen;
+/* ---- preparing a batch (the worker's thread, or the recorder's) ---------- */
 
-    for (size_t i = 0; i < sess->nev; i++) {
-        struct pending *p = &sess->ev[i];
+static void batch_reset(struct batch *b)
+{
+    b->nev = 0;
+    b->used = 0;
+    b->err = 0;
+    b->z = NULL;
+}
+
+/* Schema 5: the data of the batch's o/i/e events (those in its buffer)
+ * compressed into one block, the events marked in_block. */
+static int pack_block(struct ng_session *sess, struct batch *b)
+{
+    size_t n = 0;
+    uintptr_t lo = (uintptr_t)b->buf, hi = lo + NG_STORE_BATCH_BYTES;
+
+    b->z = NULL;
+    b->total = 0;
+    for (size_t i = 0; i < b->nev; i++) {
+        struct pending *p = &b->ev[i];
         uintptr_t a = (uintptr_t)p->data;
         /* an event bigger than the buffer is a batch of its own, kept inline */
         p->in_block = sess->bw && strchr("oie", p->kind) && (!p->len || (a >= lo && a < hi));
         if (!p->in_block)
             continue;
         if (n == 0)
-            first = i;
-        last = i;
-        sess->piece[n++] = (struct ng_block_piece){p->data, p->len};
-        total += p->len;
+            b->first = i;
+        b->last = i;
+        b->piece[n++] = (struct ng_block_piece){p->data, p->len};
+        b->total += p->len;
     }
-    if (n == 0 || total < NG_BLOCK_MIN) {
-        for (size_t i = 0; i < sess->nev; i++)
-            sess->ev[i].in_block = 0;
+    if (n == 0 || b->total < NG_BLOCK_MIN) {
+        for (size_t i = 0; i < b->nev; i++)
+            b->ev[i].in_block = 0;
         return 0;
     }
-    int r = ng_block_compress(sess->bw, sess->piece, n, &z, &zlen);
-    if (r < 0)
-        return r;
+    return ng_block_compress(sess->bw, b->piece, n, &b->z, &b->zlen);
+}
+
+/* Chain the batch's events onto the head left by the batch before, pack
+ * its block. Batches are prepared one at a time, in their order. */
+static void prepare(struct ng_session *sess, struct batch *b)
+{
+    for (size_t i = 0; i < b->nev; i++) {
+        struct pending *p = &b->ev[i];
+        ng_chain_event_hash(sess->id, p->seq, p->t_ns, p->kind, p->data, p->len, sess->whead,
+                            p->hash);
+        memcpy(sess->whead, p->hash, NG_HASH_LEN);
+    }
+    memcpy(b->head, sess->whead, NG_HASH_LEN);
+    b->err = pack_block(sess, b);
+}
+
+/* ---- the worker ------------------------------------------------------------ */
+
+static void *worker_main(void *arg)
+{
+    struct ng_session *sess = arg;
+    struct worker *w = &sess->wk;
+
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->job && !w->stop)
+            pthread_cond_wait(&w->cv, &w->mu);
+        struct batch *b = w->job;
+        if (!b)
+            break; /* stopped, nothing left */
+        pthread_mutex_unlock(&w->mu);
+        prepare(sess, b);
+        pthread_mutex_lock(&w->mu);
+        w->job = NULL;
+        pthread_cond_broadcast(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Started at the first full batch of a session allowed one, so a session
+ * that never fills a batch never has a second thread. With every signal
+ * blocked: the recorder takes its signals through its signalfd. 0 when
+ * running; else batches are written on the caller's thread. */
+static int worker_start(struct ng_session *sess)
+{
+    struct worker *w = &sess->wk;
+    sigset_t all, old;
+
+    if (w->state != 1)
+        return w->state == 2 ? 0 : -ENOSYS;
+    w->state = -1;
+    if (pthread_mutex_init(&w->mu, NULL) != 0)
+        return -ENOMEM;
+    if (pthread_cond_init(&w->cv, NULL) != 0) {
+        pthread_mutex_destroy(&w->mu);
+        return -ENOMEM;
+    }
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int e = pthread_create(&w->thread, NULL, worker_main, sess);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e != 0) {
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->mu);
+        return -e;
+    }
+    w->state = 2;
+    return 0;
+}
+
+/* Until the worker holds no batch. */
+static void worker_wait(struct ng_session *sess)
+{
+    struct worker *w = &sess->wk;
+
+    if (w->state != 2)
+        return;
+    pthread_mutex_lock(&w->mu);
+    while (w->job)
+        pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void worker_submit(struct ng_session *sess, struct batch *b)
+{
+    struct worker *w = &sess->wk;
+
+    pthread_mutex_lock(&w->mu);
+    w->job = b;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void worker_stop(struct ng_session *sess)
+{
+    struct worker *w = &sess->wk;
+
+    if (w->state != 2)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = 1;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    (void)pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    w->state = 0;
+}
+
+/* ---- committing (the recorder's thread, the only one using SQLite) ------- */
+
+static int insert_block(struct ng_session *sess, const struct batch *b)
+{
     sqlite3_stmt *st = sess->blk_ins;
+
+    if (!b->z)
+        return 0;
     sqlite3_reset(st);
     sqlite3_bind_blob(st, 1, sess->id, NG_STORE_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, sess->ev[first].seq);
-    sqlite3_bind_int64(st, 3, sess->ev[last].seq);
-    sqlite3_bind_int64(st, 4, (int64_t)total);
-    sqlite3_bind_blob(st, 5, z, (int)zlen, SQLITE_STATIC);
-    r = ng_store_errno(sess->store->db, sqlite3_step(st));
+    sqlite3_bind_int64(st, 2, b->ev[b->first].seq);
+    sqlite3_bind_int64(st, 3, b->ev[b->last].seq);
+    sqlite3_bind_int64(st, 4, (int64_t)b->total);
+    sqlite3_bind_blob(st, 5, b->z, (int)b->zlen, SQLITE_STATIC);
+    int r = ng_store_errno(sess->store->db, sqlite3_step(st));
     sqlite3_reset(st);
     return r;
 }
 
-/* Write the batch in one transaction. On failure nothing of it is kept:
- * the session falls back to what was committed and the error sticks. */
-static void close_open(struct ng_session *sess);
-
-static int write_batch(struct ng_session *sess, const struct end_row *end)
+/* A prepared batch (and the end row) in one transaction; on success what
+ * a seal may cover moves on. */
+static int commit(struct ng_session *sess, const struct batch *b, const struct end_row *end)
 {
     struct ng_store *s = sess->store;
-    int r = 0;
+    int r = b->err;
 
-    close_open(sess);
-    if (sess->nev == 0 && !end)
-        return 0;
+    if (r < 0 || (b->nev == 0 && !end))
+        return r;
     r = ng_store_exec(s, "BEGIN IMMEDIATE");
     if (r == 0)
-        r = write_block(sess);
-    for (size_t i = 0; r == 0 && i < sess->nev; i++) {
-        r = insert_event(sess, &sess->ev[i]);
-        if (r == 0 && sess->ev[i].kind == 'c')
-            r = index_command(sess, &sess->ev[i]);
+        r = insert_block(sess, b);
+    for (size_t i = 0; r == 0 && i < b->nev; i++) {
+        r = insert_event(sess, &b->ev[i]);
+        if (r == 0 && b->ev[i].kind == 'c')
+            r = index_command(sess, &b->ev[i]);
     }
     if (r == 0 && end)
         r = insert_end(sess, end);
@@ -449,35 +599,91 @@ static int write_batch(struct ng_session *sess, const struct end_row *end)
         r = ng_store_exec(s, "COMMIT");
     if (r < 0) {
         ng_store_rollback(s);
-        sess->err = r;
-        sess->seq = sess->cseq;
-        memcpy(sess->head, sess->chead, NG_HASH_LEN);
-    } else {
-        sess->cseq = sess->seq;
-        memcpy(sess->chead, sess->head, NG_HASH_LEN);
+        return r;
     }
-    sess->nev = 0;
-    sess->used = 0;
+    if (b->nev) {
+        sess->cseq = b->ev[b->nev - 1].seq;
+        memcpy(sess->chead, b->head, NG_HASH_LEN);
+    }
+    return 0;
+}
+
+/* A batch failed: nothing of it, nor of what was queued after it, is kept;
+ * the session falls back to what was committed and the error sticks. */
+static int fail(struct ng_session *sess, int r)
+{
+    worker_wait(sess);
+    sess->fly = NULL;
+    batch_reset(&sess->bat[0]);
+    batch_reset(&sess->bat[1]);
+    sess->open = 0;
+    sess->err = r;
+    sess->seq = sess->cseq;
+    memcpy(sess->whead, sess->chead, NG_HASH_LEN);
     return r;
 }
 
-/* Chain the hash of the last queued event: its data is final. */
-static void close_open(struct ng_session *sess)
+/* Commit the batch handed to the worker, once it is prepared. */
+static int land(struct ng_session *sess)
 {
-    if (!sess->open || sess->nev == 0)
-        return;
-    struct pending *p = &sess->ev[sess->nev - 1];
-    ng_chain_event_hash(sess->id, p->seq, p->t_ns, p->kind, p->data, p->len, sess->head, p->hash);
-    memcpy(sess->head, p->hash, NG_HASH_LEN);
-    sess->open = 0;
+    struct batch *b = sess->fly;
+
+    if (!b)
+        return 0;
+    worker_wait(sess);
+    sess->fly = NULL;
+    int r = commit(sess, b, NULL);
+    batch_reset(b);
+    return r < 0 ? fail(sess, r) : 0;
 }
 
-/* Assign seq and time, queue; the hash is chained when the event is closed
- * (output may still grow, see NG_COALESCE_NS). data must stay valid until
- * the next write when it does not point into sess->buf. */
+/* Everything queued written before this returns: a flush, the end, one
+ * event bigger than a batch. */
+static int write_now(struct ng_session *sess, const struct end_row *end)
+{
+    struct batch *b = sess->cur;
+    int r = land(sess);
+
+    if (r < 0 && !end)
+        return r;
+    sess->open = 0;
+    if (b->nev == 0 && !end)
+        return 0;
+    prepare(sess, b);
+    r = commit(sess, b, end);
+    batch_reset(b);
+    return r < 0 ? fail(sess, r) : 0;
+}
+
+/* The current batch is full. With a worker, it is handed over and the
+ * batch before it committed meanwhile; without, written here. */
+static int rotate(struct ng_session *sess)
+{
+    struct batch *b = sess->cur, *prev;
+
+    sess->open = 0;
+    if (b->nev == 0)
+        return 0;
+    if (worker_start(sess) < 0)
+        return write_now(sess, NULL);
+    worker_wait(sess);
+    prev = sess->fly;
+    sess->fly = b;
+    sess->cur = b == &sess->bat[0] ? &sess->bat[1] : &sess->bat[0];
+    worker_submit(sess, b);
+    if (!prev)
+        return 0;
+    int r = commit(sess, prev, NULL);
+    batch_reset(prev); /* prev is sess->cur now */
+    return r < 0 ? fail(sess, r) : 0;
+}
+
+/* Assign seq and time, queue; the hash is chained when the batch is
+ * prepared (output may still grow, see NG_COALESCE_NS). data must stay
+ * valid until the next write when it does not point into the batch. */
 static void queue(struct ng_session *sess, char kind, const uint8_t *data, size_t len, int64_t t)
 {
-    struct pending *p = &sess->ev[sess->nev++];
+    struct pending *p = &sess->cur->ev[sess->cur->nev++];
 
     p->seq = ++sess->seq;
     p->t_ns = t > 0 ? t : 0;
@@ -491,18 +697,21 @@ static void queue(struct ng_session *sess, char kind, const uint8_t *data, size_
  * size, its bytes the last ones in the buffer)? */
 static int joins(const struct ng_session *sess, char kind, size_t len, int64_t t)
 {
-    if (!sess->open || sess->nev == 0)
+    const struct batch *b = sess->cur;
+
+    if (!sess->open || b->nev == 0)
         return 0;
-    const struct pending *p = &sess->ev[sess->nev - 1];
+    const struct pending *p = &b->ev[b->nev - 1];
 
     return (kind == 'o' || kind == 'e') && p->kind == kind && t - p->t_ns <= sess->coalesce_ns &&
-           p->len + len <= NG_COALESCE_MAX && sess->used + len <= NG_STORE_BATCH_BYTES &&
-           p->data + p->len == sess->buf + sess->used;
+           p->len + len <= NG_COALESCE_MAX && b->used + len <= NG_STORE_BATCH_BYTES &&
+           p->data + p->len == b->buf + b->used;
 }
 
 int ng_store_event(struct ng_session *sess, char kind, const void *data, size_t len)
 {
     int64_t t = ng_store_clock_ns(CLOCK_BOOTTIME) - sess->start_boot;
+    struct batch *b = sess->cur;
     int r;
 
     if (sess->err)
@@ -512,29 +721,29 @@ int ng_store_event(struct ng_session *sess, char kind, const void *data, size_t 
     if (len > NG_STORE_EVENT_MAX)
         return -EMSGSIZE;
     if (joins(sess, kind, len, t)) {
-        memcpy(sess->buf + sess->used, data, len);
-        sess->ev[sess->nev - 1].len += len;
-        sess->used += len;
+        memcpy(b->buf + b->used, data, len);
+        b->ev[b->nev - 1].len += len;
+        b->used += len;
         return 0;
     }
-    close_open(sess);
-    if (sess->used + len > NG_STORE_BATCH_BYTES || sess->nev == NG_STORE_BATCH_EVENTS) {
-        r = write_batch(sess, NULL);
-        if (r < 0)
+    sess->open = 0;
+    if (b->used + len > NG_STORE_BATCH_BYTES || b->nev == NG_STORE_BATCH_EVENTS) {
+        if ((r = rotate(sess)) < 0)
             return r;
+        b = sess->cur;
     }
     if (len > NG_STORE_BATCH_BYTES) {
         /* Bigger than the buffer: a batch of its own, straight from the
          * caller's memory, so memory stays bounded. */
         queue(sess, kind, data, len, t);
-        return write_batch(sess, NULL);
+        return write_now(sess, NULL);
     }
     if (len)
-        memcpy(sess->buf + sess->used, data, len);
-    queue(sess, kind, sess->buf + sess->used, len, t);
-    sess->used += len;
+        memcpy(b->buf + b->used, data, len);
+    queue(sess, kind, b->buf + b->used, len, t);
+    b->used += len;
     if (kind != 'o' && kind != 'e')
-        close_open(sess); /* only output grows */
+        sess->open = 0; /* only output grows */
     return 0;
 }
 
@@ -542,7 +751,7 @@ int ng_store_flush(struct ng_session *sess)
 {
     if (sess->err)
         return sess->err;
-    return write_batch(sess, NULL);
+    return write_now(sess, NULL);
 }
 
 int ng_store_session_end(struct ng_session *sess, int exit_status, const char *end_reason)
@@ -553,8 +762,8 @@ int ng_store_session_end(struct ng_session *sess, int exit_status, const char *e
 
     if (sess->ended)
         return -EINVAL;
-    if (!sess->err && sess->nev > 0)
-        (void)write_batch(sess, NULL); /* on failure: err set, state rolled back */
+    if (!sess->err)
+        (void)write_now(sess, NULL); /* on failure: err set, state rolled back */
     json_t *o = json_pack("{s:I,s:i,s:s}", "end_ns", (json_int_t)end.end_ns, "exit", exit_status,
                           "reason", end.reason);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -563,12 +772,11 @@ int ng_store_session_end(struct ng_session *sess, int exit_status, const char *e
         return -EINVAL; /* end_reason not UTF-8, or out of memory */
     /* The exit goes on record even after a failed batch, chained onto what
      * was committed: the tail lost to the failure is simply absent. */
-    sess->nev = 0;
-    sess->used = 0;
+    batch_reset(sess->cur);
     sess->open = 0;
     queue(sess, 'x', (const uint8_t *)text, strlen(text),
           ng_store_clock_ns(CLOCK_BOOTTIME) - sess->start_boot);
-    r = write_batch(sess, &end);
+    r = write_now(sess, &end);
     free(text);
     if (r == 0)
         sess->ended = 1;
@@ -582,9 +790,11 @@ void ng_store_session_free(struct ng_session *sess)
     sqlite3_finalize(sess->ins);
     sqlite3_finalize(sess->cmd_ins);
     sqlite3_finalize(sess->blk_ins);
+    worker_stop(sess);
     ng_block_writer_free(sess->bw);
     ng_store_live_release(sess->store, sess->id, sess->live_fd);
-    free(sess->buf);
+    free(sess->bat[0].buf);
+    free(sess->bat[1].buf);
     free(sess);
 }
 
@@ -618,14 +828,28 @@ int64_t ng_store_session_now_ns(const struct ng_session *sess)
 
 void ng_store_session_coalesce(struct ng_session *sess, int64_t ns)
 {
-    close_open(sess);
+    sess->open = 0;
     sess->coalesce_ns = ns;
+}
+
+void ng_store_session_async(struct ng_session *sess)
+{
+    if (sess->wk.state == 0)
+        sess->wk.state = 1;
 }
 
 int64_t ng_store_session_seq(struct ng_session *sess, uint8_t head[NG_HASH_LEN])
 {
-    close_open(sess);
-    if (head)
-        memcpy(head, sess->head, NG_HASH_LEN);
+    sess->open = 0;
+    if (!head)
+        return sess->seq;
+    /* The head after the prepared batches, then the queued events chained
+     * onto it here, without preparing them. */
+    worker_wait(sess);
+    memcpy(head, sess->whead, NG_HASH_LEN);
+    for (size_t i = 0; i < sess->cur->nev; i++) {
+        const struct pending *p = &sess->cur->ev[i];
+        ng_chain_event_hash(sess->id, p->seq, p->t_ns, p->kind, p->data, p->len, head, head);
+    }
     return sess->seq;
 }

@@ -12,7 +12,11 @@
 # terminal mode, beneath a root-owned and a user-owned (delegated) target
 # cgroup, and through the installed setuid binary as nsgate-test. Fail
 # closed: when the drop cannot be made (no CAP_SETPCAP), the session ends
-# with 70 before the program ran, recorded as confine-failed. That the
+# with 70 before the program ran, recorded as confine-failed. The program
+# prints 3 MB first, so the store's batch thread has started (at the first
+# full batch, after the drop): every task of the recorder is checked, and
+# there must be exactly two (a thread started before the drop would keep
+# root's capabilities and no filter). That the
 # filter itself refuses execve, ptrace, setns, ... is unit.test_parentpriv.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/adv_lib.sh"
@@ -25,7 +29,7 @@ KILL=$(((1 << CAP_KILL) | (1 << CAP_SYS_PTRACE)))
 field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
 MARK="$T/u/ran"
 mkdir -p "$T/u" && chown "$ADV_USER" "$T/u" && chmod 755 "$T/u"
-PROG=(/bin/sh -c "touch $MARK; sleep 2")
+PROG=(/bin/sh -c "head -c 3000000 /dev/zero; touch $MARK; sleep 2")
 
 # Until the program has started: by then the recorder must be confined (it
 # restricts itself before it lets the entering child go).
@@ -39,6 +43,15 @@ wait_program() { # PID
 }
 
 check_parent() { # LABEL PID WANT-MASK
+    local t n=0
+    for t in /proc/"$2"/task/*; do
+        n=$((n + 1))
+        check_task "$1, task ${t##*/}" "$2/task/${t##*/}" "$3"
+    done
+    eq "$1: its tasks (the relay, the store's batch thread)" 2 "$n"
+}
+
+check_task() { # LABEL PID/task/TID WANT-MASK
     local want
     want=$(printf '%016x' "$3")
     eq "$1: CapEff" "$want" "$(field "$2" CapEff)"

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,7 +407,7 @@ static void test_coalescing(void **state)
     ng_store_close(r);
 }
 
-static void test_disk_full(void **state)
+static void disk_full(int async)
 {
     static uint8_t chunk[64 * 1024];
     struct ng_store *s, *r;
@@ -418,6 +419,8 @@ static void test_disk_full(void **state)
         chunk[j] = (uint8_t)rand();
     assert_int_equal(ng_store_open(dbpath, &s), 0);
     struct ng_session *sess = begin(s, "carol", 1, NULL);
+    if (async)
+        ng_store_session_async(sess);
     memcpy(id, ng_store_session_id(sess), 16);
     assert_int_equal(ng_store_event(sess, 'o', "kept", 4), 0);
     assert_int_equal(ng_store_flush(sess), 0);
@@ -454,6 +457,118 @@ static void test_disk_full(void **state)
     ng_store_close(r);
     assert_int_equal(n, committed + (end_rc == 0));
     check_chain(id, n);
+}
+
+static void test_disk_full(void **state)
+{
+    (void)state;
+    disk_full(0);
+}
+
+/* The same failure met while a batch is prepared on the worker thread:
+ * nothing after the last commit is kept, the end chains onto it. */
+static void test_disk_full_async(void **state)
+{
+    (void)state;
+    disk_full(1);
+}
+
+/* One session's events, the same for every caller: output of text and of
+ * noise in pieces of many sizes, input, resizes, commands, big events. */
+static void feed(struct ng_session *sess)
+{
+    static uint8_t big[NG_STORE_BATCH_BYTES + 4096], piece[70000];
+    uint32_t x = 12345;
+
+    for (size_t j = 0; j < sizeof(big); j++)
+        big[j] = (uint8_t)('A' + j % 23);
+    for (int i = 0; i < 3000; i++) {
+        size_t len = (size_t)(i * 7919 % (int)sizeof(piece));
+        for (size_t j = 0; j < len; j++) {
+            x = x * 1103515245u + 12345u;
+            piece[j] = i % 3 ? (uint8_t)(x >> 24) : (uint8_t)('a' + j % 26);
+        }
+        char kind = "ooeoir"[i % 6];
+        assert_int_equal(ng_store_event(sess, kind, piece, kind == 'r' ? 5 : len), 0);
+        if (i % 1000 == 999)
+            assert_int_equal(ng_store_event(sess, 'o', big, sizeof(big)), 0);
+        if (i == 1500)
+            assert_int_equal(ng_store_flush(sess), 0);
+    }
+}
+
+static int64_t read_all(struct ng_store *r, const uint8_t *id, uint8_t digest[32])
+{
+    struct ng_event_iter *it;
+    struct ng_event ev;
+    crypto_generichash_state h;
+    int64_t n = 0;
+
+    crypto_generichash_init(&h, NULL, 0, 32);
+    assert_int_equal(ng_store_events_begin(r, id, &it), 0);
+    while (ng_store_events_next(it, &ev) == 1) {
+        n++;
+        if (ev.kind != 'x') {
+            crypto_generichash_update(&h, (const uint8_t *)&ev.kind, 1);
+            crypto_generichash_update(&h, ev.data, ev.len);
+        }
+    }
+    ng_store_events_end(it);
+    crypto_generichash_final(&h, digest, 32);
+    return n;
+}
+
+/* Batches prepared on the worker thread (ng_store_session_async) give the
+ * same events, a chain that verifies, commits one batch behind at most,
+ * and everything committed after a flush. */
+static void test_async_batches(void **state)
+{
+    static uint8_t chunk[4096];
+    struct ng_store *s, *r;
+    uint8_t id[2][16], d[2][32], head[32], head2[32];
+    int64_t n[2];
+
+    (void)state;
+    memset(chunk, 'q', sizeof(chunk));
+    assert_int_equal(ng_store_open(dbpath, &s), 0);
+    for (int a = 0; a < 2; a++) {
+        struct ng_session *sess = begin(s, "erin", 1, NULL);
+        if (a)
+            ng_store_session_async(sess);
+        memcpy(id[a], ng_store_session_id(sess), 16);
+        feed(sess);
+        assert_int_equal(ng_store_session_end(sess, 0, "exit"), 0);
+        ng_store_session_free(sess);
+    }
+    /* The lag: three full batches and one event queued; the third batch is
+     * with the worker, the two before it committed (written here, all
+     * three would be). */
+    struct ng_session *sess = begin(s, "erin", 1, NULL);
+    ng_store_session_async(sess);
+    const int64_t per = NG_STORE_BATCH_BYTES / sizeof(chunk);
+    for (int64_t i = 0; i < 3 * per + 1; i++)
+        assert_int_equal(ng_store_event(sess, 'o', chunk, sizeof(chunk)), 0);
+    int64_t c = ng_store_session_committed(sess, NULL);
+    assert_int_equal(c, 2 * per);
+    assert_int_equal(ng_store_session_seq(sess, head), 3 * per + 1);
+    assert_int_equal(ng_store_flush(sess), 0);
+    assert_int_equal(ng_store_session_committed(sess, head2), 3 * per + 1);
+    assert_memory_equal(head, head2, 32);
+    assert_int_equal(ng_store_session_end(sess, 0, "exit"), 0);
+    uint8_t id3[16];
+    memcpy(id3, ng_store_session_id(sess), 16);
+    ng_store_session_free(sess);
+    ng_store_close(s);
+
+    assert_int_equal(ng_store_open_readonly(dbpath, &r), 0);
+    for (int a = 0; a < 2; a++)
+        n[a] = read_all(r, id[a], d[a]);
+    ng_store_close(r);
+    assert_int_equal(n[0], n[1]);
+    assert_memory_equal(d[0], d[1], 32);
+    check_chain(id[0], n[0]);
+    check_chain(id[1], n[1]);
+    check_chain(id3, 3 * per + 2);
 }
 
 static void test_path_checks(void **state)
@@ -914,6 +1029,8 @@ int main(void)
         cmocka_unit_test(test_resume_inside_block),
         cmocka_unit_test(test_coalescing),
         cmocka_unit_test(test_disk_full),
+        cmocka_unit_test(test_disk_full_async),
+        cmocka_unit_test(test_async_batches),
         cmocka_unit_test(test_path_checks),
         cmocka_unit_test(test_schema_versions),
         cmocka_unit_test(test_prefix_lookup),
