@@ -16,6 +16,8 @@
 #define NG_STORE_BUSY_MS        10000
 /* SQLite's default automatic checkpoint, in WAL pages. */
 #define NG_STORE_WAL_PAGES 1000
+/* a new store's page size, in bytes (store.c configure_recorder) */
+#define NG_STORE_PAGE_SIZE "8192"
 /* A reader statement step running longer than this is interrupted. */
 #define NG_STORE_STEP_NS (10LL * 1000000000LL)
 
@@ -36,6 +38,10 @@ struct ng_store {
     int64_t step_deadline; /* CLOCK_MONOTONIC ns, readers only */
     int wal_pages;         /* recorders: the WAL's size after the last commit */
     int64_t wal_written;   /* ... and the pages this connection wrote to it */
+    /* A recorder's automatic checkpoint handed to the session's batch
+     * thread (store_record.c): 1 when it took it. */
+    int (*ckpt_handoff)(void *ctx);
+    void *ckpt_ctx;
 };
 
 /* The header hash (chain.h) over the current row of st, a "SELECT * FROM

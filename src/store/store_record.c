@@ -64,6 +64,10 @@ struct worker {
     struct batch *job; /* handed over, not yet prepared */
     int state;         /* 0 none, 1 allowed (not started), 2 running, -1 could not start */
     int stop;
+    int ckpt;        /* a checkpoint is wanted (1) or running (2) */
+    int ckpt_failed; /* its connection could not be opened: the caller checkpoints */
+    char *path;      /* the database, for the thread's own connection */
+    sqlite3 *cdb;    /* that connection: checkpoints only */
 };
 
 struct ng_session {
@@ -465,6 +469,33 @@ static void prepare(struct ng_session *sess, struct batch *b)
 
 /* ---- the worker ------------------------------------------------------------ */
 
+/* SQLite's automatic checkpoint (copying the WAL into the database, with
+ * its fdatasyncs) on a connection of the thread's own: PASSIVE never waits
+ * for the relay's connection, which goes on appending to the WAL. 0, or
+ * -EIO when the connection cannot be had (the caller checkpoints then). */
+static int checkpoint(struct worker *w)
+{
+    int one = 1;
+
+    if (!w->cdb) {
+        int rc = sqlite3_open_v2(w->path, &w->cdb,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
+                                 NULL);
+        /* never the one to delete the WAL and -shm, whatever closes last */
+        if (rc == SQLITE_OK)
+            rc = sqlite3_file_control(w->cdb, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(w->cdb, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            sqlite3_close_v2(w->cdb);
+            w->cdb = NULL;
+            return -EIO;
+        }
+    }
+    (void)sqlite3_wal_checkpoint_v2(w->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return 0;
+}
+
 static void *worker_main(void *arg)
 {
     struct ng_session *sess = arg;
@@ -472,19 +503,45 @@ static void *worker_main(void *arg)
 
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->job && !w->stop)
+        while (!w->job && w->ckpt != 1 && !w->stop)
             pthread_cond_wait(&w->cv, &w->mu);
         struct batch *b = w->job;
-        if (!b)
+        if (b) { /* first: the relay may be waiting for it */
+            pthread_mutex_unlock(&w->mu);
+            prepare(sess, b);
+            pthread_mutex_lock(&w->mu);
+            w->job = NULL;
+            pthread_cond_broadcast(&w->cv);
+        } else if (w->ckpt == 1) {
+            w->ckpt = 2;
+            pthread_mutex_unlock(&w->mu);
+            int r = checkpoint(w);
+            pthread_mutex_lock(&w->mu);
+            w->ckpt = 0;
+            w->ckpt_failed = r < 0;
+        } else {
             break; /* stopped, nothing left */
-        pthread_mutex_unlock(&w->mu);
-        prepare(sess, b);
-        pthread_mutex_lock(&w->mu);
-        w->job = NULL;
-        pthread_cond_broadcast(&w->cv);
+        }
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
+}
+
+/* The store's WAL hook, on the relay's thread after a commit. While one
+ * runs, none is asked for: the WAL restarts after it, and a commit made
+ * meanwhile asks again if it has not. */
+static int ckpt_handoff(void *ctx)
+{
+    struct worker *w = ctx;
+    int taken;
+
+    pthread_mutex_lock(&w->mu);
+    taken = !w->ckpt_failed;
+    if (taken && !w->ckpt)
+        w->ckpt = 1;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    return taken;
 }
 
 /* Started at the first full batch of a session allowed one, so a session
@@ -515,6 +572,10 @@ static int worker_start(struct ng_session *sess)
         return -e;
     }
     w->state = 2;
+    if (w->path) {
+        sess->store->ckpt_ctx = w;
+        sess->store->ckpt_handoff = ckpt_handoff;
+    }
     return 0;
 }
 
@@ -545,15 +606,23 @@ static void worker_stop(struct ng_session *sess)
 {
     struct worker *w = &sess->wk;
 
-    if (w->state != 2)
-        return;
-    pthread_mutex_lock(&w->mu);
-    w->stop = 1;
-    pthread_cond_broadcast(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-    (void)pthread_join(w->thread, NULL);
-    pthread_cond_destroy(&w->cv);
-    pthread_mutex_destroy(&w->mu);
+    if (w->state == 2) {
+        if (sess->store->ckpt_ctx == w) {
+            sess->store->ckpt_handoff = NULL;
+            sess->store->ckpt_ctx = NULL;
+        }
+        pthread_mutex_lock(&w->mu);
+        w->stop = 1;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        (void)pthread_join(w->thread, NULL);
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->mu);
+        sqlite3_close_v2(w->cdb);
+        w->cdb = NULL;
+    }
+    free(w->path);
+    w->path = NULL;
     w->state = 0;
 }
 
@@ -834,8 +903,14 @@ void ng_store_session_coalesce(struct ng_session *sess, int64_t ns)
 
 void ng_store_session_async(struct ng_session *sess)
 {
-    if (sess->wk.state == 0)
-        sess->wk.state = 1;
+    const char *path = sqlite3_db_filename(sess->store->db, "main");
+
+    if (sess->wk.state != 0)
+        return;
+    sess->wk.state = 1;
+    /* its checkpoints: only for a store in a file (never ":memory:") */
+    if (path && *path && !sess->store->ckpt_handoff)
+        sess->wk.path = strdup(path);
 }
 
 int64_t ng_store_session_seq(struct ng_session *sess, uint8_t head[NG_HASH_LEN])
