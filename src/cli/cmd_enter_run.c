@@ -384,7 +384,7 @@ static int start_session(struct enter *e)
     int r;
 
     e->ch.recorder = getpid();
-    e->ch.pid = fork();
+    e->ch.pid = ng_cgroup_session_fork(&e->h.cg);
     if (e->ch.pid < 0)
         return ng_err("fork: %s", strerror(errno)), NG_EXIT_INTERNAL;
     if (e->ch.pid == 0)

@@ -433,27 +433,39 @@ static void record_key(json_t *rec, const char *type, uint8_t id[NG_STORE_ID_LEN
 
 /* A record of type into g's scratch store; what cannot be stored is a
  * finding. */
+static const struct field session_f[] = {
+    {"session", ID, NULL, 0}, {"header", TEXT, NULL, 0}, {NULL, 0, NULL, 0}};
+
+/* Each record type: its members, and the table its fields fill (NULL: a
+ * session record, session_record). */
+static const struct rtype {
+    const char *type;
+    const struct field *fields;
+    const char *table;
+} rtypes[] = {
+    {"event", event_f, "events"}, {"seal", seal_f, "seals"}, {"ledger", ledger_f, "ledger"},
+    {"cert", cert_f, "certs"},    {"root", root_f, "roots"}, {"session", session_f, NULL},
+};
+
+static const struct rtype *rtype_of(const char *type)
+{
+    for (size_t i = 0; i < sizeof(rtypes) / sizeof(rtypes[0]); i++)
+        if (strcmp(type, rtypes[i].type) == 0)
+            return &rtypes[i];
+    return NULL;
+}
+
 static int record_in(struct group *g, json_t *rec, const char *type, const char *where)
 {
+    const struct rtype *t = rtype_of(type);
     uint8_t id[NG_STORE_ID_LEN];
     int64_t seq;
     int r;
 
     g->pub.records++;
-    if (strcmp(type, "event") == 0)
-        r = fixed_record(g, rec, event_f, "events");
-    else if (strcmp(type, "seal") == 0)
-        r = fixed_record(g, rec, seal_f, "seals");
-    else if (strcmp(type, "ledger") == 0)
-        r = fixed_record(g, rec, ledger_f, "ledger");
-    else if (strcmp(type, "cert") == 0)
-        r = fixed_record(g, rec, cert_f, "certs");
-    else if (strcmp(type, "root") == 0)
-        r = fixed_record(g, rec, root_f, "roots");
-    else if (strcmp(type, "session") == 0)
-        r = session_record(g, rec);
-    else
-        r = -EINVAL;
+    r = !t         ? -EINVAL
+        : t->table ? fixed_record(g, rec, t->fields, t->table)
+                   : session_record(g, rec);
     if (strcmp(type, "ledger") == 0 ||
         (strcmp(type, "seal") == 0 &&
          strcmp(json_string_value(json_object_get(rec, "session")) ?: "", "ledger") == 0))
@@ -473,26 +485,13 @@ static int record_in(struct group *g, json_t *rec, const char *type, const char 
     return 0;
 }
 
-static const struct field *fields_of(const char *type)
-{
-    static const struct field session_f[] = {
-        {"session", ID, NULL, 0}, {"header", TEXT, NULL, 0}, {NULL, 0, NULL, 0}};
-
-    return strcmp(type, "event") == 0     ? event_f
-           : strcmp(type, "seal") == 0    ? seal_f
-           : strcmp(type, "ledger") == 0  ? ledger_f
-           : strcmp(type, "cert") == 0    ? cert_f
-           : strcmp(type, "root") == 0    ? root_f
-           : strcmp(type, "session") == 0 ? session_f
-                                          : NULL;
-}
-
 /* A stream record has exactly its type's members (a member nothing
  * verifies must not ride along to a reader), and a key it names is the
  * one its label says. */
 static int shape_ok(json_t *rec, const char *type, const char *r16)
 {
-    const struct field *f = fields_of(type);
+    const struct rtype *t = rtype_of(type);
+    const struct field *f = t ? t->fields : NULL;
     const char *k, *key = NULL;
     json_t *v;
 

@@ -546,7 +546,7 @@ static int ckpt_handoff(void *ctx)
 
 /* Started at the first full batch of a session allowed one, so a session
  * that never fills a batch never has a second thread. With every signal
- * blocked: the recorder takes its signals through its signalfd. 0 when
+ * but SIGSYS blocked: the recorder takes its signals through its signalfd. 0 when
  * running; else batches are written on the caller's thread. */
 static int worker_start(struct ng_session *sess)
 {
@@ -563,6 +563,10 @@ static int worker_start(struct ng_session *sess)
         return -ENOMEM;
     }
     sigfillset(&all);
+    /* but not SIGSYS: a call the recorder's filter refuses traps, and its
+     * handler makes it fail with EPERM; blocked, the kernel would kill the
+     * process instead (docs/security.md "A refused call fails") */
+    sigdelset(&all, SIGSYS);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int e = pthread_create(&w->thread, NULL, worker_main, sess);
     pthread_sigmask(SIG_SETMASK, &old, NULL);

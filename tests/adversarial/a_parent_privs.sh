@@ -13,10 +13,12 @@
 # cgroup, and through the installed setuid binary as nsgate-test. Fail
 # closed: when the drop cannot be made (no CAP_SETPCAP), the session ends
 # with 70 before the program ran, recorded as confine-failed. The program
-# prints 3 MB first, so the store's batch thread has started (at the first
-# full batch, after the drop): every task of the recorder is checked, and
-# there must be exactly two (a thread started before the drop would keep
-# root's capabilities and no filter). That the
+# prints 12 MB of noise first, so the store's batch thread has started (at
+# the first full batch, after the drop) and run a WAL checkpoint on its own
+# connection (at 1000 pages of 8 KiB): every task of the recorder is
+# checked, and there must be exactly two (a thread started before the drop
+# would keep root's capabilities and no filter); and no system call of
+# either was refused by the filter (the operator would be warned). That the
 # filter itself refuses execve, ptrace, setns, ... is unit.test_parentpriv.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/adv_lib.sh"
@@ -29,7 +31,7 @@ KILL=$(((1 << CAP_KILL) | (1 << CAP_SYS_PTRACE)))
 field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
 MARK="$T/u/ran"
 mkdir -p "$T/u" && chown "$ADV_USER" "$T/u" && chmod 755 "$T/u"
-PROG=(/bin/sh -c "head -c 3000000 /dev/zero; touch $MARK; sleep 2")
+PROG=(/bin/sh -c "head -c 12000000 /dev/urandom; touch $MARK; sleep 2")
 
 # Until the program has started: by then the recorder must be confined (it
 # restricts itself before it lets the entering child go).
@@ -83,6 +85,7 @@ session() {
     wait "$p0"
     st=$?
     eq "$label: the session ends 0" 0 "$st"
+    check "$label: no system call refused" sh -c "! grep -q 'filter refused' '$T/err'"
 }
 
 policy() { # USER JOIN_CGROUP

@@ -21,17 +21,7 @@
 FORGE="$NSGATE_BUILD/tests/x_ledger_forge"
 KEY="$T/root.key"
 export NSGATE_DB
-cat >"$NSGATE_POLICY" <<'POLICY'
-[defaults]
-audit = best-effort
-seal_interval = 200ms
-
-[allow root-anything]
-users = root
-targets = *
-namespaces = all
-host_access = yes
-POLICY
+default_policy 'seal_interval = 200ms'
 
 # 10-second epochs: the two sessions, and the later root, in three epochs.
 "$NSGATE" keygen --keys "$NSGATE_KEYS" --force --epoch 10s >"$KEY" 2>/dev/null ||

@@ -14,18 +14,19 @@ PROBE="$T/ng_probe"
 # the entry engine; policy tests write their own.
 mkdir -p "$T/etc"
 chmod 755 "$T/etc"
-cat >"$T/etc/policy.ini" <<'POLICY'
-[defaults]
-audit = best-effort
-
-[allow root-anything]
-users = root
-targets = *
-namespaces = all
-host_access = yes
-POLICY
-chmod 644 "$T/etc/policy.ini"
 export NSGATE_POLICY="$T/etc/policy.ini"
+# default_policy [LINE...]: that policy, LINEs added under [defaults] (such
+# as "seal_interval = 200ms").
+default_policy() {
+    {
+        printf '[defaults]\naudit = best-effort\n'
+        [ $# -gt 0 ] && printf '%s\n' "$@"
+        printf '\n[allow root-anything]\nusers = root\ntargets = *\n'
+        printf 'namespaces = all\nhost_access = yes\n'
+    } >"$NSGATE_POLICY"
+    chmod 644 "$NSGATE_POLICY"
+}
+default_policy
 export NSGATE_DB="$T/var/sessions.db"   # created root-owned 0700 by nsgate
 export NSGATE_KEYS="$T/var/keys"
 mkdir -m 700 "$T/var"

@@ -131,6 +131,10 @@ check "... reported as TAMPERED, unknown to the audit log" grep -q "^TAMPERED $F
 audit_wait_for 1 "op=create.*fp=$(cat "$T/root2.key")"
 sleep 2 # the log must reach past the certificate's second (catch-up tolerance)
 "$NSGATE" enter -q --policy "$T/etc/req.ini" -t "$TPID" -n -- /bin/true >/dev/null 2>&1
+# ... and it does only once that session's records are in it (a busy
+# daemon writes them late; the verdict needs them)
+P=$("$NSGATE" sessions --json | head -1 | jq -r .id)
+audit_wait_for 1 "op=nsgate-session-close.*uuid=$P"
 "$NSGATE" verify --db "$T/var/s2.db" --key "$T/root2.key" --audit-log "$AUDIT_LOG" >"$T/v" 2>&1
 check "fresh keys with their record in the log: no key complaint" sh -c "! grep -q 'no key record' '$T/v'"
 grep -v "fp=$(cat "$T/root2.key")" "$AUDIT_LOG" >"$T/nokey.log"

@@ -9,17 +9,7 @@
 . "$NSGATE_SRC/tests/integration/lib.sh"
 
 KEY="$T/root.key"
-cat >"$NSGATE_POLICY" <<'POLICY'
-[defaults]
-audit = best-effort
-seal_interval = 200ms
-
-[allow root-anything]
-users = root
-targets = *
-namespaces = all
-host_access = yes
-POLICY
+default_policy 'seal_interval = 200ms'
 FOLLOW=("$NSGATE" export -f jsonl --follow --key "$KEY")
 follow() { "${FOLLOW[@]}" "$@"; }
 verify_jsonl() { "$NSGATE" verify --jsonl --key "$KEY" "$@"; }

@@ -21,17 +21,7 @@ fi
 
 KEY="$T/root.key"
 UNIT="$NSGATE_SRC/docs/examples/nsgate-follow.service"
-cat >"$NSGATE_POLICY" <<'POLICY'
-[defaults]
-audit = best-effort
-seal_interval = 200ms
-
-[allow root-anything]
-users = root
-targets = *
-namespaces = all
-host_access = yes
-POLICY
+default_policy 'seal_interval = 200ms'
 mkdir -m 750 "$T/log" "$T/rs" "$T/rs/ship" "$T/rs/collect" "$T/collector"
 FILE="$T/log/evidence.jsonl"      # /var/log/nsgate/evidence.jsonl
 CUR="$T/var/follow.cursor"        # /var/lib/nsgate/follow.cursor
