@@ -99,7 +99,8 @@ check "... with the new content" grep -q '"kind":"x"' "$T/new.cast"
 # An ordinary user keeps the same checks, with its own rights.
 mkdir -p "$T/u" && chown "$ADV_USER" "$T/u"
 cp "$NSGATE_DB" "$T/u/s.db" && chown "$ADV_USER" "$T/u/s.db"
-uex() { as_user timeout 20 "$NSGATE" export --db "$T/u/s.db" --key "$KEY" "$@" "$S" </dev/null; }
+UNG=$(user_nsgate)
+uex() { as_user timeout 20 "$UNG" export --db "$T/u/s.db" --key "$KEY" "$@" "$S" </dev/null; }
 uex -o "$T/u/mine.cast" 2>/dev/null
 eq "user: a new file: exported" 0 "$?"
 as_user ln -s "$T/u/mine.cast" "$T/u/link"

@@ -66,7 +66,7 @@ eq "the shared store is created" 0 "$?"
 eq "its files are 0640 in the group" "640 $ADV_GID" "$(stat -c '%a %g' "$DB")"
 check "... and the -shm file too (reviewers read through it)" test -r "$DB-shm"
 check "the key directory stays root's alone" test "$(stat -c '%a' "$T/var/keys")" = 700
-as_user "$NSGATE" sessions --db "$DB" >/dev/null 2>&1
+as_user "$(user_nsgate)" sessions --db "$DB" >/dev/null 2>&1
 eq "a reviewer reads the store" 0 "$?"
 
 # 2a. A read transaction held for ever: recording goes on.

@@ -17,6 +17,14 @@ adv_need_user() {
 
 as_user() { setpriv --reuid="$ADV_USER" --regid="$ADV_USER" --init-groups "$@"; }
 
+# The build's nsgate where the test user can run it: the build tree may sit
+# in a directory only root can enter (a fresh clone in /root or in a
+# directory made by mktemp -d).
+user_nsgate() {
+    [ -x "$T/nsgate-user" ] || install -m 755 "$NSGATE" "$T/nsgate-user" || exit 1
+    echo "$T/nsgate-user"
+}
+
 setuid_install() {
     if [ "${NSGATE_SANITIZE:-OFF}" = "ON" ]; then
         echo "SKIP: sanitizers and setuid do not mix; this test runs in the normal build"
