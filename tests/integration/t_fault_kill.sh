@@ -8,7 +8,10 @@
 printf '[defaults]\naudit = best-effort\nseal_interval = 100ms\n[allow r]\nusers = root\ntargets = *\nnamespaces = all\nhost_access = yes\n' >"$T/etc/fast.ini"
 chmod 644 "$T/etc/fast.ini"
 CG2=$(cgroup2_root)
-ls -d "$CG2"/nsgate-*-*-*-*-* >"$T/groups.before" 2>/dev/null || true
+# session groups: beneath the target's group (here the root) or /nsgate
+SGROUPS=("$CG2/nsgate-*-*-*-*-*" "$CG2/nsgate/nsgate-*-*-*-*-*")
+# shellcheck disable=SC2068 # the patterns are meant to expand
+ls -d ${SGROUPS[@]} >"$T/groups.before" 2>/dev/null || true
 start_target --pid --mount-proc --net -- sleep 600
 "$NSGATE" enter -q --policy "$T/etc/fast.ini" -t "$TPID" -n -- /bin/echo a-complete-session >/dev/null 2>&1
 DONE=$("$NSGATE" sessions --json | head -1 | jq -r .id)
@@ -44,11 +47,17 @@ check "the completed session is still OK" grep -q "^OK $DONE " "$T/v"
 check "every cut session is INCOMPLETE, none TAMPERED" sh -c "! grep -qE '^(TAMPERED|MISSING) [0-9a-f]' '$T/v'"
 grep -c '^INCOMPLETE' "$T/v" | sed 's/^/# INCOMPLETE sessions: /'
 # A recorder killed with SIGKILL cannot remove its session's (now empty)
-# cgroup (a known limit, docs/security.md): remove the empty session groups
-# this test left (those that were not there when it started).
-for g in "$CG2"/nsgate-*-*-*-*-*; do
+# cgroup (a known limit, docs/security.md): remove the session groups this
+# test left (those that were not there when it started), each once its last
+# process is gone (the last killed program may still be exiting).
+# shellcheck disable=SC2068
+for g in ${SGROUPS[@]}; do
     [ -d "$g" ] || continue
     grep -qxF "$g" "$T/groups.before" && continue
-    grep -q '^populated 0' "$g/cgroup.events" 2>/dev/null && { rmdir "$g" 2>/dev/null || true; }
+    for _ in $(seq 1 40); do
+        grep -q '^populated 0' "$g/cgroup.events" 2>/dev/null && break
+        sleep 0.05
+    done
+    rmdir "$g" 2>/dev/null || echo "# could not remove $g"
 done
 finish
