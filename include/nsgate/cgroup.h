@@ -23,7 +23,6 @@ struct ng_cgroup_session {
     /* descriptors of cgroup.procs files the child writes "0" into, in order */
     int procs_fd[1 + NG_CGROUP_MAX_V1];
     size_t nprocs;
-    int born; /* the child was created in the session group: procs_fd[0] is not written */
 };
 
 /* Move the calling process into the root-owned group "nsgate" (created if
@@ -34,13 +33,6 @@ int ng_cgroup_move_self(void);
  * /proc/PID/cgroup text; name is unique (session ID). */
 int ng_cgroup_session_create(struct ng_cgroup_session *s, const char *target_cgroup_text,
                              int join_target, const char *name);
-/* fork(2), the child created in the session group itself where the kernel
- * can (clone3 with CLONE_INTO_CGROUP, Linux 5.7): no migration, which
- * waits for an RCU grace period (milliseconds on a busy host) when the
- * child would write cgroup.procs. Otherwise a plain fork, and the child
- * joins. Only from a single-threaded process (the recorder before its
- * drop): the child runs no fork handlers. */
-pid_t ng_cgroup_session_fork(struct ng_cgroup_session *s);
 /* In the child: join every prepared group. */
 int ng_cgroup_session_join(const struct ng_cgroup_session *s);
 /* Close the child's descriptors in the parent. */

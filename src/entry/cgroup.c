@@ -5,13 +5,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -188,27 +186,9 @@ int ng_cgroup_session_create(struct ng_cgroup_session *s, const char *target_cgr
     return r;
 }
 
-pid_t ng_cgroup_session_fork(struct ng_cgroup_session *s)
-{
-    struct clone_args a = {
-        .flags = CLONE_INTO_CGROUP,
-        .exit_signal = SIGCHLD,
-        .cgroup = (uint64_t)s->dir_fd,
-    };
-
-    if (s->dir_fd >= 0) {
-        s->born = 1; /* the child's copy says so from its first instruction */
-        long pid = syscall(SYS_clone3, &a, sizeof(a));
-        if (pid >= 0)
-            return (pid_t)pid;
-        s->born = 0; /* an older kernel, or a group it refuses: fork and join */
-    }
-    return fork();
-}
-
 int ng_cgroup_session_join(const struct ng_cgroup_session *s)
 {
-    for (size_t i = s->born ? 1 : 0; i < s->nprocs; i++) {
+    for (size_t i = 0; i < s->nprocs; i++) {
         if (ng_write_all(s->procs_fd[i], "0", 1) < 0)
             return -errno;
     }
