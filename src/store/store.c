@@ -514,7 +514,7 @@ static int configure_recorder(struct ng_store *s)
     return r;
 }
 
-int ng_store_open(const char *path, struct ng_store **ret)
+static int open_once(const char *path, struct ng_store **ret)
 {
     struct ng_store *s;
     struct stat st, dir;
@@ -541,6 +541,25 @@ int ng_store_open(const char *path, struct ng_store **ret)
     }
     *ret = s;
     return 0;
+}
+
+/* Recorders creating a store at the same moment: SQLite may answer one of
+ * them SQLITE_BUSY at once (while the new file turns to WAL, where waiting
+ * could deadlock) rather than after its busy timeout; that recorder lost
+ * its session (t_follow, two sessions started together on a new store:
+ * about one in three on an idle machine). A quick refusal is tried again;
+ * a lock held past the busy timeout (a reviewer's) is not. */
+int ng_store_open(const char *path, struct ng_store **ret)
+{
+    for (int i = 1;; i++) {
+        int64_t t0 = ng_store_clock_ns(CLOCK_MONOTONIC);
+        int r = open_once(path, ret);
+        if (r != -EBUSY || i == NG_STORE_OPEN_TRIES ||
+            ng_store_clock_ns(CLOCK_MONOTONIC) - t0 > NG_STORE_QUICK_BUSY_NS)
+            return r;
+        struct timespec ts = {0, 20L * 1000 * 1000 * i};
+        nanosleep(&ts, NULL);
+    }
 }
 
 int ng_store_open_readonly(const char *path, struct ng_store **ret)

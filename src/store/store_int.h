@@ -16,6 +16,10 @@
 #define NG_STORE_BUSY_MS        10000
 /* SQLite's default automatic checkpoint, in WAL pages. */
 #define NG_STORE_WAL_PAGES 1000
+/* ng_store_open: opens refused with SQLITE_BUSY sooner than this after
+ * they began are tried again, up to NG_STORE_OPEN_TRIES in all */
+#define NG_STORE_QUICK_BUSY_NS (1000LL * 1000 * 1000)
+#define NG_STORE_OPEN_TRIES    5
 /* a new store's page size, in bytes (store.c configure_recorder) */
 #define NG_STORE_PAGE_SIZE "8192"
 /* A reader statement step running longer than this is interrupted. */
