@@ -527,8 +527,11 @@ static int open_once(const char *path, struct ng_store **ret)
     if (r == 0)
         r = check_db_file(dirfd, &dir, path, &st);
     ng_closep(&dirfd);
-    if (r == 0)
+    if (r == 0) {
+        s->dev = st.st_dev;
+        s->ino = st.st_ino;
         r = open_sqlite(s, path, SQLITE_OPEN_READWRITE, &st);
+    }
     if (r == 0)
         r = configure_recorder(s);
     if (r == 0)
@@ -540,6 +543,30 @@ static int open_once(const char *path, struct ng_store **ret)
         return r;
     }
     *ret = s;
+    return 0;
+}
+
+int ng_store_open_peer(struct ng_store *s, sqlite3 **ret)
+{
+    struct ng_store peer = {.db = NULL};
+    struct stat want = {.st_dev = s->dev, .st_ino = s->ino};
+    const char *path = sqlite3_db_filename(s->db, "main");
+    int one = 1;
+    int r = path && *path && !s->readonly ? 0 : -EINVAL;
+
+    if (r == 0)
+        r = open_sqlite(&peer, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, &want);
+    /* never the one to delete the WAL and -shm, whatever closes last */
+    if (r == 0 &&
+        sqlite3_file_control(peer.db, "main", SQLITE_FCNTL_PERSIST_WAL, &one) != SQLITE_OK)
+        r = -EIO;
+    if (r == 0)
+        r = ng_store_exec(&peer, "PRAGMA synchronous=NORMAL");
+    if (r < 0) {
+        sqlite3_close_v2(peer.db);
+        return r;
+    }
+    *ret = peer.db;
     return 0;
 }
 

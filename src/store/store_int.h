@@ -46,7 +46,14 @@ struct ng_store {
      * thread (store_record.c): 1 when it took it. */
     int (*ckpt_handoff)(void *ctx);
     void *ckpt_ctx;
+    dev_t dev; /* recorders: the database file as checked at the open */
+    ino_t ino;
 };
+
+/* Recorders: a second read-write connection to the same database file (its
+ * identity checked again), hardened like the first, for the batch thread's
+ * checkpoints (store_record.c). */
+int ng_store_open_peer(struct ng_store *s, sqlite3 **ret) NG_MUST_CHECK;
 
 /* The header hash (chain.h) over the current row of st, a "SELECT * FROM
  * sessions" (or any row whose column names are the sessions columns). 0,

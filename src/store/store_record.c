@@ -64,10 +64,8 @@ struct worker {
     struct batch *job; /* handed over, not yet prepared */
     int state;         /* 0 none, 1 allowed (not started), 2 running, -1 could not start */
     int stop;
-    int ckpt;        /* a checkpoint is wanted (1) or running (2) */
-    int ckpt_failed; /* its connection could not be opened: the caller checkpoints */
-    char *path;      /* the database, for the thread's own connection */
-    sqlite3 *cdb;    /* that connection: checkpoints only */
+    int ckpt;     /* a checkpoint is wanted (1) or running (2) */
+    sqlite3 *cdb; /* the thread's own connection, for checkpoints; NULL: none */
 };
 
 struct ng_session {
@@ -469,33 +467,6 @@ static void prepare(struct ng_session *sess, struct batch *b)
 
 /* ---- the worker ------------------------------------------------------------ */
 
-/* SQLite's automatic checkpoint (copying the WAL into the database, with
- * its fdatasyncs) on a connection of the thread's own: PASSIVE never waits
- * for the relay's connection, which goes on appending to the WAL. 0, or
- * -EIO when the connection cannot be had (the caller checkpoints then). */
-static int checkpoint(struct worker *w)
-{
-    int one = 1;
-
-    if (!w->cdb) {
-        int rc = sqlite3_open_v2(w->path, &w->cdb,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
-                                 NULL);
-        /* never the one to delete the WAL and -shm, whatever closes last */
-        if (rc == SQLITE_OK)
-            rc = sqlite3_file_control(w->cdb, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
-        if (rc == SQLITE_OK)
-            rc = sqlite3_exec(w->cdb, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
-        if (rc != SQLITE_OK) {
-            sqlite3_close_v2(w->cdb);
-            w->cdb = NULL;
-            return -EIO;
-        }
-    }
-    (void)sqlite3_wal_checkpoint_v2(w->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    return 0;
-}
-
 static void *worker_main(void *arg)
 {
     struct ng_session *sess = arg;
@@ -515,10 +486,12 @@ static void *worker_main(void *arg)
         } else if (w->ckpt == 1) {
             w->ckpt = 2;
             pthread_mutex_unlock(&w->mu);
-            int r = checkpoint(w);
+            /* SQLite's automatic checkpoint (the WAL copied into the
+             * database, with its fdatasyncs): PASSIVE never waits for the
+             * relay's connection, which goes on appending. */
+            (void)sqlite3_wal_checkpoint_v2(w->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
             pthread_mutex_lock(&w->mu);
             w->ckpt = 0;
-            w->ckpt_failed = r < 0;
         } else {
             break; /* stopped, nothing left */
         }
@@ -533,15 +506,14 @@ static void *worker_main(void *arg)
 static int ckpt_handoff(void *ctx)
 {
     struct worker *w = ctx;
-    int taken;
 
     pthread_mutex_lock(&w->mu);
-    taken = !w->ckpt_failed;
-    if (taken && !w->ckpt)
+    if (!w->ckpt) {
         w->ckpt = 1;
-    pthread_cond_broadcast(&w->cv);
+        pthread_cond_signal(&w->cv);
+    }
     pthread_mutex_unlock(&w->mu);
-    return taken;
+    return 1;
 }
 
 /* Started at the first full batch of a session allowed one, so a session
@@ -576,7 +548,10 @@ static int worker_start(struct ng_session *sess)
         return -e;
     }
     w->state = 2;
-    if (w->path) {
+    /* Its checkpoints, when the store is a file no other session of this
+     * process checkpoints through; without a connection the relay's own
+     * connection checkpoints as before. */
+    if (!sess->store->ckpt_handoff && ng_store_open_peer(sess->store, &w->cdb) == 0) {
         sess->store->ckpt_ctx = w;
         sess->store->ckpt_handoff = ckpt_handoff;
     }
@@ -625,8 +600,6 @@ static void worker_stop(struct ng_session *sess)
         sqlite3_close_v2(w->cdb);
         w->cdb = NULL;
     }
-    free(w->path);
-    w->path = NULL;
     w->state = 0;
 }
 
@@ -907,14 +880,8 @@ void ng_store_session_coalesce(struct ng_session *sess, int64_t ns)
 
 void ng_store_session_async(struct ng_session *sess)
 {
-    const char *path = sqlite3_db_filename(sess->store->db, "main");
-
-    if (sess->wk.state != 0)
-        return;
-    sess->wk.state = 1;
-    /* its checkpoints: only for a store in a file (never ":memory:") */
-    if (path && *path && !sess->store->ckpt_handoff)
-        sess->wk.path = strdup(path);
+    if (sess->wk.state == 0)
+        sess->wk.state = 1;
 }
 
 int64_t ng_store_session_seq(struct ng_session *sess, uint8_t head[NG_HASH_LEN])

@@ -164,12 +164,7 @@ unlock
 # limit, security.md): end what is left in it (the session's sleep) and
 # remove it, so the test leaves no group behind.
 for g in $(find "$(cgroup2_root)" -maxdepth 3 -type d -name "nsgate-$live" 2>/dev/null); do
-    echo 1 >"$g/cgroup.kill" 2>/dev/null
-    for _ in $(seq 1 40); do
-        grep -q '^populated 0' "$g/cgroup.events" 2>/dev/null && break
-        sleep 0.05
-    done
-    rmdir "$g" 2>/dev/null || echo "# could not remove $g"
+    remove_group --kill "$g"
 done
 
 # Nothing recorded was damaged by any of it.

@@ -94,6 +94,21 @@ cgroup2_root() {
     awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo
 }
 
+# remove_group [--kill] DIR: remove a session's cgroup that a recorder
+# killed with SIGKILL left behind (it cannot remove it itself), once its last
+# process is gone; --kill first ends what is still in it.
+remove_group() {
+    local kill=0
+    [ "$1" = --kill ] && { kill=1; shift; }
+    [ -d "$1" ] || return 0
+    [ $kill = 1 ] && echo 1 >"$1/cgroup.kill" 2>/dev/null
+    for _ in $(seq 1 40); do
+        grep -q '^populated 0' "$1/cgroup.events" 2>/dev/null && break
+        sleep 0.05
+    done
+    rmdir "$1" 2>/dev/null || echo "# could not remove $1"
+}
+
 # A 64-hex container ID, random.
 new_container_id() {
     head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'

@@ -52,12 +52,6 @@ grep -c '^INCOMPLETE' "$T/v" | sed 's/^/# INCOMPLETE sessions: /'
 # process is gone (the last killed program may still be exiting).
 # shellcheck disable=SC2068
 for g in ${SGROUPS[@]}; do
-    [ -d "$g" ] || continue
-    grep -qxF "$g" "$T/groups.before" && continue
-    for _ in $(seq 1 40); do
-        grep -q '^populated 0' "$g/cgroup.events" 2>/dev/null && break
-        sleep 0.05
-    done
-    rmdir "$g" 2>/dev/null || echo "# could not remove $g"
+    grep -qxF "$g" "$T/groups.before" || remove_group "$g"
 done
 finish

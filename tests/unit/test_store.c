@@ -571,6 +571,32 @@ static void test_async_batches(void **state)
     check_chain(id3, 3 * per + 2);
 }
 
+/* The batch thread's checkpoint connection opens the database by its path
+ * again: a file put in its place meanwhile is refused, not checkpointed. */
+static void test_peer_identity(void **state)
+{
+    char other[160];
+    struct ng_store *s, *o;
+    sqlite3 *peer = NULL;
+
+    (void)state;
+    snprintf(other, sizeof(other), "%s/db/other.db", tmpdir);
+    assert_int_equal(ng_store_open(dbpath, &s), 0);
+    assert_int_equal(ng_store_open_peer(s, &peer), 0);
+    sqlite3_close_v2(peer);
+    assert_int_equal(ng_store_open(other, &o), 0);
+    ng_store_close(o);
+    char moved[160];
+    snprintf(moved, sizeof(moved), "%s.moved", dbpath);
+    assert_int_equal(rename(dbpath, moved), 0);
+    assert_int_equal(rename(other, dbpath), 0);
+    peer = NULL;
+    assert_int_equal(ng_store_open_peer(s, &peer), -ESTALE);
+    assert_null(peer);
+    ng_store_close(s);
+    assert_int_equal(rename(moved, dbpath), 0);
+}
+
 static void test_path_checks(void **state)
 {
     char link[160], gw[160], other[160];
@@ -1031,6 +1057,7 @@ int main(void)
         cmocka_unit_test(test_disk_full),
         cmocka_unit_test(test_disk_full_async),
         cmocka_unit_test(test_async_batches),
+        cmocka_unit_test(test_peer_identity),
         cmocka_unit_test(test_path_checks),
         cmocka_unit_test(test_schema_versions),
         cmocka_unit_test(test_prefix_lookup),
