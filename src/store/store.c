@@ -123,14 +123,54 @@ static int is_cache(const char *name)
     return name && strncmp(name, "cache_", 6) == 0;
 }
 
-static int same_text(sqlite3_stmt *a, sqlite3_stmt *b, int col)
-{
-    int la = sqlite3_column_bytes(a, col), lb = sqlite3_column_bytes(b, col);
-    const void *pa = sqlite3_column_blob(a, col), *pb = sqlite3_column_blob(b, col);
+/* The reference side of the schema comparison: the rows of an in-memory
+ * database the migrations were run in (st), or the build's compiled rows. */
+struct ref_rows {
+    sqlite3_stmt *st; /* NULL: ng_store_schema_rows */
+    size_t next;      /* the compiled rows: the one after the current */
+    int rc;           /* SQLITE_ROW, SQLITE_DONE or an error */
+};
 
-    if (sqlite3_column_type(a, col) != sqlite3_column_type(b, col) || la != lb)
+static void ref_step(struct ref_rows *b)
+{
+    if (b->st)
+        b->rc = sqlite3_step(b->st);
+    else if (b->next < ng_store_nschema_rows)
+        b->next++, b->rc = SQLITE_ROW;
+    else
+        b->rc = SQLITE_DONE;
+}
+
+/* Column col of the current reference row: NULL for an SQL NULL. */
+static const char *ref_text(const struct ref_rows *b, int col, int *len)
+{
+    const char *t;
+
+    if (b->st) {
+        t = (const char *)sqlite3_column_text(b->st, col);
+        *len = sqlite3_column_bytes(b->st, col);
+        return t;
+    }
+    const struct ng_store_schema_row *row = &ng_store_schema_rows[b->next - 1];
+    t = col == 0 ? row->type : col == 1 ? row->name : col == 2 ? row->tbl_name : row->sql;
+    *len = t ? (int)strlen(t) : 0;
+    return t;
+}
+
+/* The file's column is the reference's text exactly (a BLOB of the same
+ * bytes is not: every reference value is TEXT or NULL). */
+static int same_text(sqlite3_stmt *a, const struct ref_rows *b, int col)
+{
+    int lb, type = sqlite3_column_type(a, col);
+    const char *pb = ref_text(b, col, &lb);
+
+    if (!pb)
+        return type == SQLITE_NULL;
+    if (type != SQLITE_TEXT)
         return 0;
-    return la == 0 || memcmp(pa, pb, (size_t)la) == 0;
+    const void *pa = sqlite3_column_blob(a, col);
+    int la = sqlite3_column_bytes(a, col);
+    return la == lb && (la == 0 || memcmp(pa, pb, (size_t)la) == 0);
 }
 
 /* The command search index (schema 4) is an FTS5 table whose shadow tables
@@ -147,37 +187,29 @@ static int cmd_index_part(const char *name, int *bad)
     return 1;
 }
 
-#define SCHEMA_ROWS                                                                                \
-    "SELECT type, name, tbl_name, sql FROM sqlite_schema "                                         \
-    "WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
-
 /* Merge the two name-ordered lists: every object must be the shipped one,
  * except cache_* tables and indexes, which may be extra or missing. No view
  * or trigger is accepted anywhere (integrity.md 6). */
-static int compare_schema(struct ng_store *s, sqlite3 *ref)
+static int compare_schema(struct ng_store *s, struct ref_rows *b)
 {
-    sqlite3_stmt *a = NULL, *b = NULL;
-    int r = ng_store_prepare(s, SCHEMA_ROWS, &a);
-    int ra, rb, bad_index = 0;
+    sqlite3_stmt *a = NULL;
+    int r = ng_store_prepare(s, NG_STORE_SCHEMA_ROWS, &a);
+    int ra, bad_index = 0, lb;
 
     if (r < 0)
         return r;
-    if (sqlite3_prepare_v2(ref, SCHEMA_ROWS, -1, &b, NULL) != SQLITE_OK) {
-        sqlite3_finalize(a);
-        return -ENOMEM;
-    }
     ra = ng_store_step(s, a);
-    rb = sqlite3_step(b);
-    while (r == 0 && (ra == SQLITE_ROW || rb == SQLITE_ROW)) {
+    ref_step(b);
+    while (r == 0 && (ra == SQLITE_ROW || b->rc == SQLITE_ROW)) {
         const char *na = ra == SQLITE_ROW ? (const char *)sqlite3_column_text(a, 1) : NULL;
-        const char *nb = rb == SQLITE_ROW ? (const char *)sqlite3_column_text(b, 1) : NULL;
+        const char *nb = b->rc == SQLITE_ROW ? ref_text(b, 1, &lb) : NULL;
         int c = !na ? 1 : !nb ? -1 : strcmp(na, nb);
         if (c == 0) {
             for (int i = 0; i < 4; i++)
                 if (!same_text(a, b, i) && !cmd_index_part(na, &bad_index))
                     r = -EBADMSG;
             ra = ng_store_step(s, a);
-            rb = sqlite3_step(b);
+            ref_step(b);
         } else if (c < 0) { /* only in the file: a cache table or index */
             const char *type = (const char *)sqlite3_column_text(a, 0);
             if (!is_cache(na) || !type || (strcmp(type, "table") && strcmp(type, "index")))
@@ -188,21 +220,21 @@ static int compare_schema(struct ng_store *s, sqlite3 *ref)
             if (!is_cache(nb))
                 r = -EBADMSG;
             (void)cmd_index_part(nb, &bad_index);
-            rb = sqlite3_step(b);
+            ref_step(b);
         }
     }
-    if (r == 0 && (ra != SQLITE_DONE || rb != SQLITE_DONE))
+    if (r == 0 && (ra != SQLITE_DONE || b->rc != SQLITE_DONE))
         r = ra != SQLITE_DONE ? ng_store_errno(s->db, ra) : -ENOMEM;
     s->cmd_index = !bad_index;
     sqlite3_finalize(a);
-    sqlite3_finalize(b);
     return r;
 }
 
 /* Build the shipped schema of this version in memory and compare. */
-static int check_schema(struct ng_store *s, int version)
+static int check_schema_built(struct ng_store *s, int version)
 {
     sqlite3 *ref = NULL;
+    struct ref_rows b = {0};
     int r = 0;
 
     if (sqlite3_open_v2(":memory:", &ref, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
@@ -213,12 +245,32 @@ static int check_schema(struct ng_store *s, int version)
         if (ng_store_migrations[i].version <= version &&
             sqlite3_exec(ref, ng_store_migrations[i].sql, NULL, NULL, NULL) != SQLITE_OK)
             r = -ENOMEM;
+    if (r == 0 && sqlite3_prepare_v2(ref, NG_STORE_SCHEMA_ROWS, -1, &b.st, NULL) != SQLITE_OK)
+        r = -ENOMEM;
     if (r == 0)
-        r = compare_schema(s, ref);
+        r = compare_schema(s, &b);
     if (version < 4) /* the command index came with schema 4 */
         s->cmd_index = 0;
+    sqlite3_finalize(b.st);
     sqlite3_close(ref);
     return r;
+}
+
+/* The newest version is first compared with the rows this build's SQLite
+ * made of it (compiled in): running every migration in memory was most of
+ * the check's cost and about a tenth of a session's start. That path only
+ * ever accepts; anything it does not accept whole (a store another SQLite
+ * wrote, whose text may differ; a command index in another form; an older
+ * version; a hostile file) gets the full check, which decides. */
+static int check_schema(struct ng_store *s, int version)
+{
+    struct ref_rows b = {0};
+
+    s->schema_fast =
+        version == ng_store_schema_rows_version && compare_schema(s, &b) == 0 && s->cmd_index;
+    if (s->schema_fast)
+        return 0;
+    return check_schema_built(s, version);
 }
 
 static int read_version(struct ng_store *s, int *ret_version)

@@ -33,12 +33,29 @@ struct ng_store_migration {
 extern const struct ng_store_migration ng_store_migrations[];
 extern const size_t ng_store_nmigrations;
 
+/* What the schema check compares: every object but SQLite's own, by name. */
+#define NG_STORE_SCHEMA_ROWS                                                                       \
+    "SELECT type, name, tbl_name, sql FROM sqlite_schema "                                         \
+    "WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+
+/* Its rows for the newest shipped version as this build's SQLite writes them
+ * (store_schema_rows.c, generated at build time by src/store/gen/, which runs
+ * the migrations in memory): the schema check's fast path (store.c). A NULL
+ * member is an SQL NULL. */
+struct ng_store_schema_row {
+    const char *type, *name, *tbl_name, *sql;
+};
+extern const struct ng_store_schema_row ng_store_schema_rows[];
+extern const size_t ng_store_nschema_rows;
+extern const int ng_store_schema_rows_version;
+
 struct ng_store {
     sqlite3 *db;
     int readonly;
     int version;
     int live_dirfd;        /* <db>-live/, -1 when absent (readers) */
     int cmd_index;         /* cache_commands is there, exactly as shipped */
+    int schema_fast;       /* the last schema check took the compiled rows */
     int64_t step_deadline; /* CLOCK_MONOTONIC ns, readers only */
     int wal_pages;         /* recorders: the WAL's size after the last commit */
     int64_t wal_written;   /* ... and the pages this connection wrote to it */

@@ -649,6 +649,58 @@ static void raw_exec(const char *path, const char *sql)
     sqlite3_close(db);
 }
 
+/* The compiled rows (generated at build time) are what this SQLite makes of
+ * the migrations, and a store of the newest version takes the fast path. */
+static void test_schema_rows_compiled(void **state)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    size_t n = 0;
+    char p[160];
+    struct ng_store *s;
+
+    assert_int_equal(ng_store_schema_rows_version, LATEST);
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    for (size_t i = 0; i < ng_store_nmigrations; i++)
+        assert_int_equal(sqlite3_exec(db, ng_store_migrations[i].sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, NG_STORE_SCHEMA_ROWS, -1, &st, NULL), SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const struct ng_store_schema_row *row = &ng_store_schema_rows[n++];
+        const char *want[4] = {row->type, row->name, row->tbl_name, row->sql};
+        assert_true(n <= ng_store_nschema_rows);
+        for (int c = 0; c < 4; c++) {
+            const char *got = (const char *)sqlite3_column_text(st, c);
+            assert_true(!got == !want[c]);
+            if (got)
+                assert_string_equal(got, want[c]);
+        }
+    }
+    assert_int_equal(n, ng_store_nschema_rows);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    snprintf(p, sizeof(p), "%s/v/fast.db", tmpdir);
+    assert_int_equal(ng_store_open(p, &s), 0);
+    assert_true(s->schema_fast);
+    assert_true(s->cmd_index);
+    ng_store_close(s);
+    assert_int_equal(ng_store_open_readonly(p, &s), 0);
+    assert_true(s->schema_fast);
+    ng_store_close(s);
+    /* Without the command index the full check decides (and accepts). */
+    raw_exec(p, "DROP TABLE cache_commands");
+    assert_int_equal(ng_store_open_readonly(p, &s), 0);
+    assert_false(s->schema_fast);
+    assert_false(s->cmd_index);
+    ng_store_close(s);
+    /* A store whose text differs from the compiled rows only in what a
+     * different SQLite might write is still the full check's to decide:
+     * here a changed table, refused. */
+    raw_exec(p, "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = "
+                "replace(sql, 'STRICT', 'STRICT ') WHERE name = 'certs'");
+    assert_int_equal(ng_store_open_readonly(p, &s), -EBADMSG);
+}
+
 static void test_schema_versions(void **state)
 {
     char p[160];
@@ -1060,6 +1112,7 @@ int main(void)
         cmocka_unit_test(test_peer_identity),
         cmocka_unit_test(test_path_checks),
         cmocka_unit_test(test_schema_versions),
+        cmocka_unit_test(test_schema_rows_compiled),
         cmocka_unit_test(test_prefix_lookup),
         cmocka_unit_test(test_filters_and_grep),
         cmocka_unit_test(test_certs_and_ledger),
