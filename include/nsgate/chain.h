@@ -1,6 +1,7 @@
 /* The hash chain of the session store (integrity.md "Chain").
  *
- * Hash: BLAKE2b-256 (libsodium crypto_generichash). Every input is a typed,
+ * Hash: BLAKE2b-256 (blake2b.h: the same function as libsodium's
+ * crypto_generichash, which the web page uses). Every input is a typed,
  * length-prefixed field, so no two different field sequences hash alike:
  *
  *     field = class (1 byte: SQLite storage class, 1 INTEGER, 2 REAL, 3 TEXT,
@@ -36,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nsgate/blake2b.h"
 #include "nsgate/util.h"
 
 #define NG_HASH_LEN      32
@@ -54,7 +56,7 @@ enum ng_hash_class {
 };
 
 struct ng_hash {
-    crypto_generichash_state st;
+    struct ng_blake2b st;
 };
 
 /* sodium_init, once per process (safe to call again). 0 or -EIO. */

@@ -3,6 +3,7 @@
  * (a new encoding takes a new tag, e.g. "nsgate-event-v2"). */
 #include "nsgate/chain.h"
 #include "nsgate/be.h"
+#include "nsgate/blake2b.h"
 
 #include <errno.h>
 #include <string.h>
@@ -19,14 +20,14 @@ static void add_field(struct ng_hash *h, enum ng_hash_class c, const void *p, si
 
     pre[0] = (uint8_t)c;
     ng_be64_put(pre + 1, (uint64_t)len);
-    crypto_generichash_update(&h->st, pre, sizeof(pre));
+    ng_blake2b_update(&h->st, pre, sizeof(pre));
     if (len)
-        crypto_generichash_update(&h->st, p, len);
+        ng_blake2b_update(&h->st, p, len);
 }
 
 void ng_hash_init(struct ng_hash *h, const char *domain)
 {
-    crypto_generichash_init(&h->st, NULL, 0, NG_HASH_LEN);
+    ng_blake2b_init(&h->st, NG_HASH_LEN);
     ng_hash_add_text(h, domain, strlen(domain));
 }
 
@@ -65,5 +66,5 @@ void ng_hash_add_null(struct ng_hash *h)
 
 void ng_hash_final(struct ng_hash *h, uint8_t out[NG_HASH_LEN])
 {
-    crypto_generichash_final(&h->st, out, NG_HASH_LEN);
+    ng_blake2b_final(&h->st, out);
 }
