@@ -73,6 +73,11 @@ void ng_store_close(struct ng_store *s);
 /* The schema version of the open store (PRAGMA user_version). */
 int ng_store_version(const struct ng_store *s);
 
+/* The identity of the database file s opened (checked against the path
+ * right after SQLite opened it): whether the path still names it tells a
+ * follower the store was rotated. */
+void ng_store_file_id(const struct ng_store *s, uint64_t *dev, uint64_t *ino);
+
 /* ---- recording ---------------------------------------------------------- */
 
 /* What the recorder knows when the session starts (the sessions row). Text

@@ -262,7 +262,8 @@ static int poll_once(struct follower *f)
 /* Following every session, a host that has not recorded yet has no store:
  * wait for it (a follower unit may start before the first session, or
  * during a rotation). One session is named, so its store must exist now.
- * The file's identity is taken around the open, so it is the file opened. */
+ * The identity is the file the store opened (not the path's later), and
+ * the path must still name it: replaced meanwhile, open again. */
 static int open_store(struct follower *f)
 {
     const char *db = f->o->src.db;
@@ -271,8 +272,8 @@ static int open_store(struct follower *f)
 
     if (f->o->session) {
         r = ng_cmd_store_open(db, &f->s);
-        if (r == 0 && path_id(db, &f->dev, &f->ino) < 0)
-            f->dev = f->ino = 0;
+        if (r == 0)
+            ng_store_file_id(f->s, &f->dev, &f->ino);
         return r;
     }
     for (int young = 0;;) {
@@ -286,10 +287,10 @@ static int open_store(struct follower *f)
         }
         if (r < 0)
             return ng_cmd_store_open(db, &f->s); /* says why, in the usual words */
-        if (path_id(db, &dev, &ino) == 0 && path_id(db, &f->dev, &f->ino) == 0 && dev == f->dev &&
-            ino == f->ino)
+        ng_store_file_id(f->s, &f->dev, &f->ino);
+        if (path_id(db, &dev, &ino) == 0 && dev == f->dev && ino == f->ino)
             return 0;
-        ng_store_close(f->s); /* replaced as it was opened: again */
+        ng_store_close(f->s); /* replaced since it was opened: again */
         f->s = NULL;
     }
 }
@@ -311,7 +312,7 @@ static int restart_stream(struct follower *f)
  * ledger begins again, so it gets a store label of its own). */
 static int rotate(struct follower *f)
 {
-    uint64_t dev, ino;
+    uint64_t dev = 0, ino = 0;
     int rc;
 
     if (path_id(f->o->src.db, &dev, &ino) == 0 && dev == f->dev && ino == f->ino)

@@ -660,6 +660,8 @@ int ng_store_open_readonly(const char *path, struct ng_store **ret)
     if (r == 0)
         r = open_sqlite(s, path, SQLITE_OPEN_READONLY, &st);
     if (r == 0) {
+        s->dev = st.st_dev; /* open_sqlite saw the path name this file after the open */
+        s->ino = st.st_ino;
         set_reader_limits(s->db);
         /* Recorders commit all the time: a reader waits for a moment of
          * WAL-index change rather than fail with "database is locked". */
@@ -716,4 +718,10 @@ void ng_store_close(struct ng_store *s)
 int ng_store_version(const struct ng_store *s)
 {
     return s->version;
+}
+
+void ng_store_file_id(const struct ng_store *s, uint64_t *dev, uint64_t *ino)
+{
+    *dev = s->dev;
+    *ino = s->ino;
 }

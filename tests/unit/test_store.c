@@ -686,6 +686,12 @@ static void test_schema_rows_compiled(void **state)
     ng_store_close(s);
     assert_int_equal(ng_store_open_readonly(p, &s), 0);
     assert_true(s->schema_fast);
+    /* A reader knows which file it opened (a follower's rotation check). */
+    struct stat sb;
+    uint64_t dev, ino;
+    assert_int_equal(stat(p, &sb), 0);
+    ng_store_file_id(s, &dev, &ino);
+    assert_true(dev == (uint64_t)sb.st_dev && ino == (uint64_t)sb.st_ino);
     ng_store_close(s);
     /* Without the command index the full check decides (and accepts). */
     raw_exec(p, "DROP TABLE cache_commands");
