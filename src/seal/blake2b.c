@@ -11,8 +11,8 @@ static const uint64_t iv[8] = {
     0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL, 0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL,
 };
 
-/* The message schedule: rounds 10 and 11 repeat rounds 0 and 1. */
-static const uint8_t sigma[12][16] = {
+/* The message schedule; rounds 10 and 11 take rows 0 and 1 again. */
+static const uint8_t sigma[10][16] = {
     {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
     {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
     {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4},
@@ -23,8 +23,6 @@ static const uint8_t sigma[12][16] = {
     {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
     {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5},
     {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
-    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
-    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
 };
 
 static inline uint64_t rotr64(uint64_t x, unsigned n)
@@ -55,14 +53,15 @@ static inline uint64_t load64(const uint8_t *p)
 
 #define ROUND(r)                                                                                   \
     do {                                                                                           \
-        G(0, 4, 8, 12, m[sigma[r][0]], m[sigma[r][1]]);                                            \
-        G(1, 5, 9, 13, m[sigma[r][2]], m[sigma[r][3]]);                                            \
-        G(2, 6, 10, 14, m[sigma[r][4]], m[sigma[r][5]]);                                           \
-        G(3, 7, 11, 15, m[sigma[r][6]], m[sigma[r][7]]);                                           \
-        G(0, 5, 10, 15, m[sigma[r][8]], m[sigma[r][9]]);                                           \
-        G(1, 6, 11, 12, m[sigma[r][10]], m[sigma[r][11]]);                                         \
-        G(2, 7, 8, 13, m[sigma[r][12]], m[sigma[r][13]]);                                          \
-        G(3, 4, 9, 14, m[sigma[r][14]], m[sigma[r][15]]);                                          \
+        const uint8_t *sg = sigma[(r) % 10];                                                       \
+        G(0, 4, 8, 12, m[sg[0]], m[sg[1]]);                                                        \
+        G(1, 5, 9, 13, m[sg[2]], m[sg[3]]);                                                        \
+        G(2, 6, 10, 14, m[sg[4]], m[sg[5]]);                                                       \
+        G(3, 7, 11, 15, m[sg[6]], m[sg[7]]);                                                       \
+        G(0, 5, 10, 15, m[sg[8]], m[sg[9]]);                                                       \
+        G(1, 6, 11, 12, m[sg[10]], m[sg[11]]);                                                     \
+        G(2, 7, 8, 13, m[sg[12]], m[sg[13]]);                                                      \
+        G(3, 4, 9, 14, m[sg[14]], m[sg[15]]);                                                      \
     } while (0)
 
 /* The compression function F (RFC 7693 3.2) over one 128-byte block. */

@@ -3,7 +3,6 @@
  * (a new encoding takes a new tag, e.g. "nsgate-event-v2"). */
 #include "nsgate/chain.h"
 #include "nsgate/be.h"
-#include "nsgate/blake2b.h"
 
 #include <errno.h>
 #include <string.h>

@@ -482,6 +482,8 @@ static int open_sqlite(struct ng_store *s, const char *path, int flags, const st
         return -errno;
     if (st.st_dev != want->st_dev || st.st_ino != want->st_ino)
         return -ESTALE;
+    s->dev = st.st_dev; /* the file opened: peers, and followers' rotation check */
+    s->ino = st.st_ino;
     return harden_connection(s);
 }
 
@@ -579,11 +581,8 @@ static int open_once(const char *path, struct ng_store **ret)
     if (r == 0)
         r = check_db_file(dirfd, &dir, path, &st);
     ng_closep(&dirfd);
-    if (r == 0) {
-        s->dev = st.st_dev;
-        s->ino = st.st_ino;
+    if (r == 0)
         r = open_sqlite(s, path, SQLITE_OPEN_READWRITE, &st);
-    }
     if (r == 0)
         r = configure_recorder(s);
     if (r == 0)
@@ -660,8 +659,6 @@ int ng_store_open_readonly(const char *path, struct ng_store **ret)
     if (r == 0)
         r = open_sqlite(s, path, SQLITE_OPEN_READONLY, &st);
     if (r == 0) {
-        s->dev = st.st_dev; /* open_sqlite saw the path name this file after the open */
-        s->ino = st.st_ino;
         set_reader_limits(s->db);
         /* Recorders commit all the time: a reader waits for a moment of
          * WAL-index change rather than fail with "database is locked". */
